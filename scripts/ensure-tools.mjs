@@ -1,0 +1,36 @@
+// Installs what a fresh clone lacks before `npm test` or `npm run demo`: npm packages, git-lfs, Node 24.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+function has(command, args = ['--version']) {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0
+}
+
+function run(command, args) {
+  console.log(`ensure-tools: ${command} ${args.join(' ')}`)
+  execFileSync(command, args, { cwd: root, stdio: 'inherit' })
+}
+
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['ci'])
+if (!existsSync(join(root, 'node_modules', 'node', 'bin', 'node'))) run('npm', ['rebuild', 'node'])
+
+if (!has('git', ['lfs', 'version'])) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  const sudo = isRoot ? [] : has('sudo', ['-n', 'true']) ? ['sudo', '-n'] : null
+  if (sudo && has('apt-get', ['--version'])) {
+    const [command, ...prefix] = [...sudo, 'apt-get']
+    run(command, [...prefix, 'update', '-qq'].filter(Boolean))
+    run(command, [...prefix, 'install', '-y', '-qq', 'git-lfs'].filter(Boolean))
+  }
+  if (!has('git', ['lfs', 'version'])) {
+    console.error(
+      'ensure-tools: git-lfs is missing and could not be installed here. Install it (https://git-lfs.com, ' +
+        'or `sudo apt-get install git-lfs`, `brew install git-lfs`) and run the command again.'
+    )
+    process.exit(1)
+  }
+}

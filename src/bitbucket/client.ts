@@ -1,0 +1,198 @@
+// Bitbucket Cloud REST client: authentication, retries within a bounded wait, paging, request count.
+import type { BitbucketAuth } from '../credentials-types.js'
+import { parseRetryAfter, retryDelay, sleep as realSleep } from '../retry.js'
+import { BitbucketError, describeFailure } from './errors.js'
+import type { ApiPage, ApiRepository, BitbucketRepository } from './types.js'
+
+export interface ClientLog {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+export interface ClientOptions {
+  apiUrl: string
+  auth: BitbucketAuth
+  log: ClientLog
+  fetch?: typeof fetch
+  sleep?: (ms: number) => Promise<void>
+  /** Longest total time spent waiting between retries in one run (the rate window is an hour). */
+  maxTotalWaitMs?: number
+  maxAttempts?: number
+  baseDelayMs?: number
+}
+
+/** Only what the action reads: a fraction of the full repository objects. */
+export const REPOSITORY_FIELDS = [
+  'next',
+  'size',
+  'values.uuid',
+  'values.slug',
+  'values.name',
+  'values.full_name',
+  'values.scm',
+  'values.is_private',
+  'values.description',
+  'values.mainbranch.name',
+  'values.updated_on',
+  'values.created_on',
+  'values.size',
+  'values.language',
+  'values.fork_policy',
+  'values.project.key',
+  'values.project.name',
+  'values.workspace.slug',
+  'values.links.clone',
+  'values.links.html'
+].join(',')
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504])
+
+export function stripUser(url: string): string {
+  const parsed = new URL(url)
+  parsed.username = ''
+  parsed.password = ''
+  return parsed.href
+}
+
+export function normalizeRepository(api: ApiRepository, workspace: string): BitbucketRepository {
+  const https = api.links?.clone?.find(link => link.name === 'https')?.href
+  const slug = api.slug ?? api.full_name?.split('/')[1] ?? ''
+  return {
+    uuid: api.uuid ?? '',
+    slug,
+    name: api.name ?? slug,
+    fullName: api.full_name ?? `${workspace}/${slug}`,
+    workspace: api.workspace?.slug ?? api.full_name?.split('/')[0] ?? workspace,
+    scm: api.scm ?? 'git',
+    isPrivate: api.is_private ?? true,
+    description: api.description ?? '',
+    mainBranch: api.mainbranch?.name ?? null,
+    updatedOn: api.updated_on ?? '',
+    size: api.size ?? 0,
+    projectKey: api.project?.key ?? null,
+    projectName: api.project?.name ?? null,
+    httpsCloneUrl: https ? stripUser(https) : '',
+    htmlUrl: api.links?.html?.href ?? '',
+    raw: api as Record<string, unknown>
+  }
+}
+
+function transientReason(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: string } })?.cause?.code
+  if (error instanceof TypeError || cause) return cause ?? 'connection failed'
+  return undefined
+}
+
+export function createBitbucketClient(options: ClientOptions) {
+  const doFetch = options.fetch ?? fetch
+  const sleep = options.sleep ?? realSleep
+  const maxTotalWaitMs = options.maxTotalWaitMs ?? 5 * 60 * 1000
+  const maxAttempts = options.maxAttempts ?? 8
+  const baseDelayMs = options.baseDelayMs ?? 3000
+  let waitedMs = 0
+  let requestCount = 0
+
+  async function getJson<T>(url: string): Promise<T> {
+    let refreshedToken = false
+    for (let attempt = 1; ; attempt++) {
+      requestCount++
+      let status: number
+      let text: string
+      let retryAfter: string | null = null
+      try {
+        const response = await doFetch(url, {
+          headers: {
+            Authorization: await options.auth.restAuthorization(),
+            Accept: 'application/json'
+          }
+        })
+        status = response.status
+        retryAfter = response.headers.get('retry-after')
+        text = await response.text()
+      } catch (error) {
+        const reason = transientReason(error)
+        if (!reason || error instanceof BitbucketError) throw error
+        status = 0
+        text = reason
+      }
+      if (status >= 200 && status < 300) return JSON.parse(text) as T
+      if (status === 401 && !refreshedToken && options.auth.restUsername === undefined) {
+        // An OAuth token may have been revoked or expired early: fetch a new one once.
+        refreshedToken = true
+        options.auth.invalidate()
+        continue
+      }
+      if ((status === 0 || RETRYABLE.has(status)) && attempt < maxAttempts) {
+        const delay =
+          parseRetryAfter(retryAfter) ?? retryDelay(attempt, { baseMs: baseDelayMs, maxMs: 60_000 })
+        if (waitedMs + delay <= maxTotalWaitMs) {
+          const what = status === 0 ? `a connection error (${text})` : `HTTP ${status}`
+          options.log.info(
+            `Bitbucket answered ${what}; retrying in ${Math.ceil(delay / 1000)} s (attempt ${attempt + 1}).`
+          )
+          waitedMs += delay
+          await sleep(delay)
+          continue
+        }
+      }
+      if (status === 0) {
+        throw new BitbucketError(
+          `Bitbucket could not be reached at ${new URL(url).origin} (${text}) after ${attempt} attempts.`,
+          0
+        )
+      }
+      if (status === 429) {
+        throw new BitbucketError(
+          `Bitbucket's REST rate limit (1,000 requests per rolling hour) was still exceeded after waiting ${Math.round(waitedMs / 1000)} s; run again later or shard the backup.`,
+          429
+        )
+      }
+      throw describeFailure(status, text, url, options.auth)
+    }
+  }
+
+  /** Keeps our fields and page size on a `next` URL that dropped them; everything else stays opaque. */
+  function withListingParams(next: string): string {
+    const url = new URL(next)
+    if (!url.searchParams.has('fields')) url.searchParams.set('fields', REPOSITORY_FIELDS)
+    if (!url.searchParams.has('pagelen')) url.searchParams.set('pagelen', '100')
+    return url.href
+  }
+
+  async function* listRepositories(
+    workspace: string,
+    filter: { projects?: string[] } = {}
+  ): AsyncGenerator<BitbucketRepository> {
+    const params = new URLSearchParams({ pagelen: '100', fields: REPOSITORY_FIELDS })
+    if (filter.projects?.length) {
+      params.set('q', filter.projects.map(key => `project.key = "${key}"`).join(' OR '))
+    }
+    let url: string | undefined =
+      `${options.apiUrl}/repositories/${encodeURIComponent(workspace)}?${params}`
+    while (url) {
+      const page: ApiPage<ApiRepository> = await getJson<ApiPage<ApiRepository>>(url)
+      for (const api of page.values ?? []) {
+        const repository = normalizeRepository(api, workspace)
+        if (repository.scm !== 'git') {
+          options.log.info(
+            `${repository.fullName}: skipped, it is a ${repository.scm} repository, not git.`
+          )
+          continue
+        }
+        yield repository
+      }
+      url = page.next ? withListingParams(page.next) : undefined
+    }
+  }
+
+  return {
+    getJson,
+    listRepositories,
+    get requestCount() {
+      return requestCount
+    }
+  }
+}
+
+export type BitbucketClient = ReturnType<typeof createBitbucketClient>

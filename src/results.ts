@@ -1,0 +1,31 @@
+// What happened to each repository: the facts the report reads and the state records.
+
+export type RepositoryStatus =
+  'backed-up' | 'unchanged' | 'empty' | 'failed' | 'skipped' | 'no-longer-listed' | 'listed'
+
+export interface RepositoryResult {
+  workspace: string
+  slug: string
+  uuid: string
+  status: RepositoryStatus
+  /** One line: what was done, or why it failed or was skipped. */
+  detail: string
+  isPrivate?: boolean
+  refs?: number
+  lfsObjects?: number
+  /** Bytes of the mirror on disk (git objects and LFS objects). */
+  bytes?: number
+  /** Bytes received from Bitbucket in this run (packs and LFS objects). */
+  bytesFetched?: number
+  seconds?: number
+  /** Where the backup lives, when a target wrote one (e.g. the mirror directory). */
+  location?: string
+}
+
+/** Statuses that mean the repository is safely backed up as of this run. */
+export const SUCCESS_STATUSES: ReadonlySet<RepositoryStatus> = new Set([
+  'backed-up',
+  'unchanged',
+  'empty',
+  'listed'
+])

@@ -1,0 +1,39 @@
+// The one typed settings object that every other module reads instead of action inputs.
+
+export type TargetKind = 'artifact' | 'github' | 'directory'
+
+/** A Bitbucket credential exactly as the user supplied it; only src/credentials.ts interprets it. */
+export type BitbucketCredentialInput =
+  | { kind: 'api-token'; email: string; token: string; gitUsername?: string }
+  | { kind: 'access-token'; token: string }
+  | { kind: 'oauth'; clientId: string; clientSecret: string }
+
+export interface Settings {
+  /** Workspace slugs, deduplicated, in the order given. */
+  workspaces: string[]
+  credential: BitbucketCredentialInput
+  /** REST API base without a trailing slash, e.g. https://api.bitbucket.org/2.0 */
+  apiUrl: string
+  /** OAuth token endpoint (client-credentials grant). */
+  oauthTokenUrl: string
+  /** Glob patterns on the repository slug; empty include means all. */
+  include: string[]
+  exclude: string[]
+  /** Project keys; empty means all projects. */
+  projects: string[]
+  targets: TargetKind[]
+  /** Absolute path; required for the directory target. */
+  backupDir: string
+  concurrency: number
+  lfs: boolean
+  /** List and plan only: nothing is cloned or written except the report. */
+  dryRun: boolean
+  /** Persist state and mirrors between runs through the Actions cache. */
+  cache: boolean
+  /** Upper bound on the bytes of mirrors saved to the Actions cache in one run. */
+  cacheSizeLimitBytes: number
+  /** Where the action keeps its working copies during a run (under RUNNER_TEMP). */
+  workDir: string
+  /** Path of the JSON report. */
+  reportPath: string
+}

@@ -1,0 +1,309 @@
+// Action inputs → one typed, validated Settings; every problem is one line naming the input and the fix.
+import * as path from 'node:path'
+import {
+  DEFAULT_API_URL,
+  DEFAULT_CACHE_SIZE_LIMIT,
+  DEFAULT_CONCURRENCY,
+  Inputs
+} from './constants.js'
+import { APP_PASSWORD_REMOVED, looksLikeAppPassword } from './credentials.js'
+import type { BitbucketCredentialInput, Settings, TargetKind } from './settings-types.js'
+
+export class SettingsError extends Error {
+  override name = 'SettingsError'
+}
+
+export interface InputSource {
+  /** Raw input value, '' when unset (like core.getInput). */
+  get(name: string): string
+  /** Mask a secret in the log as soon as it is read. */
+  mask(secret: string): void
+  env: NodeJS.ProcessEnv
+}
+
+const TARGETS: readonly TargetKind[] = ['artifact', 'github', 'directory']
+/** Targets this version can write; the others are refused rather than silently skipped. */
+const WRITABLE_TARGETS: readonly TargetKind[] = []
+const WORKSPACE_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+const PROJECT_KEY = /^[A-Za-z0-9_-]+$/
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function fail(input: string, problem: string, expected: string): never {
+  throw new SettingsError(`Input "${input}": ${problem}; ${expected}.`)
+}
+
+/** Splits a comma- or newline-separated input into trimmed, non-empty, unique items. */
+export function splitList(raw: string): string[] {
+  const items = raw
+    .split(/[,\n]/)
+    .map(item => item.trim())
+    .filter(item => item.length > 0)
+  return [...new Set(items)]
+}
+
+function parseBoolean(input: string, raw: string, fallback: boolean): boolean {
+  const value = raw.trim().toLowerCase()
+  if (value === '') return fallback
+  if (['true', 'yes', 'on', '1'].includes(value)) return true
+  if (['false', 'no', 'off', '0'].includes(value)) return false
+  return fail(input, `"${raw.trim()}" is not a boolean`, 'expected true or false')
+}
+
+function parseInteger(input: string, raw: string, fallback: number, min: number, max: number) {
+  const value = raw.trim()
+  if (value === '') return fallback
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    fail(
+      input,
+      `"${value}" is not a whole number from ${min} to ${max}`,
+      `expected e.g. ${fallback}`
+    )
+  }
+  return Number(value)
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }
+
+/** Parses sizes such as "500MB" or "8GB" (decimal units, as GitHub states its limits). */
+export function parseSize(input: string, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?B)?$/i.exec(raw.trim())
+  if (!match)
+    return fail(input, `"${raw.trim()}" is not a size`, 'expected a size such as 500MB or 8GB')
+  return Math.round(Number(match[1]) * SIZE_UNITS[(match[2] ?? '').toUpperCase()])
+}
+
+function parseUrl(input: string, raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return fail(input, `"${raw}" is not a URL`, `expected e.g. ${DEFAULT_API_URL}`)
+  }
+  if (url.username || url.password) {
+    fail(input, 'the URL contains a user name or password', 'put credentials in their own inputs')
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
+  if (url.protocol !== 'https:' && !loopbackHttp) {
+    fail(input, `"${raw}" does not use https`, 'credentials may only travel over https')
+  }
+  return url
+}
+
+/** Real Bitbucket serves REST on api.bitbucket.org and OAuth on bitbucket.org; other hosts serve both. */
+export function defaultOAuthTokenUrl(apiUrl: URL): string {
+  const host = apiUrl.host.replace(/^api\./, '')
+  return `${apiUrl.protocol}//${host}/site/oauth2/access_token`
+}
+
+function readSecret(source: InputSource, name: string): string {
+  const value = source.get(name).trim()
+  if (value) source.mask(value)
+  return value
+}
+
+function parseCredential(source: InputSource): BitbucketCredentialInput {
+  const email = source.get(Inputs.Email).trim()
+  const apiToken = readSecret(source, Inputs.ApiToken)
+  const gitUsername = source.get(Inputs.GitUsername).trim()
+  const accessToken = readSecret(source, Inputs.AccessToken)
+  const clientId = readSecret(source, Inputs.OAuthClientId)
+  const clientSecret = readSecret(source, Inputs.OAuthClientSecret)
+
+  const given = [
+    apiToken || email ? Inputs.ApiToken : '',
+    accessToken ? Inputs.AccessToken : '',
+    clientId || clientSecret ? 'bitbucket-oauth-client-id/secret' : ''
+  ].filter(Boolean)
+  if (given.length === 0) {
+    fail(
+      Inputs.ApiToken,
+      'no Bitbucket credential was given',
+      `set ${Inputs.Email} + ${Inputs.ApiToken}, or ${Inputs.AccessToken}, or ${Inputs.OAuthClientId} + ${Inputs.OAuthClientSecret} from secrets`
+    )
+  }
+  if (given.length > 1) {
+    fail(
+      given[1],
+      `more than one kind of credential was given (${given.join(', ')})`,
+      'set only one'
+    )
+  }
+  for (const [name, secret] of [
+    [Inputs.ApiToken, apiToken],
+    [Inputs.AccessToken, accessToken],
+    [Inputs.OAuthClientSecret, clientSecret]
+  ]) {
+    if (secret && looksLikeAppPassword(secret))
+      fail(name, 'this is an app password', APP_PASSWORD_REMOVED)
+  }
+  if (apiToken || email) {
+    if (!email)
+      fail(
+        Inputs.Email,
+        'is empty',
+        `the Atlassian account email is required with ${Inputs.ApiToken}`
+      )
+    if (!apiToken)
+      fail(Inputs.ApiToken, 'is empty', `an Atlassian API token is required with ${Inputs.Email}`)
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
+      fail(
+        Inputs.Email,
+        `"${email}" is not an email address`,
+        `the REST API needs the Atlassian account email; a Bitbucket username goes in ${Inputs.GitUsername}`
+      )
+    }
+    if (gitUsername.includes('@')) {
+      fail(
+        Inputs.GitUsername,
+        'git rejects an email as user name',
+        'use the Bitbucket username (Personal settings > Account settings), or leave it empty'
+      )
+    }
+    return { kind: 'api-token', email, token: apiToken, ...(gitUsername ? { gitUsername } : {}) }
+  }
+  if (accessToken) return { kind: 'access-token', token: accessToken }
+  if (!clientId)
+    fail(
+      Inputs.OAuthClientId,
+      'is empty',
+      `the OAuth consumer key is required with ${Inputs.OAuthClientSecret}`
+    )
+  if (!clientSecret)
+    fail(
+      Inputs.OAuthClientSecret,
+      'is empty',
+      `the OAuth consumer secret is required with ${Inputs.OAuthClientId}`
+    )
+  return { kind: 'oauth', clientId, clientSecret }
+}
+
+function parseWorkspaces(raw: string): string[] {
+  const workspaces = splitList(raw)
+  if (workspaces.length === 0) {
+    fail(
+      Inputs.Workspace,
+      'is empty',
+      'expected one or more workspace slugs (bitbucket.org/<workspace>)'
+    )
+  }
+  for (const workspace of workspaces) {
+    if (!WORKSPACE_SLUG.test(workspace)) {
+      fail(
+        Inputs.Workspace,
+        `"${workspace}" is not a workspace slug`,
+        'expected the workspace ID from bitbucket.org/<workspace> (letters, digits, "-", "_"), several separated by commas or new lines'
+      )
+    }
+  }
+  return workspaces
+}
+
+function parseTargets(raw: string): TargetKind[] {
+  const targets = splitList(raw.toLowerCase() || 'artifact')
+  for (const target of targets) {
+    if (!TARGETS.includes(target as TargetKind)) {
+      fail(
+        Inputs.Target,
+        `"${target}" is not a target`,
+        `expected one or more of ${TARGETS.join(', ')}`
+      )
+    }
+  }
+  return targets as TargetKind[]
+}
+
+function parseGlobs(input: string, raw: string): string[] {
+  const globs = splitList(raw)
+  for (const glob of globs) {
+    if (!balanced(glob)) {
+      fail(
+        input,
+        `"${glob}" has an unclosed bracket or brace`,
+        'expected glob patterns such as api-* or !*-archive'
+      )
+    }
+  }
+  return globs
+}
+
+function balanced(glob: string): boolean {
+  let depth = 0
+  for (const char of glob) {
+    if (char === '[' || char === '{') depth++
+    if (char === ']' || char === '}') depth--
+    if (depth < 0) return false
+  }
+  return depth === 0
+}
+
+/** Reads and validates every input; throws SettingsError before anything touches the network. */
+export function parseSettings(source: InputSource): Settings {
+  const workspaces = parseWorkspaces(source.get(Inputs.Workspace))
+  const credential = parseCredential(source)
+  const apiUrl = parseUrl(Inputs.ApiUrl, source.get(Inputs.ApiUrl).trim() || DEFAULT_API_URL)
+  const tokenUrlRaw = source.get(Inputs.OAuthTokenUrl).trim()
+  const oauthTokenUrl = tokenUrlRaw
+    ? parseUrl(Inputs.OAuthTokenUrl, tokenUrlRaw).href
+    : defaultOAuthTokenUrl(apiUrl)
+  const projects = splitList(source.get(Inputs.Projects))
+  for (const key of projects) {
+    if (!PROJECT_KEY.test(key)) {
+      fail(
+        Inputs.Projects,
+        `"${key}" is not a project key`,
+        'expected keys such as PROJ or API, separated by commas'
+      )
+    }
+  }
+  const targets = parseTargets(source.get(Inputs.Target))
+  const workspaceRoot = source.env.GITHUB_WORKSPACE || process.cwd()
+  const backupDirRaw = source.get(Inputs.BackupDir).trim()
+  if (targets.includes('directory') && !backupDirRaw) {
+    fail(
+      Inputs.BackupDir,
+      'is empty but target includes directory',
+      'expected a directory path on the runner, e.g. /srv/bitbucket-backup'
+    )
+  }
+  const dryRun = parseBoolean(Inputs.DryRun, source.get(Inputs.DryRun), false)
+  const unavailable = targets.find(target => !WRITABLE_TARGETS.includes(target))
+  if (unavailable && !dryRun) {
+    fail(
+      Inputs.Target,
+      `"${unavailable}" is not available in this version yet`,
+      'set dry-run: true to list and select repositories until the targets land'
+    )
+  }
+  const runnerTemp = source.env.RUNNER_TEMP || path.join(workspaceRoot, '.bitbucket-backup-tmp')
+  const workDir = path.join(runnerTemp, 'bitbucket-backup')
+  const reportRaw = source.get(Inputs.Report).trim()
+  return {
+    workspaces,
+    credential,
+    apiUrl: apiUrl.href.replace(/\/+$/, ''),
+    oauthTokenUrl,
+    include: parseGlobs(Inputs.Include, source.get(Inputs.Include)),
+    exclude: parseGlobs(Inputs.Exclude, source.get(Inputs.Exclude)),
+    projects,
+    targets,
+    backupDir: backupDirRaw ? path.resolve(workspaceRoot, backupDirRaw) : '',
+    concurrency: parseInteger(
+      Inputs.Concurrency,
+      source.get(Inputs.Concurrency),
+      DEFAULT_CONCURRENCY,
+      1,
+      64
+    ),
+    lfs: parseBoolean(Inputs.Lfs, source.get(Inputs.Lfs), true),
+    dryRun,
+    cache: parseBoolean(Inputs.Cache, source.get(Inputs.Cache), true),
+    cacheSizeLimitBytes: parseSize(
+      Inputs.CacheSizeLimit,
+      source.get(Inputs.CacheSizeLimit) || DEFAULT_CACHE_SIZE_LIMIT
+    ),
+    workDir,
+    reportPath: reportRaw
+      ? path.resolve(workspaceRoot, reportRaw)
+      : path.join(workDir, 'report.json')
+  }
+}
