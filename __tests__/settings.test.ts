@@ -120,7 +120,7 @@ describe('parseSettings', () => {
     ],
     [
       { target: 'artifact', 'dry-run': 'false' },
-      'Input "target": "artifact" is not available in this version yet; set dry-run: true'
+      'Input "target": "artifact" is not available in this version yet; use target: directory'
     ],
     [{ 'backup-dir': '' }, 'Input "backup-dir": is empty but target includes directory'],
     [{ concurrency: 'lots' }, 'Input "concurrency": "lots" is not a whole number from 1 to 64'],

@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
 import type { BitbucketRepository } from './bitbucket/types.js'
+import { runBackup } from './backup/run.js'
 import { createBitbucketAuth } from './credentials.js'
 import { computeTotals, progressLine, publishReport, totalsLine } from './report.js'
 import type { RepositoryResult } from './results.js'
@@ -13,19 +14,28 @@ export function readSettingsFromInputs(): Settings {
   return parseSettings({ get: name => core.getInput(name), mask: core.setSecret, env: process.env })
 }
 
-/** Streams the selected repositories of every workspace, so work can start while later pages load. */
-async function* selectedRepositories(
+/** Streams the repositories of every workspace, so work can start while later pages load. */
+async function* listedRepositories(
   settings: Settings,
   client: BitbucketClient
 ): AsyncGenerator<BitbucketRepository> {
-  const matchesSlug = createSlugFilter(settings.include, settings.exclude)
   for (const workspace of settings.workspaces) {
-    for await (const repository of client.listRepositories(workspace, {
-      projects: settings.projects
-    })) {
-      if (matchesSlug(repository.slug)) yield repository
-    }
+    yield* client.listRepositories(workspace, { projects: settings.projects })
   }
+}
+
+async function listOnly(
+  settings: Settings,
+  client: BitbucketClient,
+  isSelected: (slug: string) => boolean
+) {
+  const results: RepositoryResult[] = []
+  for await (const repository of listedRepositories(settings, client)) {
+    if (!isSelected(repository.slug)) continue
+    results.push(listedResult(repository))
+    core.info(progressLine(results.length, undefined, results[results.length - 1]))
+  }
+  return { results, listingError: undefined }
 }
 
 function listedResult(repository: BitbucketRepository): RepositoryResult {
@@ -45,18 +55,22 @@ export async function run(): Promise<void> {
     const settings = readSettingsFromInputs()
     const auth = createBitbucketAuth(settings.credential, { oauthTokenUrl: settings.oauthTokenUrl })
     const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: core })
-    core.info(`Listing ${settings.workspaces.join(', ')} as ${auth.description}`)
+    const isSelected = createSlugFilter(settings.include, settings.exclude)
+    core.info(
+      `${settings.dryRun ? 'Listing' : 'Backing up'} ${settings.workspaces.join(', ')} as ${auth.description}`
+    )
 
-    const results: RepositoryResult[] = []
-    for await (const repository of selectedRepositories(settings, client)) {
-      results.push(listedResult(repository))
-      core.info(progressLine(results.length, undefined, results[results.length - 1]))
-    }
+    const { results, listingError } = settings.dryRun
+      ? await listOnly(settings, client, isSelected)
+      : await runBackup(settings, listedRepositories(settings, client), auth, isSelected)
+    if (listingError && results.length === 0) throw listingError
 
     const totals = computeTotals(results, (Date.now() - started) / 1000, client.requestCount)
     core.info(totalsLine(totals))
     await publishReport(results, totals, settings.reportPath, { workspaces: settings.workspaces })
-    if (totals.byStatus.failed > 0) {
+    if (listingError) {
+      core.setFailed(`Listing stopped early: ${listingError.message}`)
+    } else if (totals.byStatus.failed > 0) {
       core.setFailed(
         `${totals.byStatus.failed} of ${totals.repositories} repositories were not backed up; see the job summary.`
       )

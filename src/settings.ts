@@ -23,7 +23,7 @@ export interface InputSource {
 
 const TARGETS: readonly TargetKind[] = ['artifact', 'github', 'directory']
 /** Targets this version can write; the others are refused rather than silently skipped. */
-const WRITABLE_TARGETS: readonly TargetKind[] = []
+const WRITABLE_TARGETS: readonly TargetKind[] = ['directory']
 const WORKSPACE_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 const PROJECT_KEY = /^[A-Za-z0-9_-]+$/
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -271,7 +271,7 @@ export function parseSettings(source: InputSource): Settings {
     fail(
       Inputs.Target,
       `"${unavailable}" is not available in this version yet`,
-      'set dry-run: true to list and select repositories until the targets land'
+      'use target: directory for now, or dry-run: true to list and select repositories'
     )
   }
   const runnerTemp = source.env.RUNNER_TEMP || path.join(workspaceRoot, '.bitbucket-backup-tmp')

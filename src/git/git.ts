@@ -10,11 +10,26 @@ export interface GitAuth {
 export interface GitResult {
   exitCode: number
   stdout: string
+  /** stdout as bytes, for output that is not text (cat-file --batch). */
+  stdoutBytes: Buffer
   stderr: string
+}
+
+export interface GitOptions {
+  cwd?: string
+  /** Written to git's stdin (for --stdin and --batch commands). */
+  input?: string | Buffer
 }
 
 export class GitError extends Error {
   override name = 'GitError'
+  constructor(
+    message: string,
+    /** Everything git wrote to stderr, for classifying the failure (transient or not). */
+    readonly stderr = ''
+  ) {
+    super(message)
+  }
 }
 
 /** Environment-scoped git configuration: an extraheader per origin, and no credential helper. */
@@ -34,8 +49,17 @@ export async function authEnvironment(auth: GitAuth[]): Promise<Record<string, s
   return env
 }
 
+/** The line that says why: git's `fatal:`/`error:` line when there is one, else the last line. */
+function lastErrorLine(stderr: string): string | undefined {
+  const lines = stderr
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean)
+  return [...lines].reverse().find(line => /^(fatal|error):/i.test(line)) ?? lines.pop()
+}
+
 export function createGit(auth: GitAuth[] = []) {
-  async function exec(args: string[], options: { cwd?: string } = {}): Promise<GitResult> {
+  async function exec(args: string[], options: GitOptions = {}): Promise<GitResult> {
     const env = {
       ...process.env,
       GIT_TERMINAL_PROMPT: '0',
@@ -44,28 +68,38 @@ export function createGit(auth: GitAuth[] = []) {
       ...(await authEnvironment(auth))
     }
     return new Promise((resolve, reject) => {
-      const child = spawn('git', args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn('git', args, {
+        cwd: options.cwd,
+        env,
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
+      })
+      if (options.input !== undefined) {
+        child.stdin?.on('error', () => undefined)
+        child.stdin?.end(options.input)
+      }
       const stdout: Buffer[] = []
       const stderr: Buffer[] = []
-      child.stdout.on('data', chunk => stdout.push(chunk))
-      child.stderr.on('data', chunk => stderr.push(chunk))
+      child.stdout!.on('data', chunk => stdout.push(chunk))
+      child.stderr!.on('data', chunk => stderr.push(chunk))
       child.on('error', reject)
-      child.on('close', code =>
+      child.on('close', code => {
+        const bytes = Buffer.concat(stdout)
         resolve({
           exitCode: code ?? -1,
-          stdout: Buffer.concat(stdout).toString('utf8'),
+          stdout: bytes.toString('utf8'),
+          stdoutBytes: bytes,
           stderr: Buffer.concat(stderr).toString('utf8')
         })
-      )
+      })
     })
   }
 
   /** Runs git and returns stdout; a failure throws with git's last stderr line (never the env). */
-  async function run(args: string[], options: { cwd?: string } = {}): Promise<string> {
+  async function run(args: string[], options: GitOptions = {}): Promise<string> {
     const result = await exec(args, options)
     if (result.exitCode !== 0) {
-      const reason = result.stderr.trim().split('\n').pop() ?? `exit code ${result.exitCode}`
-      throw new GitError(`git ${args[0]} failed: ${reason}`)
+      const reason = lastErrorLine(result.stderr) ?? `exit code ${result.exitCode}`
+      throw new GitError(`git ${args[0]} failed: ${reason}`, result.stderr)
     }
     return result.stdout
   }

@@ -1,0 +1,19 @@
+// One line for the report that says why a repository failed, in the user's terms.
+import type { BitbucketAuth } from '../credentials-types.js'
+import { GitError } from '../git/git.js'
+
+export function describeRepositoryFailure(error: unknown, auth: BitbucketAuth): string {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+  if (!(error instanceof GitError)) return message
+  const text = `${error.message}\n${error.stderr}`
+  if (/returned error: 401|Authentication failed|Authorization error/i.test(text)) {
+    return `Bitbucket rejected ${auth.description} for git (user name "${auth.gitUsername}"): ${message}`
+  }
+  if (/returned error: 403|Access denied|Forbidden/i.test(text)) {
+    return `the credential may not read this repository (403): grant it read access or exclude the repository`
+  }
+  if (/returned error: 404|not found/i.test(text)) {
+    return `the repository was not found over git (404); it may have been deleted during the run`
+  }
+  return message
+}

@@ -1,0 +1,153 @@
+// Backs up every selected repository, `concurrency` at a time, as the listing streams in.
+import * as core from '@actions/core'
+import pLimit from 'p-limit'
+import type { BitbucketRepository } from '../bitbucket/types.js'
+import type { BitbucketAuth } from '../credentials-types.js'
+import { createGit, type Git } from '../git/git.js'
+import { createMirrorOps } from '../git/mirror.js'
+import { progressLine } from '../report.js'
+import type { RepositoryResult } from '../results.js'
+import type { Settings } from '../settings-types.js'
+import { createActionsCache } from '../state/actions-cache.js'
+import type { WorkspaceState } from '../state/state.js'
+import { createStateStore } from '../state/store.js'
+import { describeRepositoryFailure } from './failure.js'
+import { backUpRepository } from './repository.js'
+
+export interface BackupRun {
+  results: RepositoryResult[]
+  /** Set when the listing itself failed (bad credential, unknown workspace): the run must fail. */
+  listingError?: Error
+}
+
+/** Repositories in the state that the listing no longer returns: their backup is kept, never deleted. */
+function noLongerListed(
+  settings: Settings,
+  states: Map<string, WorkspaceState>,
+  seen: Set<string>,
+  isSelected: (slug: string) => boolean
+): RepositoryResult[] {
+  const results: RepositoryResult[] = []
+  for (const state of states.values()) {
+    for (const prior of Object.values(state.repositories)) {
+      if (seen.has(prior.uuid) || !isSelected(prior.slug)) continue
+      if (settings.projects.length > 0 && !settings.projects.includes(prior.projectKey ?? '')) {
+        continue
+      }
+      results.push({
+        workspace: prior.workspace,
+        slug: prior.slug,
+        uuid: prior.uuid,
+        status: 'no-longer-listed',
+        detail: `not in the listing any more; the backup of ${prior.lastBackupAt} is kept`,
+        refs: prior.refs,
+        lfsObjects: prior.lfsObjects,
+        bytes: prior.bytes
+      })
+    }
+  }
+  return results
+}
+
+export async function runBackup(
+  settings: Settings,
+  listing: AsyncIterable<BitbucketRepository>,
+  auth: BitbucketAuth,
+  isSelected: (slug: string) => boolean
+): Promise<BackupRun> {
+  const cache = createActionsCache(core, settings.cache)
+  const store = createStateStore(settings, cache)
+  if (settings.cache && !cache.available) {
+    core.info(
+      'The Actions cache is not available here: state and mirrors stay on this machine only.'
+    )
+  }
+  const states = new Map<string, WorkspaceState>()
+  for (const workspace of settings.workspaces) states.set(workspace, await store.load(workspace))
+
+  // The credential goes only to the origin of each clone URL, never to LFS storage hosts.
+  const gitByOrigin = new Map<string, Git>()
+  const gitFor = (url: string): Git => {
+    const origin = new URL(url).origin
+    if (!gitByOrigin.has(origin)) {
+      gitByOrigin.set(origin, createGit([{ origin, authorization: () => auth.gitAuthorization() }]))
+    }
+    return gitByOrigin.get(origin)!
+  }
+
+  let cacheBytesLeft = settings.cacheSizeLimitBytes
+  const reserveCacheBytes = (bytes: number) => {
+    if (bytes > cacheBytesLeft) return false
+    cacheBytesLeft -= bytes
+    return true
+  }
+
+  const results: RepositoryResult[] = []
+  const seen = new Set<string>()
+  const limit = pLimit(settings.concurrency)
+  const pending: Promise<void>[] = []
+  let selected = 0
+
+  const finish = (result: RepositoryResult, details: string[]) => {
+    results.push(result)
+    core.info(progressLine(results.length, selected, result))
+    if (details.length > 0) {
+      core.startGroup(`details of ${result.workspace}/${result.slug}`)
+      for (const line of details) core.info(line)
+      core.endGroup()
+    }
+  }
+
+  const backUp = async (repository: BitbucketRepository) => {
+    const state = states.get(repository.workspace)
+    const details: string[] = []
+    const started = Date.now()
+    const log = (line: string) => details.push(line)
+    try {
+      const outcome = await backUpRepository({
+        repository,
+        prior: state?.repositories[repository.uuid],
+        lfs: settings.lfs,
+        ops: createMirrorOps(gitFor(repository.httpsCloneUrl), { lfs: settings.lfs, log }),
+        store,
+        cache,
+        reserveCacheBytes,
+        log
+      })
+      if (outcome.state && state) state.repositories[repository.uuid] = outcome.state
+      finish(outcome.result, details)
+    } catch (error) {
+      details.push(error instanceof Error && error.stack ? error.stack : String(error))
+      finish(
+        {
+          workspace: repository.workspace,
+          slug: repository.slug,
+          uuid: repository.uuid,
+          isPrivate: repository.isPrivate,
+          status: 'failed',
+          detail: describeRepositoryFailure(error, auth),
+          seconds: (Date.now() - started) / 1000
+        },
+        details
+      )
+    }
+  }
+
+  let listingError: Error | undefined
+  try {
+    for await (const repository of listing) {
+      seen.add(repository.uuid)
+      if (!isSelected(repository.slug)) continue
+      selected++
+      pending.push(limit(() => backUp(repository)))
+    }
+  } catch (error) {
+    listingError = error instanceof Error ? error : new Error(String(error))
+  }
+  await Promise.all(pending)
+
+  // A partial listing says nothing about what disappeared: only a complete one may.
+  if (!listingError) results.push(...noLongerListed(settings, states, seen, isSelected))
+  for (const state of states.values()) await store.save(state)
+  return { results, listingError }
+}

@@ -1,0 +1,89 @@
+// Which LFS objects a mirror's history points to, and whether each is present with the right SHA-256.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { Git } from './git.js'
+
+export interface LfsPointer {
+  oid: string
+  size: number
+}
+
+export interface LfsCheck {
+  pointers: LfsPointer[]
+  /** Pointers whose object is absent, of the wrong size or of the wrong SHA-256. */
+  missing: LfsPointer[]
+  bytes: number
+}
+
+/** The spec caps pointer files well under 1 KiB; anything larger is ordinary content. */
+const MAX_POINTER_BYTES = 1024
+const POINTER =
+  /^version https:\/\/(?:git-lfs|hawser)\.github\.com\/spec\/v1\n(?:[^\n]*\n)*?oid sha256:([0-9a-f]{64})\n(?:[^\n]*\n)*?size (\d+)\n?/
+
+export function parsePointer(text: string): LfsPointer | undefined {
+  const match = POINTER.exec(text)
+  return match ? { oid: match[1], size: Number(match[2]) } : undefined
+}
+
+/** Where git-lfs keeps an object inside a bare repository. */
+export function lfsObjectPath(gitDir: string, oid: string): string {
+  return path.join(gitDir, 'lfs', 'objects', oid.slice(0, 2), oid.slice(2, 4), oid)
+}
+
+/** Every LFS pointer among the repository's blobs (all objects, so every ref and kept history). */
+export async function listLfsPointers(git: Git, gitDir: string): Promise<LfsPointer[]> {
+  const check = await git.run(
+    ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype) %(objectsize)'],
+    { cwd: gitDir }
+  )
+  const candidates = check
+    .split('\n')
+    .map(line => line.split(' '))
+    .filter(([, type, size]) => type === 'blob' && Number(size) <= MAX_POINTER_BYTES)
+    .map(([oid]) => oid)
+  if (candidates.length === 0) return []
+  const result = await git.exec(['cat-file', '--batch'], {
+    cwd: gitDir,
+    input: `${candidates.join('\n')}\n`
+  })
+  const bytes = result.stdoutBytes
+  const pointers = new Map<string, LfsPointer>()
+  let offset = 0
+  while (offset < bytes.length) {
+    const headerEnd = bytes.indexOf(0x0a, offset)
+    if (headerEnd < 0) break
+    const [, , sizeText] = bytes.subarray(offset, headerEnd).toString('utf8').split(' ')
+    const size = Number(sizeText)
+    const content = bytes.subarray(headerEnd + 1, headerEnd + 1 + size)
+    offset = headerEnd + 1 + size + 1
+    if (!content.subarray(0, 8).equals(Buffer.from('version '))) continue
+    const pointer = parsePointer(content.toString('utf8'))
+    if (pointer) pointers.set(pointer.oid, pointer)
+  }
+  return [...pointers.values()].sort((a, b) => a.oid.localeCompare(b.oid))
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** Reads every object back: a restore is only as good as the bytes on disk. */
+export async function checkLfsObjects(git: Git, gitDir: string): Promise<LfsCheck> {
+  const pointers = await listLfsPointers(git, gitDir)
+  const missing: LfsPointer[] = []
+  let bytes = 0
+  for (const pointer of pointers) {
+    const file = lfsObjectPath(gitDir, pointer.oid)
+    const stat = await fs.stat(file).catch(() => undefined)
+    if (!stat || stat.size !== pointer.size || (await sha256Of(file)) !== pointer.oid) {
+      missing.push(pointer)
+      continue
+    }
+    bytes += stat.size
+  }
+  return { pointers, missing, bytes }
+}

@@ -1,0 +1,218 @@
+// Mirror operations on a bare repository: clone aside then move in, fetch atomically, keep rewritten history.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { fingerprintOf, HISTORY_NAMESPACE, type RefSnapshot } from './fingerprint.js'
+import type { Git } from './git.js'
+import { checkLfsObjects, type LfsPointer } from './lfs-objects.js'
+import { DEFAULT_GIT_RETRY, withGitRetry, type GitRetryOptions } from './transient.js'
+
+export interface RemoteRefs extends RefSnapshot {
+  /** ref name → object name, as upstream advertises them. */
+  refMap: Map<string, string>
+}
+
+export interface MirrorTransfer {
+  /** Growth of the mirror on disk: what this run received (packs and LFS objects). */
+  bytesFetched: number
+  /** Refs created, moved or deleted by this run. */
+  refsChanged: number
+  /** History refs created because upstream deleted a ref or moved it off its old commit. */
+  protectedRefs: string[]
+}
+
+export interface MirrorInspection extends RefSnapshot {
+  empty: boolean
+  lfsObjects: number
+  lfsBytes: number
+  lfsMissing: LfsPointer[]
+  bytes: number
+}
+
+export interface MirrorOptions {
+  lfs: boolean
+  retry?: GitRetryOptions
+  log?: (line: string) => void
+  now?: () => Date
+}
+
+/** The fetch refspecs of a mirror that never lets upstream write into the backup's own namespace. */
+const MIRROR_REFSPECS = ['+refs/*:refs/*', `^${HISTORY_NAMESPACE}*`]
+
+function refMapOf(lines: string[]): Map<string, string> {
+  const map = new Map<string, string>()
+  for (const line of lines) {
+    const [oid, name] = line.trim().split(/\s+/)
+    if (!oid || !name || name === 'HEAD' || name.endsWith('^{}')) continue
+    if (name.startsWith(HISTORY_NAMESPACE)) continue
+    map.set(name, oid)
+  }
+  return map
+}
+
+/** Bytes on disk under a directory (files only; symlinks not followed). */
+export async function directorySize(dir: string): Promise<number> {
+  let total = 0
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) total += await directorySize(full)
+    else if (entry.isFile()) total += (await fs.stat(full)).size
+  }
+  return total
+}
+
+export async function pathExists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false
+  )
+}
+
+/** `refs/backup/20261124T020000Z/heads/main`: sortable, and safe in a ref name. */
+export function historyRefName(ref: string, when: Date): string {
+  const stamp = when
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  return `${HISTORY_NAMESPACE}${stamp}/${ref.replace(/^refs\//, '')}`
+}
+
+export function createMirrorOps(git: Git, options: MirrorOptions) {
+  const retry = { ...DEFAULT_GIT_RETRY, ...options.retry, log: options.log }
+  const now = options.now ?? (() => new Date())
+
+  async function remoteRefs(url: string): Promise<RemoteRefs> {
+    const output = await withGitRetry(
+      'git ls-remote',
+      () => git.run(['ls-remote', '--', url]),
+      retry
+    )
+    const lines = output.split('\n')
+    return { ...fingerprintOf(lines), refMap: refMapOf(lines) }
+  }
+
+  async function localRefs(gitDir: string): Promise<Map<string, string>> {
+    const output = await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], {
+      cwd: gitDir
+    })
+    return refMapOf(output.split('\n'))
+  }
+
+  async function fetchLfs(gitDir: string): Promise<void> {
+    if (!options.lfs || (await localRefs(gitDir)).size === 0) return
+    await withGitRetry(
+      'git lfs fetch',
+      () => git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: gitDir }),
+      retry
+    )
+  }
+
+  /** A new mirror is built beside its final place and renamed in only once git has it all. */
+  async function clone(url: string, gitDir: string): Promise<MirrorTransfer> {
+    const partial = `${gitDir}.partial`
+    await fs.mkdir(path.dirname(gitDir), { recursive: true })
+    try {
+      await withGitRetry(
+        'git clone',
+        async () => {
+          await fs.rm(partial, { recursive: true, force: true })
+          return git.run(['clone', '--mirror', '--quiet', '--', url, partial])
+        },
+        retry
+      )
+      await git.run(['config', '--replace-all', 'remote.origin.fetch', MIRROR_REFSPECS[0]], {
+        cwd: partial
+      })
+      await git.run(['config', '--add', 'remote.origin.fetch', MIRROR_REFSPECS[1]], {
+        cwd: partial
+      })
+      let lfsFailure: unknown
+      await fetchLfs(partial).catch(error => (lfsFailure = error))
+      await fs.rename(partial, gitDir)
+      if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)
+    } finally {
+      await fs.rm(partial, { recursive: true, force: true })
+    }
+    const refs = await localRefs(gitDir)
+    return { bytesFetched: await directorySize(gitDir), refsChanged: refs.size, protectedRefs: [] }
+  }
+
+  /** Fetch atomically (all refs move or none), then keep every tip upstream deleted or rewrote. */
+  async function update(url: string, gitDir: string, remote: RemoteRefs): Promise<MirrorTransfer> {
+    const sizeBefore = await directorySize(gitDir)
+    const before = await localRefs(gitDir)
+    await git.run(['remote', 'set-url', 'origin', url], { cwd: gitDir })
+    await withGitRetry(
+      'git fetch',
+      () =>
+        git.run(
+          ['fetch', '--atomic', '--quiet', '--no-write-fetch-head', 'origin', ...MIRROR_REFSPECS],
+          { cwd: gitDir }
+        ),
+      retry
+    )
+    const after = await localRefs(gitDir)
+    const stamp = now()
+    const commands: string[] = []
+    const protectedRefs: string[] = []
+    let refsChanged = 0
+    for (const [ref, oldOid] of before) {
+      const gone = !remote.refMap.has(ref)
+      const newOid = after.get(ref)
+      if (!gone && newOid === oldOid) continue
+      refsChanged++
+      const kept = !gone && newOid !== undefined && (await contains(gitDir, newOid, oldOid))
+      if (!kept) {
+        const name = historyRefName(ref, stamp)
+        commands.push(`create ${name} ${oldOid}`)
+        protectedRefs.push(name)
+      }
+      if (gone) commands.push(`delete ${ref} ${newOid ?? oldOid}`)
+    }
+    for (const ref of after.keys()) if (!before.has(ref)) refsChanged++
+    // One transaction: the old tip is kept under refs/backup/ in the same step that drops the ref.
+    if (commands.length > 0) {
+      await git.run(['update-ref', '--stdin'], { cwd: gitDir, input: `${commands.join('\n')}\n` })
+    }
+    let lfsFailure: unknown
+    await fetchLfs(gitDir).catch(error => (lfsFailure = error))
+    if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)
+    const bytesFetched = Math.max(0, (await directorySize(gitDir)) - sizeBefore)
+    return { bytesFetched, refsChanged, protectedRefs }
+  }
+
+  /** True when `newOid` still reaches `oldOid` (a fast-forward): nothing was lost upstream. */
+  async function contains(gitDir: string, newOid: string, oldOid: string): Promise<boolean> {
+    const result = await git.exec(['merge-base', '--is-ancestor', oldOid, newOid], { cwd: gitDir })
+    return result.exitCode === 0
+  }
+
+  async function localSnapshot(gitDir: string): Promise<RefSnapshot> {
+    const refs = await localRefs(gitDir)
+    return fingerprintOf([...refs].map(([name, oid]) => `${oid} ${name}`))
+  }
+
+  async function setHead(gitDir: string, ref: string): Promise<void> {
+    await git.run(['symbolic-ref', 'HEAD', ref], { cwd: gitDir })
+  }
+
+  async function inspect(gitDir: string): Promise<MirrorInspection> {
+    const refs = await localRefs(gitDir)
+    const snapshot = fingerprintOf([...refs].map(([name, oid]) => `${oid} ${name}`))
+    const lfs = options.lfs
+      ? await checkLfsObjects(git, gitDir)
+      : { pointers: [], missing: [], bytes: 0 }
+    return {
+      ...snapshot,
+      empty: refs.size === 0,
+      lfsObjects: lfs.pointers.length,
+      lfsBytes: lfs.bytes,
+      lfsMissing: lfs.missing,
+      bytes: await directorySize(gitDir)
+    }
+  }
+
+  return { remoteRefs, clone, update, inspect, localSnapshot, setHead }
+}
+
+export type MirrorOps = ReturnType<typeof createMirrorOps>

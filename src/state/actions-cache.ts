@@ -1,0 +1,49 @@
+// The Actions cache behind a small interface; every cache failure degrades to a warning, never a failed run.
+import * as cache from '@actions/cache'
+
+export interface CacheStore {
+  readonly available: boolean
+  /** The key that was restored (exact or by prefix), or undefined on a miss or an error. */
+  restore(paths: string[], key: string, restoreKeys?: string[]): Promise<string | undefined>
+  /** True when the entry was saved; false when it already existed, the service refused or failed. */
+  save(paths: string[], key: string): Promise<boolean>
+}
+
+export interface CacheLog {
+  warning(message: string): void
+  debug(message: string): void
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]
+}
+
+export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore {
+  const available = enabled && cache.isFeatureAvailable()
+  return {
+    available,
+    async restore(paths, key, restoreKeys = []) {
+      if (!available) return undefined
+      try {
+        return await cache.restoreCache(paths, key, restoreKeys)
+      } catch (error) {
+        log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
+        return undefined
+      }
+    },
+    async save(paths, key) {
+      if (!available) return false
+      try {
+        const id = await cache.saveCache(paths, key)
+        if (id === -1)
+          log.debug(`Cache entry ${key} was not saved (it exists already or the service declined).`)
+        return id !== -1
+      } catch (error) {
+        log.warning(
+          `Cache save of ${key} failed (${describe(error)}); the next run fetches more instead.`
+        )
+        return false
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// Per-repository state between runs, keyed by uuid so a rename is followed.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+
+export const STATE_VERSION = 1
+
+export interface RepositoryState {
+  uuid: string
+  workspace: string
+  slug: string
+  fullName: string
+  projectKey: string | null
+  /** SHA-256 over the sorted `<oid> <ref>` lines of every ref (refs/backup/ excluded). */
+  fingerprint: string
+  refs: number
+  updatedOn: string
+  /** ISO time of the last run that left a complete backup. */
+  lastBackupAt: string
+  /** True only when LFS objects were fetched and every one verified (false when lfs was off). */
+  lfsComplete: boolean
+  lfsObjects: number
+  bytes: number
+  empty: boolean
+  /** Actions cache key of the newest saved mirror, when mirrors persist through the cache. */
+  mirrorCacheKey?: string
+}
+
+export interface WorkspaceState {
+  version: number
+  workspace: string
+  savedAt: string
+  repositories: Record<string, RepositoryState>
+}
+
+export function emptyState(workspace: string): WorkspaceState {
+  return { version: STATE_VERSION, workspace, savedAt: '', repositories: {} }
+}
+
+/** Reads a state file; a missing or unreadable file means a first run (never a failed one). */
+export async function readStateFile(file: string, workspace: string): Promise<WorkspaceState> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch {
+    return emptyState(workspace)
+  }
+  const parsed = JSON.parse(text) as Partial<WorkspaceState>
+  if (
+    parsed.version !== STATE_VERSION ||
+    typeof parsed.repositories !== 'object' ||
+    !parsed.repositories
+  ) {
+    throw new Error(`state file ${file} has an unknown format (version ${String(parsed.version)})`)
+  }
+  return { ...emptyState(workspace), ...parsed } as WorkspaceState
+}
+
+/** Writes atomically (temp file + rename) so an interrupted run never leaves half a state file. */
+export async function writeStateFile(file: string, state: WorkspaceState): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  const temporary = `${file}.${process.pid}.tmp`
+  await fs.writeFile(
+    temporary,
+    `${JSON.stringify({ ...state, savedAt: new Date().toISOString() }, null, 2)}\n`
+  )
+  await fs.rename(temporary, file)
+}

@@ -1,0 +1,76 @@
+// Where state and mirrors live between runs: beside the mirrors in backup-dir, and in the Actions cache.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { Settings } from '../settings-types.js'
+import type { CacheStore } from './actions-cache.js'
+import { readStateFile, writeStateFile, type WorkspaceState } from './state.js'
+
+export const STATE_FILE_NAME = '.bitbucket-backup-state.json'
+
+export interface StateStore {
+  /** True when mirrors are saved to and restored from the Actions cache (ephemeral runners). */
+  readonly mirrorsViaCache: boolean
+  /** True when the directory target wants every mirror on disk, changed or not. */
+  readonly mirrorsOnDisk: boolean
+  load(workspace: string): Promise<WorkspaceState>
+  save(state: WorkspaceState): Promise<void>
+  /** Where the working mirror of a repository lives during (and, for backup-dir, between) runs. */
+  mirrorPath(workspace: string, slug: string, uuid: string): string
+  /** The metadata file beside a mirror (directory target only). */
+  metadataPath(workspace: string, slug: string): string | undefined
+}
+
+/** A uuid such as {57bf2984-...} without braces: safe in paths and cache keys. */
+export function bareUuid(uuid: string): string {
+  return uuid.replace(/[{}]/g, '')
+}
+
+export function stateCacheKeyPrefix(workspace: string): string {
+  return `bitbucket-backup-state-${workspace}-`
+}
+
+export function createStateStore(
+  settings: Settings,
+  cache: CacheStore,
+  env: NodeJS.ProcessEnv = process.env
+): StateStore {
+  const inBackupDir = settings.targets.includes('directory')
+  const stateFile = (workspace: string) =>
+    inBackupDir
+      ? path.join(settings.backupDir, workspace, STATE_FILE_NAME)
+      : path.join(settings.workDir, 'state', `${workspace}.json`)
+  // Cache entries are immutable: every run writes its state under a new key, restored by prefix.
+  const runKey = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${Date.now()}`
+  const selfHostedWithDirectory = inBackupDir && env.RUNNER_ENVIRONMENT === 'self-hosted'
+
+  return {
+    mirrorsViaCache: cache.available && !selfHostedWithDirectory,
+    mirrorsOnDisk: inBackupDir,
+    async load(workspace) {
+      const file = stateFile(workspace)
+      const present = await fs.access(file).then(
+        () => true,
+        () => false
+      )
+      if (!present && cache.available) {
+        const prefix = stateCacheKeyPrefix(workspace)
+        await cache.restore([file], `${prefix}${runKey}`, [prefix])
+      }
+      return readStateFile(file, workspace)
+    },
+    async save(state) {
+      const file = stateFile(state.workspace)
+      await writeStateFile(file, state)
+      if (cache.available)
+        await cache.save([file], `${stateCacheKeyPrefix(state.workspace)}${runKey}`)
+    },
+    mirrorPath(workspace, slug, uuid) {
+      return inBackupDir
+        ? path.join(settings.backupDir, workspace, `${slug}.git`)
+        : path.join(settings.workDir, 'mirrors', `${bareUuid(uuid)}.git`)
+    },
+    metadataPath(workspace, slug) {
+      return inBackupDir ? path.join(settings.backupDir, workspace, `${slug}.json`) : undefined
+    }
+  }
+}
