@@ -1,40 +1,69 @@
 // `npm run demo`: the bundled action, run as the runner runs it, against the embedded local Bitbucket.
 import * as fs from 'node:fs'
-import { runAction } from '../__tests__/support/action-runner.js'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { runAction, type ActionRun } from '../__tests__/support/action-runner.js'
+import { workingCopy } from '../__tests__/support/bitbucket/fixtures.js'
 import { startLocalBitbucket } from '../__tests__/support/bitbucket/index.js'
 
-const bb = await startLocalBitbucket({ latencyMs: 20 })
+const bb = await startLocalBitbucket({ latencyMs: 5 })
+const runnerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-backup-demo-'))
+const show = (title: string, run: ActionRun) => {
+  console.log(`\n=== ${title}: exit code ${run.exitCode} ===`)
+  console.log(
+    run.stdout
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+  )
+  console.log('step outputs:', run.outputs)
+}
 try {
   bb.createWorkspace('demo')
-  const projects = ['WEB', 'API', 'OPS']
-  for (let i = 0; i < 24; i++) {
-    bb.addRepository('demo', `service-${i + 1}`, { projectKey: projects[i % 3], empty: i === 5 })
-  }
-  bb.addRepository('demo', 'legacy-hg', { scm: 'hg' })
   bb.addApiToken({ email: 'demo@example.com', username: 'demo', token: 'ATATT-demo-token' })
-  console.log(`Local Bitbucket: REST ${bb.apiUrl}, 25 repositories in workspace "demo"\n`)
+  for (let i = 1; i <= 6; i++) {
+    bb.addRepository('demo', `service-${i}`, { projectKey: i % 2 ? 'WEB' : 'API' })
+    const wc = await workingCopy(bb, 'demo', `service-${i}`)
+    wc.write('README.md', `# service ${i}\n`)
+    await wc.commit('first commit')
+    await wc.tag('v1.0.0')
+    if (i === 3) {
+      wc.writeLfs('assets/logo.png', Buffer.alloc(64_000, i))
+      await wc.commit('logo in LFS')
+    }
+    await wc.push()
+  }
+  bb.addRepository('demo', 'empty-repo', { empty: true })
+  bb.addRepository('demo', 'locked', { denyGit: true })
+  bb.addRepository('demo', 'legacy-hg', { scm: 'hg' })
+  console.log(`Local Bitbucket: REST ${bb.apiUrl}, workspace "demo" with 9 repositories`)
 
-  const run = await runAction({
+  const inputs = {
     workspace: 'demo',
     'bitbucket-api-url': bb.apiUrl,
     'bitbucket-email': 'demo@example.com',
     'bitbucket-api-token': 'ATATT-demo-token',
-    exclude: 'service-2*',
-    'dry-run': 'true'
-  })
-  console.log("--- the action's log ---")
-  console.log(run.stdout)
-  console.log('--- step outputs ---')
-  console.log(run.outputs)
-  console.log('\n--- job summary (markdown) ---')
-  console.log(run.summary)
-  console.log(
-    `--- JSON report: ${run.outputs.report} (${fs.statSync(run.outputs.report).size} bytes) ---`
-  )
-  console.log(
-    `REST requests seen by the local Bitbucket: ${bb.requests.length}; exit code ${run.exitCode}`
-  )
-  process.exitCode = run.exitCode
+    target: 'directory',
+    'backup-dir': 'backup',
+    exclude: 'locked'
+  }
+  const env = { RUNNER_ENVIRONMENT: 'self-hosted' }
+  show('first run: everything is cloned', await runAction(inputs, { runnerDir, env }))
+  const second = await runAction(inputs, { runnerDir, env })
+  show('second run: nothing changed, nothing fetched', second)
+  const wc = await workingCopy(bb, 'demo', 'service-2')
+  wc.write('CHANGELOG.md', 'a change\n')
+  await wc.commit('a change')
+  await wc.push()
+  const third = await runAction(inputs, { runnerDir, env })
+  show('third run: one repository changed upstream', third)
+  console.log('\n--- job summary of the third run (markdown) ---')
+  console.log(third.summary)
+  const backupDir = path.join(third.workspaceDir, 'backup', 'demo')
+  console.log(`--- the backup directory ${backupDir} ---`)
+  console.log(fs.readdirSync(backupDir).join('\n'))
+  process.exitCode = third.exitCode
 } finally {
   await bb.close()
+  fs.rmSync(runnerDir, { recursive: true, force: true })
 }

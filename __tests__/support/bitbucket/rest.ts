@@ -1,0 +1,204 @@
+// The REST side of the local Bitbucket (REFERENCE.md): auth rules, paging, `fields`, the project `q`
+// filter, removed endpoints, error bodies, rate-limit faults and the REST request log.
+import { randomUUID } from 'node:crypto'
+import type * as http from 'node:http'
+import { authenticate, type Identity } from './auth.js'
+import { errorBody, sendFault } from './faults.js'
+import { applyFields } from './fields.js'
+import type { FaultKind, Repo, State } from './types.js'
+
+const REMOVED = [
+  /^\/2\.0\/repositories\/?$/,
+  /^\/2\.0\/workspaces\/?$/,
+  /^\/2\.0\/user\/permissions\/workspaces\/?$/
+]
+const time = '2026-11-01T10:00:00.123456+00:00'
+
+export interface RestOptions {
+  nextDropsFields?: boolean
+}
+
+export function createRest(state: State, options: RestOptions) {
+  const faults: { kind: FaultKind; retryAfterSeconds?: number }[] = []
+  const { registry, workspaces } = state
+
+  function repositoryObject(repo: Repo, identity: Identity) {
+    const user = identity.kind === 'api-token' ? `${identity.username}@` : ''
+    const origin = state.origin
+    const base = `${origin}/2.0/repositories/${repo.workspace}/${repo.slug}`
+    const ws = workspaces.get(repo.workspace)!
+    return {
+      type: 'repository',
+      uuid: repo.uuid,
+      full_name: `${repo.workspace}/${repo.slug}`,
+      slug: repo.slug,
+      name: repo.slug,
+      scm: repo.scm,
+      website: '',
+      is_private: repo.isPrivate,
+      description: `The ${repo.slug} repository`,
+      fork_policy: 'no_public_forks',
+      language: 'typescript',
+      has_issues: false,
+      has_wiki: false,
+      size: repo.empty ? 0 : 1234,
+      created_on: time,
+      updated_on: time,
+      mainbranch: repo.empty ? null : { type: 'branch', name: 'main' },
+      project: {
+        type: 'project',
+        key: repo.projectKey,
+        name: repo.projectKey,
+        uuid: `{${randomUUID()}}`
+      },
+      workspace: { type: 'workspace', slug: repo.workspace, name: repo.workspace, uuid: ws.uuid },
+      owner: {
+        type: 'team',
+        username: repo.workspace,
+        display_name: repo.workspace,
+        uuid: ws.uuid
+      },
+      links: {
+        self: { href: base },
+        html: { href: `${origin}/${repo.workspace}/${repo.slug}` },
+        clone: [
+          {
+            name: 'https',
+            href: `${origin.replace('://', `://${user}`)}/${repo.workspace}/${repo.slug}.git`
+          },
+          { name: 'ssh', href: `git@127.0.0.1:${repo.workspace}/${repo.slug}.git` }
+        ]
+      }
+    }
+  }
+
+  /** `project.key = "A"` terms joined by OR/AND; anything else is a malformed query. */
+  function projectFilter(q: string): Set<string> | undefined {
+    const terms = q.split(/\s+(?:OR|AND)\s+/)
+    const keys = new Set<string>()
+    for (const term of terms) {
+      const match = /^\(?\s*project\.key\s*=\s*"([^"]*)"\s*\)?$/.exec(term.trim())
+      if (!match) return undefined
+      keys.add(match[1])
+    }
+    return keys
+  }
+
+  function listRepositories(url: URL, workspace: string, identity: Identity): [number, string] {
+    const ws = workspaces.get(workspace)
+    if (!ws) return [404, errorBody(`No workspace with identifier '${workspace}'.`)]
+    if (identity.kind === 'access-token' && identity.workspace !== workspace) {
+      return [403, errorBody('This access token does not have access to this workspace.')]
+    }
+    let repos = ws.repos
+    const q = url.searchParams.get('q')
+    if (q) {
+      const keys = projectFilter(q)
+      if (!keys) return [400, errorBody('Invalid query')]
+      repos = repos.filter(repo => keys.has(repo.projectKey))
+    }
+    const pagelen = Math.min(100, Math.max(1, Number(url.searchParams.get('pagelen') ?? 10) || 10))
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
+    const values = repos
+      .slice((page - 1) * pagelen, page * pagelen)
+      .map(repo => repositoryObject(repo, identity))
+    const body: Record<string, unknown> = { pagelen, size: repos.length, page, values }
+    if (page * pagelen < repos.length) {
+      const next = new URL(url.href)
+      next.searchParams.set('page', String(page + 1))
+      if (options.nextDropsFields) next.searchParams.delete('fields')
+      body.next = next.href
+    }
+    const fields = url.searchParams.get('fields')
+    return [200, JSON.stringify(fields ? applyFields(body, fields) : body)]
+  }
+
+  function issueOAuthToken(req: http.IncomingMessage, body: string): [number, string] {
+    const consumer = registry.consumers.find(
+      c =>
+        req.headers.authorization ===
+        `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`
+    )
+    if (!consumer || !/grant_type=client_credentials/.test(body)) {
+      return [
+        400,
+        JSON.stringify({
+          error: 'invalid_client',
+          error_description: 'Invalid OAuth client credentials'
+        })
+      ]
+    }
+    const token = `oauth-${randomUUID()}`
+    const lifetime = consumer.tokenLifetimeSeconds ?? 3600
+    registry.oauthTokens.set(token, Date.now() + lifetime * 1000)
+    const answer = {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: lifetime,
+      scopes: 'repository',
+      refresh_token: randomUUID()
+    }
+    return [200, JSON.stringify(answer)]
+  }
+
+  function route(
+    req: http.IncomingMessage,
+    url: URL,
+    body: string
+  ): [number, string, Record<string, string>?] {
+    if (req.method === 'POST' && url.pathname === '/site/oauth2/access_token')
+      return issueOAuthToken(req, body)
+    if (REMOVED.some(pattern => pattern.test(url.pathname))) {
+      return [410, errorBody('This API is no longer supported. See CHANGE-2770.')]
+    }
+    const auth = authenticate(req.headers.authorization, registry)
+    if ('status' in auth)
+      return [auth.status, auth.body, { 'WWW-Authenticate': 'Basic realm="Bitbucket.org HTTP"' }]
+    const identity = auth
+    if (identity.kind === 'api-token' && !identity.scopes.includes('read:repository:bitbucket')) {
+      return [
+        403,
+        errorBody('Your credentials lack one or more required privilege scopes.', {
+          granted: identity.scopes,
+          required: ['read:repository:bitbucket']
+        })
+      ]
+    }
+    const listing = /^\/2\.0\/repositories\/([^/]+)\/?$/.exec(url.pathname)
+    if (req.method === 'GET' && listing)
+      return listRepositories(url, decodeURIComponent(listing[1]), identity)
+    if (req.method === 'GET' && url.pathname === '/2.0/user/workspaces') {
+      const values = [...workspaces.keys()]
+        .filter(slug => identity.kind !== 'access-token' || identity.workspace === slug)
+        .map(slug => ({
+          type: 'workspace_access',
+          workspace: { type: 'workspace', slug, uuid: workspaces.get(slug)!.uuid }
+        }))
+      return [200, JSON.stringify({ pagelen: 100, size: values.length, page: 1, values })]
+    }
+    return [404, errorBody(`Resource not found: ${url.pathname}`)]
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer) {
+    const log = (status: number) =>
+      state.requests.push({
+        method: req.method ?? 'GET',
+        path: `${url.pathname}${url.search}`,
+        status,
+        authorization: Boolean(req.headers.authorization)
+      })
+    const fault = faults.shift()
+    if (fault) return log(sendFault(req, res, fault.kind, fault.retryAfterSeconds).status)
+    const [status, text, headers] = route(req, url, body.toString('utf8'))
+    log(status)
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(text)
+  }
+
+  return {
+    handle,
+    injectFaults(f: { kind: FaultKind; count: number; retryAfterSeconds?: number }) {
+      for (let i = 0; i < f.count; i++)
+        faults.push({ kind: f.kind, retryAfterSeconds: f.retryAfterSeconds })
+    }
+  }
+}

@@ -1,0 +1,121 @@
+// The local Bitbucket's public interface and the state its REST, git, LFS and storage modules share.
+import type { ChildProcess } from 'node:child_process'
+import * as path from 'node:path'
+import type { Registry } from './auth.js'
+
+export type FaultKind = '429' | '429-retry-after' | '500' | '502-html' | 'reset'
+export type GitFaultKind = '500' | '429' | 'reset' | '502-html'
+export type GitService =
+  | 'info-refs'
+  | 'upload-pack'
+  | 'receive-pack'
+  | 'lfs-batch'
+  | 'lfs-download'
+  | 'lfs-upload'
+  | 'lfs-locks'
+
+export interface GitRequest {
+  method: string
+  path: string
+  /** 0 when the connection was reset. */
+  status: number
+  service: GitService
+  /** `workspace/slug`, or '' when a storage request names no known repository. */
+  repository: string
+  /** The upload-pack command of a POST: protocol v2 `command=`, or `fetch` for a v0 request with wants. */
+  command?: 'ls-refs' | 'fetch'
+  /** Body bytes sent back (headers excluded). */
+  responseBytes: number
+  authorization: boolean
+}
+
+export interface RepositoryOptions {
+  projectKey?: string
+  isPrivate?: boolean
+  scm?: 'git' | 'hg'
+  empty?: boolean
+  /** Git and LFS answer 403 to everyone but the fixture admin: a repository the credential cannot read. */
+  denyGit?: boolean
+}
+
+export interface LocalBitbucket {
+  apiUrl: string
+  origin: string
+  /** The object storage LFS downloads and uploads go to: another origin, as Atlassian media storage. */
+  storageOrigin: string
+  oauthTokenUrl: string
+  /** Temporary directory holding `<workspace>/<slug>.git` bare repositories; removed by close(). */
+  root: string
+  /** `Basic ...` for user `fixture-admin`, who may read and push everything: for fixtures only. */
+  adminAuthorization: string
+  addApiToken(t: { email: string; username: string; token: string; scopes?: string[] }): void
+  addAccessToken(t: { token: string; workspace: string; scopes?: string[] }): void
+  addOAuthConsumer(c: {
+    clientId: string
+    clientSecret: string
+    tokenLifetimeSeconds?: number
+  }): void
+  addAppPassword(p: { username: string; password: string }): void
+  /** Creates the workspace; an existing one is kept with its repositories. */
+  createWorkspace(slug: string): void
+  addRepository(
+    workspace: string,
+    slug: string,
+    opts?: RepositoryOptions
+  ): { uuid: string; gitDir: string }
+  /** Keeps the uuid and LFS objects, moves the bare repository; the old slug answers 404. */
+  renameRepository(workspace: string, oldSlug: string, newSlug: string): void
+  /** Drops the repository from listings and deletes its git data and LFS objects. */
+  removeRepository(workspace: string, slug: string): void
+  /** Where a repository's data lives, or undefined when there is no such repository. */
+  repository(
+    workspace: string,
+    slug: string
+  ): { uuid: string; gitDir: string; lfsDir: string } | undefined
+  injectFaults(f: { kind: FaultKind; count: number; retryAfterSeconds?: number }): void
+  /** Faults for git, LFS API and storage requests (the REST API is not affected). */
+  injectGitFaults(f: { kind: GitFaultKind; count: number; path?: RegExp }): void
+  requests: { method: string; path: string; status: number; authorization: boolean }[]
+  clearRequests(): void
+  gitRequests: GitRequest[]
+  clearGitRequests(): void
+  close(): Promise<void>
+}
+
+export interface Repo {
+  workspace: string
+  slug: string
+  uuid: string
+  projectKey: string
+  isPrivate: boolean
+  scm: string
+  empty: boolean
+  denyGit: boolean
+}
+
+export interface State {
+  root: string
+  /** An empty HOME for the git processes the server starts, so no user configuration applies. */
+  home: string
+  registry: Registry
+  workspaces: Map<string, { uuid: string; repos: Repo[] }>
+  origin: string
+  storageOrigin: string
+  requests: LocalBitbucket['requests']
+  gitRequests: GitRequest[]
+  gitFaults: { kind: GitFaultKind; path?: RegExp }[]
+  children: Set<ChildProcess>
+  /** Key for the storage origin's signed URLs. */
+  signingKey: Buffer
+}
+
+export function findRepo(state: State, workspace: string, slug: string): Repo | undefined {
+  return state.workspaces.get(workspace)?.repos.find(repo => repo.slug === slug)
+}
+
+export const gitDirOf = (state: State, repo: { workspace: string; slug: string }) =>
+  path.join(state.root, repo.workspace, `${repo.slug}.git`)
+
+/** LFS objects are kept by repository uuid, so a rename keeps them and another repository never sees them. */
+export const lfsDirOf = (state: State, repo: { uuid: string }) =>
+  path.join(state.root, '.lfs', repo.uuid.replace(/[{}]/g, ''))
