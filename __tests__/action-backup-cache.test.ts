@@ -26,7 +26,7 @@ const forms = secretForms(API_TOKEN, [EMAIL, 'x-bitbucket-api-token-auth', 'jane
 const leaks: ReturnType<typeof scanBytes> = []
 
 /** Every run gets a brand-new runner at the same path, as GitHub-hosted runners do. */
-async function freshRunnerBackup(): Promise<ActionRun> {
+async function freshRunnerBackup(extra: Record<string, string> = {}): Promise<ActionRun> {
   runNumber++
   const runnerDir = path.join(base, 'runner')
   fs.rmSync(runnerDir, { recursive: true, force: true })
@@ -40,7 +40,8 @@ async function freshRunnerBackup(): Promise<ActionRun> {
       'bitbucket-email': EMAIL,
       'bitbucket-api-token': API_TOKEN,
       target: 'directory',
-      'backup-dir': 'backup'
+      'backup-dir': 'backup',
+      ...extra
     },
     { runnerDir, env: rs.env({ runId: 500 + runNumber, jobId: 'backup', runnerTemp, workspace }) }
   )
@@ -139,6 +140,20 @@ describe('runs that share only the Actions cache', () => {
     expect(refsOf(backupOf('app'))).toEqual(refsOf(upstreamDirs.get('app')!))
     const added = rs.cacheEntries.slice(entriesBefore).map(entry => entry.key)
     expect(added.filter(key => key.startsWith('bitbucket-backup-mirror-'))).toHaveLength(1)
+  }, 180_000)
+
+  it('over the cache size budget, a changed mirror is backed up but not saved to the cache', async () => {
+    lib.write('l.txt', 'lib v2\n')
+    await lib.commit('v2')
+    await lib.push()
+    const entriesBefore = rs.cacheEntries.length
+    const run = await freshRunnerBackup({ 'cache-size-limit': '1KB' })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ 'backed-up': '1', unchanged: '2' })
+    expect(run.stdout).toContain('Over the cache size budget')
+    const added = rs.cacheEntries.slice(entriesBefore).map(entry => entry.key)
+    expect(added.filter(key => key.startsWith('bitbucket-backup-mirror-'))).toEqual([])
+    expect(refsOf(backupOf('lib'))).toEqual(refsOf(upstreamDirs.get('lib')!))
   }, 180_000)
 
   it('a cache service failure degrades to a full clone with a warning, never a failed run', async () => {

@@ -131,6 +131,10 @@ describe('the directory target, run as the runner runs it', () => {
       )
       expect(sha256(file)).toBe(oid)
     }
+    // Only the signed URL authenticates to LFS storage: no request there carried a credential.
+    const storage = bb.gitRequests.filter(r => r.service === 'lfs-download')
+    expect(storage.length).toBe(2)
+    expect(storage.filter(r => r.authorization)).toEqual([])
     const metadata = JSON.parse(
       fs.readFileSync(path.join(runnerDir, 'workspace', 'backup', 'acme', 'app.json'), 'utf8')
     )

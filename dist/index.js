@@ -102032,7 +102032,7 @@ function describeRepositoryFailure(error, auth) {
     if (!(error instanceof GitError))
         return message;
     const text = `${error.message}\n${error.stderr}`;
-    if (/returned error: 401|Authentication failed|Authorization error/i.test(text)) {
+    if (/returned error: 401|Authentication failed|Authorization error|could not read Username/i.test(text)) {
         return `Bitbucket rejected ${auth.description} for git (user name "${auth.gitUsername}"): ${message}`;
     }
     if (/returned error: 403|Access denied|Forbidden/i.test(text)) {
@@ -102115,6 +102115,12 @@ function unchangedOutcome(job, prior, mirror, started) {
         }
     };
 }
+/** The API's view of the repository beside its mirror, refreshed every run (descriptions change). */
+async function writeMetadata(job) {
+    const file = job.store.metadataPath(job.repository.workspace, job.repository.slug);
+    if (file)
+        await promises_namespaceObject.writeFile(file, repositoryMetadata(job.repository));
+}
 /** Points HEAD at Bitbucket's main branch so a clone of the backup checks out what users expect. */
 async function followMainBranch(job, mirror, remote) {
     const branch = job.repository.mainBranch;
@@ -102138,8 +102144,10 @@ async function backUpRepository(job) {
             mirrorPresent = await restoreMirror(job, mirror);
         const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined;
         const onDiskAsRecorded = local ? local.fingerprint === prior.fingerprint : !store.mirrorsOnDisk;
-        if (onDiskAsRecorded)
+        if (onDiskAsRecorded) {
+            await writeMetadata(job);
             return unchangedOutcome(job, prior, mirror, started);
+        }
         job.log('The mirror on disk differs from the recorded state: fetching to repair it.');
     }
     else if (!mirrorPresent) {
@@ -102149,15 +102157,13 @@ async function backUpRepository(job) {
         ? await ops.update(url, mirror, remote ?? (await ops.remoteRefs(url)))
         : await ops.clone(url, mirror);
     await followMainBranch(job, mirror, remote);
+    await writeMetadata(job);
     const inspection = await ops.inspect(mirror);
     for (const ref of transfer.protectedRefs)
         job.log(`Kept deleted or rewritten history as ${ref}`);
     if (remote && inspection.fingerprint !== remote.fingerprint) {
         job.log('Upstream refs moved during the backup; the next run picks up the difference.');
     }
-    const metadataFile = store.metadataPath(repository.workspace, repository.slug);
-    if (metadataFile)
-        await promises_namespaceObject.writeFile(metadataFile, repositoryMetadata(repository));
     const lfsComplete = lfs && inspection.lfsMissing.length === 0;
     let cacheKey = prior?.mirrorCacheKey;
     if (store.mirrorsViaCache && (lfsComplete || !lfs)) {
@@ -102188,7 +102194,7 @@ async function backUpRepository(job) {
     };
     const missing = lfs ? inspection.lfsMissing : [];
     const what = mirrorPresent
-        ? `fetched ${transfer.refsChanged} changed refs${transfer.protectedRefs.length ? `, kept ${transfer.protectedRefs.length} rewritten` : ''}`
+        ? `fetched ${transfer.refsChanged} changed ref${transfer.refsChanged === 1 ? '' : 's'}${transfer.protectedRefs.length ? `, kept ${transfer.protectedRefs.length} rewritten` : ''}`
         : 'cloned';
     return {
         result: {
@@ -102336,8 +102342,12 @@ async function runBackup(settings, listing, auth, isSelected) {
     }
     await Promise.all(pending);
     // A partial listing says nothing about what disappeared: only a complete one may.
-    if (!listingError)
-        results.push(...noLongerListed(settings, states, seen, isSelected));
+    if (!listingError) {
+        for (const result of noLongerListed(settings, states, seen, isSelected)) {
+            results.push(result);
+            info(progressLine(results.length, results.length, result));
+        }
+    }
     for (const state of states.values())
         await store.save(state);
     return { results, listingError };

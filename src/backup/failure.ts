@@ -6,7 +6,11 @@ export function describeRepositoryFailure(error: unknown, auth: BitbucketAuth): 
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]
   if (!(error instanceof GitError)) return message
   const text = `${error.message}\n${error.stderr}`
-  if (/returned error: 401|Authentication failed|Authorization error/i.test(text)) {
+  if (
+    /returned error: 401|Authentication failed|Authorization error|could not read Username/i.test(
+      text
+    )
+  ) {
     return `Bitbucket rejected ${auth.description} for git (user name "${auth.gitUsername}"): ${message}`
   }
   if (/returned error: 403|Access denied|Forbidden/i.test(text)) {

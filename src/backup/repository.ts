@@ -100,6 +100,12 @@ function unchangedOutcome(
   } satisfies RepositoryOutcome
 }
 
+/** The API's view of the repository beside its mirror, refreshed every run (descriptions change). */
+async function writeMetadata(job: RepositoryJob): Promise<void> {
+  const file = job.store.metadataPath(job.repository.workspace, job.repository.slug)
+  if (file) await fs.writeFile(file, repositoryMetadata(job.repository))
+}
+
 /** Points HEAD at Bitbucket's main branch so a clone of the backup checks out what users expect. */
 async function followMainBranch(job: RepositoryJob, mirror: string, remote?: RemoteRefs) {
   const branch = job.repository.mainBranch
@@ -123,7 +129,10 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
     if (!mirrorPresent && store.mirrorsOnDisk) mirrorPresent = await restoreMirror(job, mirror)
     const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined
     const onDiskAsRecorded = local ? local.fingerprint === prior.fingerprint : !store.mirrorsOnDisk
-    if (onDiskAsRecorded) return unchangedOutcome(job, prior, mirror, started)
+    if (onDiskAsRecorded) {
+      await writeMetadata(job)
+      return unchangedOutcome(job, prior, mirror, started)
+    }
     job.log('The mirror on disk differs from the recorded state: fetching to repair it.')
   } else if (!mirrorPresent) {
     mirrorPresent = await restoreMirror(job, mirror)
@@ -133,14 +142,12 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
     ? await ops.update(url, mirror, remote ?? (await ops.remoteRefs(url)))
     : await ops.clone(url, mirror)
   await followMainBranch(job, mirror, remote)
+  await writeMetadata(job)
   const inspection = await ops.inspect(mirror)
   for (const ref of transfer.protectedRefs) job.log(`Kept deleted or rewritten history as ${ref}`)
   if (remote && inspection.fingerprint !== remote.fingerprint) {
     job.log('Upstream refs moved during the backup; the next run picks up the difference.')
   }
-
-  const metadataFile = store.metadataPath(repository.workspace, repository.slug)
-  if (metadataFile) await fs.writeFile(metadataFile, repositoryMetadata(repository))
 
   const lfsComplete = lfs && inspection.lfsMissing.length === 0
   let cacheKey = prior?.mirrorCacheKey
@@ -171,7 +178,7 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
   }
   const missing = lfs ? inspection.lfsMissing : []
   const what = mirrorPresent
-    ? `fetched ${transfer.refsChanged} changed refs${transfer.protectedRefs.length ? `, kept ${transfer.protectedRefs.length} rewritten` : ''}`
+    ? `fetched ${transfer.refsChanged} changed ref${transfer.refsChanged === 1 ? '' : 's'}${transfer.protectedRefs.length ? `, kept ${transfer.protectedRefs.length} rewritten` : ''}`
     : 'cloned'
   return {
     result: {

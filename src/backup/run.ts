@@ -147,7 +147,12 @@ export async function runBackup(
   await Promise.all(pending)
 
   // A partial listing says nothing about what disappeared: only a complete one may.
-  if (!listingError) results.push(...noLongerListed(settings, states, seen, isSelected))
+  if (!listingError) {
+    for (const result of noLongerListed(settings, states, seen, isSelected)) {
+      results.push(result)
+      core.info(progressLine(results.length, results.length, result))
+    }
+  }
   for (const state of states.values()) await store.save(state)
   return { results, listingError }
 }
