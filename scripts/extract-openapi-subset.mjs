@@ -1,0 +1,30 @@
+// Copies the schemas the stand-in is checked against (and everything they reference) out of
+// Atlassian's OpenAPI spec in ../shared, so tests run on a clone that has only this repository.
+// Usage: node scripts/extract-openapi-subset.mjs [path/to/swagger.v3.json]
+import * as fs from 'node:fs'
+
+const source = process.argv[2] ?? new URL('../../shared/bitbucket/swagger.v3.json', import.meta.url)
+const target = new URL('../__tests__/fixtures/bitbucket/openapi-subset.json', import.meta.url)
+const spec = JSON.parse(fs.readFileSync(source, 'utf8'))
+const roots = ['paginated_repositories', 'repository', 'error', 'paginated_workspaces']
+const schemas = {}
+const pending = [...roots]
+while (pending.length > 0) {
+  const name = pending.pop()
+  if (schemas[name]) continue
+  schemas[name] = spec.components.schemas[name]
+  const text = JSON.stringify(schemas[name])
+  for (const match of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) pending.push(match[1])
+}
+const sorted = Object.fromEntries(
+  Object.keys(schemas)
+    .sort()
+    .map(name => [name, schemas[name]])
+)
+const subset = {
+  source: 'Atlassian Bitbucket Cloud OpenAPI (swagger.v3.json), components.schemas subset',
+  roots,
+  components: { schemas: sorted }
+}
+fs.writeFileSync(target, `${JSON.stringify(subset, null, 2)}\n`)
+console.log(`${Object.keys(sorted).length} schemas written to ${target.pathname}`)
