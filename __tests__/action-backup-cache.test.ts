@@ -1,10 +1,10 @@
 // End to end on Node 24: runs that share nothing but the Actions cache (results service + Azurite).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { refsOf } from './support/git-inspect.js'
 import { runAction, type ActionRun } from './support/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { lfsOids, workingCopy, type WorkingCopy } from './support/bitbucket/fixtures.js'
@@ -52,13 +52,6 @@ async function freshRunnerBackup(extra: Record<string, string> = {}): Promise<Ac
 
 const backupOf = (slug: string) =>
   path.join(base, 'runner', 'workspace', 'backup', 'acme', `${slug}.git`)
-const refsOf = (gitDir: string) =>
-  execFileSync('git', ['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: gitDir })
-    .toString()
-    .split('\n')
-    .filter(line => line && !line.includes(' refs/backup/'))
-    .sort()
-
 beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-cache-e2e-'))
   rs = await startResultsService()

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { refsOf } from './support/git-inspect.js'
 import { errorLines, runAction, type ActionRun } from './support/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { lfsOids, manyRefs, workingCopy, type WorkingCopy } from './support/bitbucket/fixtures.js'
@@ -19,13 +20,6 @@ let assets: WorkingCopy
 let runnerDir: string
 let recorder: ReturnType<typeof gitCommandLineRecorder>
 const runs: ActionRun[] = []
-
-const refsOf = (gitDir: string) =>
-  execFileSync('git', ['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: gitDir })
-    .toString()
-    .split('\n')
-    .filter(line => line && !line.includes(' refs/backup/'))
-    .sort()
 
 const backupOf = (slug: string) =>
   path.join(runnerDir, 'workspace', 'backup', 'acme', `${slug}.git`)

@@ -136,7 +136,10 @@ describe('the action fails with one clear line', () => {
   it.each([
     [{ workspace: 'no such' }, 'Input "workspace": "no such" is not a workspace slug'],
     [{ concurrency: '0' }, 'Input "concurrency": "0" is not a whole number from 1 to 64'],
-    [{ 'dry-run': 'false' }, 'Input "target": "artifact" is not available in this version yet'],
+    [
+      { 'dry-run': 'false', target: 'github' },
+      'Input "target": "github" is not available in this version yet'
+    ],
     [
       { 'bitbucket-api-token': 'ATBB1234567890' },
       'Input "bitbucket-api-token": this is an app password'

@@ -119,8 +119,8 @@ describe('parseSettings', () => {
       'Input "target": "tape" is not a target; expected one or more of artifact, github, directory'
     ],
     [
-      { target: 'artifact', 'dry-run': 'false' },
-      'Input "target": "artifact" is not available in this version yet; use target: directory'
+      { target: 'github', 'dry-run': 'false' },
+      'Input "target": "github" is not available in this version yet; use target: artifact or directory'
     ],
     [{ 'backup-dir': '' }, 'Input "backup-dir": is empty but target includes directory'],
     [{ concurrency: 'lots' }, 'Input "concurrency": "lots" is not a whole number from 1 to 64'],
@@ -128,11 +128,62 @@ describe('parseSettings', () => {
     [{ lfs: 'maybe' }, 'Input "lfs": "maybe" is not a boolean; expected true or false'],
     [{ projects: 'A"B' }, 'Input "projects": "A"B" is not a project key'],
     [{ include: 'api-[' }, 'Input "include": "api-[" has an unclosed bracket or brace'],
-    [{ 'cache-size-limit': 'huge' }, 'Input "cache-size-limit": "huge" is not a size']
+    [{ 'cache-size-limit': 'huge' }, 'Input "cache-size-limit": "huge" is not a size'],
+    [
+      { 'retention-days': '120' },
+      'Input "retention-days": "120" is not a whole number from 1 to 90'
+    ],
+    [
+      { 'artifact-limit': '501' },
+      'Input "artifact-limit": "501" is not a whole number from 2 to 500'
+    ],
+    [
+      { 'encryption-recipients': 'age1notakey' },
+      'Input "encryption-recipients": "age1notakey" is not a valid age public key'
+    ],
+    [
+      { 'encryption-recipients': 'ssh-ed25519 AAAA' },
+      'Input "encryption-recipients": "ssh-ed25519" is not an age public key'
+    ],
+    [{ 'encryption-passphrase': 'short' }, 'Input "encryption-passphrase": is shorter than 16'],
+    [
+      {
+        'encryption-passphrase': 'a-long-enough-passphrase',
+        'encryption-recipients': 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'
+      },
+      'Input "encryption-recipients": is set together with encryption-passphrase'
+    ]
   ])('rejects %j with one line naming the input', (override, expected) => {
     const message = errorOf({ ...baseInputs, ...override })
     expect(message).toContain(expected)
     expect(message).not.toContain('\n')
+  })
+
+  it('refuses the artifact target on GitHub Enterprise Server, naming the targets that work there', () => {
+    const inputs = { ...baseInputs, target: 'artifact', 'dry-run': 'false' }
+    expect(() => parse(inputs, { GITHUB_SERVER_URL: 'https://github.example.com' })).toThrow(
+      'Input "target": artifact is not available on GitHub Enterprise Server (https://github.example.com); use target: github or directory there.'
+    )
+    expect(parse(inputs, { GITHUB_SERVER_URL: 'https://github.com' }).settings.targets).toEqual([
+      'artifact'
+    ])
+  })
+
+  it('masks the encryption passphrase and caps retention at the repository setting', () => {
+    const { settings, masked } = parse(
+      {
+        ...baseInputs,
+        'encryption-passphrase': 'a-long-enough-passphrase',
+        'retention-days': '60'
+      },
+      { GITHUB_RETENTION_DAYS: '30' }
+    )
+    expect(masked).toContain('a-long-enough-passphrase')
+    expect(settings.artifact.retentionDays).toBe(30)
+    expect(settings.artifact.encryption).toEqual({
+      passphrase: 'a-long-enough-passphrase',
+      recipients: []
+    })
   })
 
   it('never echoes a secret in an error message', () => {

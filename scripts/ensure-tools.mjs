@@ -18,19 +18,30 @@ function run(command, args) {
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['ci'])
 if (!existsSync(join(root, 'node_modules', 'node', 'bin', 'node'))) run('npm', ['rebuild', 'node'])
 
-if (!has('git', ['lfs', 'version'])) {
+/** Installs a Debian package when `ready()` is false; a clear message and exit when it cannot. */
+function ensurePackage(name, ready, advice) {
+  if (ready()) return
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   const sudo = isRoot ? [] : has('sudo', ['-n', 'true']) ? ['sudo', '-n'] : null
   if (sudo && has('apt-get', ['--version'])) {
     const [command, ...prefix] = [...sudo, 'apt-get']
-    run(command, [...prefix, 'update', '-qq'].filter(Boolean))
-    run(command, [...prefix, 'install', '-y', '-qq', 'git-lfs'].filter(Boolean))
+    run(command, [...prefix, 'update', '-qq'])
+    run(command, [...prefix, 'install', '-y', '-qq', name])
   }
-  if (!has('git', ['lfs', 'version'])) {
-    console.error(
-      'ensure-tools: git-lfs is missing and could not be installed here. Install it (https://git-lfs.com, ' +
-        'or `sudo apt-get install git-lfs`, `brew install git-lfs`) and run the command again.'
-    )
+  if (!ready()) {
+    console.error(`ensure-tools: ${name} is missing and could not be installed here. ${advice}`)
     process.exit(1)
   }
 }
+
+ensurePackage(
+  'git-lfs',
+  () => has('git', ['lfs', 'version']),
+  'Install it (https://git-lfs.com, or `sudo apt-get install git-lfs`, `brew install git-lfs`) and run the command again.'
+)
+// The tests prove that the standard age tool opens encrypted backups, as the README promises.
+ensurePackage(
+  'age',
+  () => has('age', ['--version']) && has('age-keygen', ['--version']),
+  'Install it (https://age-encryption.org, or `sudo apt-get install age`, `brew install age`) and run the command again.'
+)

@@ -20,7 +20,11 @@ export const Inputs = {
   DryRun: 'dry-run',
   Cache: 'cache',
   CacheSizeLimit: 'cache-size-limit',
-  Report: 'report-path'
+  Report: 'report-path',
+  RetentionDays: 'retention-days',
+  ArtifactLimit: 'artifact-limit',
+  EncryptionPassphrase: 'encryption-passphrase',
+  EncryptionRecipients: 'encryption-recipients'
 } as const
 
 export const Outputs = {

@@ -2,10 +2,16 @@
 import * as core from '@actions/core'
 import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
 import type { BitbucketRepository } from './bitbucket/types.js'
+import { publishArtifacts } from './artifact/publish.js'
+import { uploadDue } from './artifact/plan.js'
+import { createArtifactUploader } from './artifact/uploader.js'
 import { runBackup } from './backup/run.js'
+import type { BitbucketAuth } from './credentials-types.js'
+import { createGit } from './git/git.js'
+import { SUCCESS_STATUSES, type RepositoryResult } from './results.js'
+import type { RepositoryState } from './state/state.js'
 import { createBitbucketAuth } from './credentials.js'
 import { computeTotals, progressLine, publishReport, totalsLine } from './report.js'
-import type { RepositoryResult } from './results.js'
 import { createSlugFilter } from './selection.js'
 import { parseSettings } from './settings.js'
 import type { Settings } from './settings-types.js'
@@ -35,7 +41,7 @@ async function listOnly(
     results.push(listedResult(repository))
     core.info(progressLine(results.length, undefined, results[results.length - 1]))
   }
-  return { results, listingError: undefined }
+  return { results, listingError: undefined, targetError: undefined }
 }
 
 function listedResult(repository: BitbucketRepository): RepositoryResult {
@@ -49,6 +55,39 @@ function listedResult(repository: BitbucketRepository): RepositoryResult {
   }
 }
 
+/** Mirrors first, then the targets that read them; state is written last, with what they did. */
+async function backUpAndKeep(
+  settings: Settings,
+  listing: AsyncIterable<BitbucketRepository>,
+  auth: BitbucketAuth,
+  isSelected: (slug: string) => boolean
+) {
+  const toArtifacts = settings.targets.includes('artifact')
+  const now = new Date()
+  const due = (state: RepositoryState | undefined) =>
+    toArtifacts && uploadDue(state, settings.artifact.retentionDays, now)
+  const backup = await runBackup(settings, listing, auth, isSelected, { wantsMirror: due })
+  let targetError: Error | undefined
+  if (toArtifacts) {
+    await publishArtifacts({
+      settings: settings.artifact,
+      candidates: backup.ready.filter(
+        item => SUCCESS_STATUSES.has(item.result.status) && due(item.state)
+      ),
+      states: backup.states,
+      git: createGit(),
+      lfs: settings.lfs,
+      workDir: settings.workDir,
+      uploader: createArtifactUploader(),
+      log: core
+    }).catch((error: unknown) => {
+      targetError = error instanceof Error ? error : new Error(String(error))
+    })
+  }
+  await backup.saveState()
+  return { ...backup, targetError }
+}
+
 export async function run(): Promise<void> {
   const started = Date.now()
   try {
@@ -60,9 +99,9 @@ export async function run(): Promise<void> {
       `${settings.dryRun ? 'Listing' : 'Backing up'} ${settings.workspaces.join(', ')} as ${auth.description}`
     )
 
-    const { results, listingError } = settings.dryRun
+    const { results, listingError, targetError } = settings.dryRun
       ? await listOnly(settings, client, isSelected)
-      : await runBackup(settings, listedRepositories(settings, client), auth, isSelected)
+      : await backUpAndKeep(settings, listedRepositories(settings, client), auth, isSelected)
     if (listingError && results.length === 0) throw listingError
 
     const totals = computeTotals(results, (Date.now() - started) / 1000, client.requestCount)
@@ -70,6 +109,8 @@ export async function run(): Promise<void> {
     await publishReport(results, totals, settings.reportPath, { workspaces: settings.workspaces })
     if (listingError) {
       core.setFailed(`Listing stopped early: ${listingError.message}`)
+    } else if (targetError) {
+      core.setFailed(`The artifact index was not uploaded: ${targetError.message}`)
     } else if (totals.byStatus.failed > 0) {
       core.setFailed(
         `${totals.byStatus.failed} of ${totals.repositories} repositories were not backed up; see the job summary.`

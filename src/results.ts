@@ -20,6 +20,8 @@ export interface RepositoryResult {
   seconds?: number
   /** Where the backup lives, when a target wrote one (e.g. the mirror directory). */
   location?: string
+  /** The workflow artifact uploaded for this repository in this run. */
+  artifact?: string
 }
 
 /** Statuses that mean the repository is safely backed up as of this run. */

@@ -8,6 +8,24 @@ export type BitbucketCredentialInput =
   | { kind: 'access-token'; token: string }
   | { kind: 'oauth'; clientId: string; clientSecret: string }
 
+export interface EncryptionSettings {
+  /** An age passphrase (scrypt), or else X25519 recipients (age1...). */
+  passphrase?: string
+  recipients: string[]
+}
+
+export interface ArtifactSettings {
+  /** Days each artifact is kept: the input, capped by the repository's own setting. */
+  retentionDays: number
+  /** Most artifacts this step may upload (the service allows 500 per job). */
+  maxArtifacts: number
+  encryption: EncryptionSettings | undefined
+  /** Anyone signed in to GitHub can download the artifacts of a public repository. */
+  publicWorkflowRepository: boolean
+  runId: string
+  runAttempt: string
+}
+
 export interface Settings {
   /** Workspace slugs, deduplicated, in the order given. */
   workspaces: string[]
@@ -36,4 +54,5 @@ export interface Settings {
   workDir: string
   /** Path of the JSON report. */
   reportPath: string
+  artifact: ArtifactSettings
 }

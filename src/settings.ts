@@ -7,98 +7,31 @@ import {
   Inputs
 } from './constants.js'
 import { APP_PASSWORD_REMOVED, looksLikeAppPassword } from './credentials.js'
+import { parseArtifactSettings } from './settings-artifact.js'
 import type { BitbucketCredentialInput, Settings, TargetKind } from './settings-types.js'
+import {
+  fail,
+  parseBoolean,
+  parseInteger,
+  parseSize,
+  parseUrl,
+  readSecret,
+  splitList,
+  type InputSource
+} from './settings-parse.js'
 
-export class SettingsError extends Error {
-  override name = 'SettingsError'
-}
-
-export interface InputSource {
-  /** Raw input value, '' when unset (like core.getInput). */
-  get(name: string): string
-  /** Mask a secret in the log as soon as it is read. */
-  mask(secret: string): void
-  env: NodeJS.ProcessEnv
-}
+export { SettingsError, splitList, parseSize, type InputSource } from './settings-parse.js'
 
 const TARGETS: readonly TargetKind[] = ['artifact', 'github', 'directory']
 /** Targets this version can write; the others are refused rather than silently skipped. */
-const WRITABLE_TARGETS: readonly TargetKind[] = ['directory']
+const WRITABLE_TARGETS: readonly TargetKind[] = ['directory', 'artifact']
 const WORKSPACE_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 const PROJECT_KEY = /^[A-Za-z0-9_-]+$/
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-function fail(input: string, problem: string, expected: string): never {
-  throw new SettingsError(`Input "${input}": ${problem}; ${expected}.`)
-}
-
-/** Splits a comma- or newline-separated input into trimmed, non-empty, unique items. */
-export function splitList(raw: string): string[] {
-  const items = raw
-    .split(/[,\n]/)
-    .map(item => item.trim())
-    .filter(item => item.length > 0)
-  return [...new Set(items)]
-}
-
-function parseBoolean(input: string, raw: string, fallback: boolean): boolean {
-  const value = raw.trim().toLowerCase()
-  if (value === '') return fallback
-  if (['true', 'yes', 'on', '1'].includes(value)) return true
-  if (['false', 'no', 'off', '0'].includes(value)) return false
-  return fail(input, `"${raw.trim()}" is not a boolean`, 'expected true or false')
-}
-
-function parseInteger(input: string, raw: string, fallback: number, min: number, max: number) {
-  const value = raw.trim()
-  if (value === '') return fallback
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    fail(
-      input,
-      `"${value}" is not a whole number from ${min} to ${max}`,
-      `expected e.g. ${fallback}`
-    )
-  }
-  return Number(value)
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }
-
-/** Parses sizes such as "500MB" or "8GB" (decimal units, as GitHub states its limits). */
-export function parseSize(input: string, raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?B)?$/i.exec(raw.trim())
-  if (!match)
-    return fail(input, `"${raw.trim()}" is not a size`, 'expected a size such as 500MB or 8GB')
-  return Math.round(Number(match[1]) * SIZE_UNITS[(match[2] ?? '').toUpperCase()])
-}
-
-function parseUrl(input: string, raw: string): URL {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    return fail(input, `"${raw}" is not a URL`, `expected e.g. ${DEFAULT_API_URL}`)
-  }
-  if (url.username || url.password) {
-    fail(input, 'the URL contains a user name or password', 'put credentials in their own inputs')
-  }
-  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
-  if (url.protocol !== 'https:' && !loopbackHttp) {
-    fail(input, `"${raw}" does not use https`, 'credentials may only travel over https')
-  }
-  return url
-}
 
 /** Real Bitbucket serves REST on api.bitbucket.org and OAuth on bitbucket.org; other hosts serve both. */
 export function defaultOAuthTokenUrl(apiUrl: URL): string {
   const host = apiUrl.host.replace(/^api\./, '')
   return `${apiUrl.protocol}//${host}/site/oauth2/access_token`
-}
-
-function readSecret(source: InputSource, name: string): string {
-  const value = source.get(name).trim()
-  if (value) source.mask(value)
-  return value
 }
 
 function parseCredential(source: InputSource): BitbucketCredentialInput {
@@ -271,7 +204,7 @@ export function parseSettings(source: InputSource): Settings {
     fail(
       Inputs.Target,
       `"${unavailable}" is not available in this version yet`,
-      'use target: directory for now, or dry-run: true to list and select repositories'
+      'use target: artifact or directory for now, or dry-run: true to list and select repositories'
     )
   }
   const runnerTemp = source.env.RUNNER_TEMP || path.join(workspaceRoot, '.bitbucket-backup-tmp')
@@ -304,6 +237,7 @@ export function parseSettings(source: InputSource): Settings {
     workDir,
     reportPath: reportRaw
       ? path.resolve(workspaceRoot, reportRaw)
-      : path.join(workDir, 'report.json')
+      : path.join(workDir, 'report.json'),
+    artifact: parseArtifactSettings(source, targets.includes('artifact') && !dryRun)
   }
 }

@@ -14,6 +14,8 @@ export interface RepositoryJob {
   ops: MirrorOps
   store: StateStore
   cache: CacheStore
+  /** The mirror must be on disk after this run even when nothing changed (directory, artifact due). */
+  mirrorWanted: boolean
   /** Decides whether a mirror of this size may still be saved to the cache in this run. */
   reserveCacheBytes(bytes: number): boolean
   log(line: string): void
@@ -21,6 +23,8 @@ export interface RepositoryJob {
 
 export interface RepositoryOutcome {
   result: RepositoryResult
+  /** True when the mirror is on disk and complete after this run (targets may read it). */
+  mirrorReady?: boolean
   /** The new state, or undefined to keep the prior one (failures never overwrite good state). */
   state: RepositoryState | undefined
 }
@@ -91,6 +95,7 @@ function unchangedOutcome(
       seconds: (Date.now() - started) / 1000,
       location: store.mirrorsOnDisk ? mirror : undefined
     },
+    mirrorReady: job.mirrorWanted,
     state: {
       ...prior,
       fullName: repository.fullName,
@@ -126,9 +131,9 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
   const refsUnchanged = remote !== undefined && remote.fingerprint === prior?.fingerprint
   const lfsDone = !lfs || prior?.lfsComplete === true
   if (refsUnchanged && lfsDone && prior) {
-    if (!mirrorPresent && store.mirrorsOnDisk) mirrorPresent = await restoreMirror(job, mirror)
+    if (!mirrorPresent && job.mirrorWanted) mirrorPresent = await restoreMirror(job, mirror)
     const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined
-    const onDiskAsRecorded = local ? local.fingerprint === prior.fingerprint : !store.mirrorsOnDisk
+    const onDiskAsRecorded = local ? local.fingerprint === prior.fingerprint : !job.mirrorWanted
     if (onDiskAsRecorded) {
       await writeMetadata(job)
       return unchangedOutcome(job, prior, mirror, started)
@@ -200,6 +205,7 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
       seconds: (Date.now() - started) / 1000,
       location: store.mirrorsOnDisk ? mirror : undefined
     },
+    mirrorReady: missing.length === 0,
     state
   }
 }

@@ -9,7 +9,7 @@ import { progressLine } from '../report.js'
 import type { RepositoryResult } from '../results.js'
 import type { Settings } from '../settings-types.js'
 import { createActionsCache } from '../state/actions-cache.js'
-import type { WorkspaceState } from '../state/state.js'
+import type { RepositoryState, WorkspaceState } from '../state/state.js'
 import { createStateStore } from '../state/store.js'
 import { describeRepositoryFailure } from './failure.js'
 import { backUpRepository } from './repository.js'
@@ -18,6 +18,24 @@ export interface BackupRun {
   results: RepositoryResult[]
   /** Set when the listing itself failed (bad credential, unknown workspace): the run must fail. */
   listingError?: Error
+  /** Repositories whose complete mirror is on disk now, for the targets that read mirrors. */
+  ready: ReadyMirror[]
+  states: WorkspaceState[]
+  /** Writes the state (after the targets recorded what they did). */
+  saveState(): Promise<void>
+  git: (url: string) => Git
+}
+
+export interface ReadyMirror {
+  repository: BitbucketRepository
+  mirror: string
+  state: RepositoryState
+  result: RepositoryResult
+}
+
+export interface BackupOptions {
+  /** Whether a repository's mirror must be on disk this run even when it did not change. */
+  wantsMirror(prior: RepositoryState | undefined): boolean
 }
 
 /** Repositories in the state that the listing no longer returns: their backup is kept, never deleted. */
@@ -53,7 +71,8 @@ export async function runBackup(
   settings: Settings,
   listing: AsyncIterable<BitbucketRepository>,
   auth: BitbucketAuth,
-  isSelected: (slug: string) => boolean
+  isSelected: (slug: string) => boolean,
+  options: BackupOptions
 ): Promise<BackupRun> {
   const cache = createActionsCache(core, settings.cache)
   const store = createStateStore(settings, cache)
@@ -83,6 +102,7 @@ export async function runBackup(
   }
 
   const results: RepositoryResult[] = []
+  const ready: ReadyMirror[] = []
   const seen = new Set<string>()
   const limit = pLimit(settings.concurrency)
   const pending: Promise<void>[] = []
@@ -103,10 +123,12 @@ export async function runBackup(
     const details: string[] = []
     const started = Date.now()
     const log = (line: string) => details.push(line)
+    const prior = state?.repositories[repository.uuid]
     try {
       const outcome = await backUpRepository({
         repository,
-        prior: state?.repositories[repository.uuid],
+        prior,
+        mirrorWanted: store.mirrorsOnDisk || options.wantsMirror(prior),
         lfs: settings.lfs,
         ops: createMirrorOps(gitFor(repository.httpsCloneUrl), { lfs: settings.lfs, log }),
         store,
@@ -115,6 +137,10 @@ export async function runBackup(
         log
       })
       if (outcome.state && state) state.repositories[repository.uuid] = outcome.state
+      if (outcome.mirrorReady && outcome.state) {
+        const mirror = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
+        ready.push({ repository, mirror, state: outcome.state, result: outcome.result })
+      }
       finish(outcome.result, details)
     } catch (error) {
       details.push(error instanceof Error && error.stack ? error.stack : String(error))
@@ -153,6 +179,14 @@ export async function runBackup(
       core.info(progressLine(results.length, results.length, result))
     }
   }
-  for (const state of states.values()) await store.save(state)
-  return { results, listingError }
+  return {
+    results,
+    listingError,
+    ready,
+    states: [...states.values()],
+    saveState: async () => {
+      for (const state of states.values()) await store.save(state)
+    },
+    git: gitFor
+  }
 }

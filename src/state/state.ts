@@ -23,6 +23,21 @@ export interface RepositoryState {
   empty: boolean
   /** Actions cache key of the newest saved mirror, when mirrors persist through the cache. */
   mirrorCacheKey?: string
+  /** The newest workflow artifact that holds this repository (artifact target). */
+  artifact?: ArtifactRecordState
+}
+
+export interface ArtifactRecordState {
+  name: string
+  id: number
+  runId: string
+  uploadedAt: string
+  retentionDays: number
+  /** The ref fingerprint the artifact holds: a new one is due when the repository changed. */
+  fingerprint: string
+  /** Whether the artifact holds every LFS object. */
+  lfs: boolean
+  encrypted: boolean
 }
 
 export interface WorkspaceState {

@@ -1,0 +1,47 @@
+// What an artifact says about each repository it holds: files with checksums, refs, LFS objects.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+
+export const MANIFEST_FORMAT = 'bitbucket-backup/artifact@1'
+export const MANIFEST_FILE = 'manifest.json'
+
+export interface ManifestFile {
+  /** Path relative to the repository's folder in the artifact, before any encryption suffix. */
+  path: string
+  size: number
+  sha256: string
+}
+
+export interface RepositoryManifest {
+  format: typeof MANIFEST_FORMAT
+  repository: {
+    workspace: string
+    slug: string
+    uuid: string
+    fullName: string
+    isPrivate: boolean
+    mainBranch: string | null
+    projectKey: string | null
+    description: string
+  }
+  createdAt: string
+  run: { id: string; attempt: string }
+  /** Every ref of the mirror, the history namespace refs/backup/ included. */
+  refs: { name: string; oid: string }[]
+  /** The branch HEAD points to, e.g. refs/heads/main; null for an empty repository. */
+  head: string | null
+  /** Fingerprint of the upstream refs (refs/backup/ left out), as the state records it. */
+  fingerprint: string
+  empty: boolean
+  bundle: string | null
+  lfs: { oid: string; size: number }[]
+  /** Every file beside the manifest, with the size and SHA-256 of its plain content. */
+  files: ManifestFile[]
+  encrypted: boolean
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
