@@ -8,6 +8,7 @@ import { createArtifactUploader } from './artifact/uploader.js'
 import { runBackup } from './backup/run.js'
 import type { BitbucketAuth } from './credentials-types.js'
 import { createGit } from './git/git.js'
+import { peakRssBytes } from './memory.js'
 import { SUCCESS_STATUSES, type RepositoryResult } from './results.js'
 import type { RepositoryState } from './state/state.js'
 import { createBitbucketAuth } from './credentials.js'
@@ -106,7 +107,11 @@ export async function run(): Promise<void> {
 
     const totals = computeTotals(results, (Date.now() - started) / 1000, client.requestCount)
     core.info(totalsLine(totals))
-    await publishReport(results, totals, settings.reportPath, { workspaces: settings.workspaces })
+    await publishReport(results, totals, settings.reportPath, {
+      workspaces: settings.workspaces,
+      // The action's own peak memory (git runs in child processes): benchmarks read it here.
+      peakRssBytes: peakRssBytes()
+    })
     if (listingError) {
       core.setFailed(`Listing stopped early: ${listingError.message}`)
     } else if (targetError) {

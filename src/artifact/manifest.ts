@@ -1,6 +1,4 @@
 // What an artifact says about each repository it holds: files with checksums, refs, LFS objects.
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 
 export const MANIFEST_FORMAT = 'bitbucket-backup/artifact@1'
 export const MANIFEST_FILE = 'manifest.json'
@@ -40,8 +38,4 @@ export interface RepositoryManifest {
   encrypted: boolean
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
+export { sha256File } from '../hash.js'

@@ -2,7 +2,12 @@
 import { DefaultArtifactClient } from '@actions/artifact'
 import type { ArtifactUploader } from './publish.js'
 
-export function createArtifactUploader(): ArtifactUploader {
+/** Upload blocks in flight: each holds an 8 MB buffer, and runners have little memory to spare. */
+const UPLOAD_CONCURRENCY = '1'
+
+export function createArtifactUploader(env: NodeJS.ProcessEnv = process.env): ArtifactUploader {
+  // The toolkit's own knob; a value the user set in the workflow wins.
+  env.ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY ??= UPLOAD_CONCURRENCY
   const client = new DefaultArtifactClient()
   return {
     async upload(name, files, root, retentionDays) {

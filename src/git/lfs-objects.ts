@@ -1,8 +1,7 @@
 // Which LFS objects a mirror's history points to, and whether each is present with the right SHA-256.
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { sha256File } from '../hash.js'
 import type { Git } from './git.js'
 
 export interface LfsPointer {
@@ -65,12 +64,6 @@ export async function listLfsPointers(git: Git, gitDir: string): Promise<LfsPoin
   return [...pointers.values()].sort((a, b) => a.oid.localeCompare(b.oid))
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
 /** Reads every object back: a restore is only as good as the bytes on disk. */
 export async function checkLfsObjects(git: Git, gitDir: string): Promise<LfsCheck> {
   const pointers = await listLfsPointers(git, gitDir)
@@ -79,7 +72,7 @@ export async function checkLfsObjects(git: Git, gitDir: string): Promise<LfsChec
   for (const pointer of pointers) {
     const file = lfsObjectPath(gitDir, pointer.oid)
     const stat = await fs.stat(file).catch(() => undefined)
-    if (!stat || stat.size !== pointer.size || (await sha256Of(file)) !== pointer.oid) {
+    if (!stat || stat.size !== pointer.size || (await sha256File(file)) !== pointer.oid) {
       missing.push(pointer)
       continue
     }
