@@ -9,7 +9,7 @@ import { runBackup } from './backup/run.js'
 import type { BitbucketAuth } from './credentials-types.js'
 import { createGit } from './git/git.js'
 import { peakRssBytes } from './memory.js'
-import { SUCCESS_STATUSES, type RepositoryResult } from './results.js'
+import { resultBase, SUCCESS_STATUSES, type RepositoryResult } from './results.js'
 import type { RepositoryState } from './state/state.js'
 import { createBitbucketAuth } from './credentials.js'
 import { computeTotals, progressLine, publishReport, totalsLine } from './report.js'
@@ -47,12 +47,9 @@ async function listOnly(
 
 function listedResult(repository: BitbucketRepository): RepositoryResult {
   return {
-    workspace: repository.workspace,
-    slug: repository.slug,
-    uuid: repository.uuid,
+    ...resultBase(repository),
     status: 'listed',
-    detail: repository.mainBranch ? `main branch ${repository.mainBranch}` : 'no commits',
-    isPrivate: repository.isPrivate
+    detail: repository.mainBranch ? `main branch ${repository.mainBranch}` : 'no commits'
   }
 }
 

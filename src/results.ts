@@ -1,4 +1,5 @@
 // What happened to each repository: the facts the report reads and the state records.
+import type { BitbucketRepository } from './bitbucket/types.js'
 
 export type RepositoryStatus =
   'backed-up' | 'unchanged' | 'empty' | 'failed' | 'skipped' | 'no-longer-listed' | 'listed'
@@ -31,3 +32,13 @@ export const SUCCESS_STATUSES: ReadonlySet<RepositoryStatus> = new Set([
   'empty',
   'listed'
 ])
+
+/** The fields every result of a listed repository starts with. */
+export function resultBase(repository: BitbucketRepository) {
+  return {
+    workspace: repository.workspace,
+    slug: repository.slug,
+    uuid: repository.uuid,
+    isPrivate: repository.isPrivate
+  }
+}

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import { pathExists, type MirrorOps, type RemoteRefs } from '../git/mirror.js'
-import type { RepositoryResult } from '../results.js'
+import { resultBase, type RepositoryResult } from '../results.js'
 import type { CacheStore } from '../state/actions-cache.js'
 import type { RepositoryState } from '../state/state.js'
 import { bareUuid, type StateStore } from '../state/store.js'
@@ -82,10 +82,7 @@ function unchangedOutcome(
   job.log(`Refs unchanged (fingerprint ${prior.fingerprint.slice(0, 12)}); nothing fetched.`)
   return {
     result: {
-      workspace: repository.workspace,
-      slug: repository.slug,
-      uuid: repository.uuid,
-      isPrivate: repository.isPrivate,
+      ...resultBase(repository),
       status: prior.empty ? 'empty' : 'unchanged',
       detail: prior.empty ? 'no commits' : 'refs unchanged since the last backup',
       refs: prior.refs,
@@ -187,10 +184,7 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
     : 'cloned'
   return {
     result: {
-      workspace: repository.workspace,
-      slug: repository.slug,
-      uuid: repository.uuid,
-      isPrivate: repository.isPrivate,
+      ...resultBase(repository),
       status: missing.length > 0 ? 'failed' : inspection.empty ? 'empty' : 'backed-up',
       detail:
         missing.length > 0

@@ -6,7 +6,7 @@ import type { BitbucketAuth } from '../credentials-types.js'
 import { createGit, type Git } from '../git/git.js'
 import { createMirrorOps } from '../git/mirror.js'
 import { progressLine } from '../report.js'
-import type { RepositoryResult } from '../results.js'
+import { resultBase, type RepositoryResult } from '../results.js'
 import type { Settings } from '../settings-types.js'
 import { createActionsCache } from '../state/actions-cache.js'
 import type { RepositoryState, WorkspaceState } from '../state/state.js'
@@ -146,10 +146,7 @@ export async function runBackup(
       details.push(error instanceof Error && error.stack ? error.stack : String(error))
       finish(
         {
-          workspace: repository.workspace,
-          slug: repository.slug,
-          uuid: repository.uuid,
-          isPrivate: repository.isPrivate,
+          ...resultBase(repository),
           status: 'failed',
           detail: describeRepositoryFailure(error, auth),
           seconds: (Date.now() - started) / 1000
