@@ -137,8 +137,8 @@ describe('the action fails with one clear line', () => {
     [{ workspace: 'no such' }, 'Input "workspace": "no such" is not a workspace slug'],
     [{ concurrency: '0' }, 'Input "concurrency": "0" is not a whole number from 1 to 64'],
     [
-      { 'dry-run': 'false', target: 'github' },
-      'Input "target": "github" is not available in this version yet'
+      { 'dry-run': 'false', target: 'github', 'github-token': 'ghp_x' },
+      'Input "github-owner": is empty but target includes github'
     ],
     [
       { 'bitbucket-api-token': 'ATBB1234567890' },

@@ -10,6 +10,13 @@ const baseInputs = {
   'dry-run': 'true'
 }
 
+const GITHUB = {
+  target: 'github',
+  'dry-run': 'false',
+  'github-token': 'ghp_secret',
+  'github-owner': 'acme-mirrors'
+}
+
 function parse(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const masked: string[] = []
   const settings = parseSettings({
@@ -120,7 +127,35 @@ describe('parseSettings', () => {
     ],
     [
       { target: 'github', 'dry-run': 'false' },
-      'Input "target": "github" is not available in this version yet; use target: artifact or directory'
+      'Input "github-token": is empty but target includes github; pass a personal access token or a GitHub App installation token from secrets'
+    ],
+    [
+      { target: 'github', 'dry-run': 'false', 'github-token': 'ghp_x' },
+      'Input "github-owner": is empty but target includes github'
+    ],
+    [
+      { target: 'github', 'dry-run': 'false', 'github-token': 'ghp_x', 'github-owner': 'my org' },
+      'Input "github-owner": "my org" is not a GitHub login'
+    ],
+    [
+      { ...GITHUB, 'github-repository-name': 'mirror' },
+      'Input "github-repository-name": "mirror" has no {slug}, so mirrors would collide'
+    ],
+    [
+      { ...GITHUB, 'github-repository-name': 'bb/{slug}' },
+      'Input "github-repository-name": "bb/{slug}" has characters GitHub does not allow'
+    ],
+    [
+      { ...GITHUB, 'github-visibility': 'secret' },
+      'Input "github-visibility": "secret" is not a visibility; expected one of private, internal, public'
+    ],
+    [
+      { ...GITHUB, 'github-api-url': 'http://ghe.example.com/api/v3' },
+      'Input "github-api-url": "http://ghe.example.com/api/v3" does not use https'
+    ],
+    [
+      { ...GITHUB, 'github-push-size-limit': 'big' },
+      'Input "github-push-size-limit": "big" is not a size'
     ],
     [{ 'backup-dir': '' }, 'Input "backup-dir": is empty but target includes directory'],
     [{ concurrency: 'lots' }, 'Input "concurrency": "lots" is not a whole number from 1 to 64'],
@@ -201,5 +236,36 @@ describe('list and size parsing', () => {
     expect(parseSize('x', '500MB')).toBe(5e8)
     expect(parseSize('x', '1.5 GB')).toBe(1.5e9)
     expect(parseSize('x', '1024')).toBe(1024)
+  })
+
+  it('reads the github target inputs, masks the token and applies GitHub.com limits', () => {
+    const { settings, masked } = parse({ ...baseInputs, ...GITHUB })
+    expect(masked).toContain('ghp_secret')
+    expect(settings.github).toEqual({
+      token: 'ghp_secret',
+      owner: 'acme-mirrors',
+      apiUrl: 'https://api.github.com',
+      nameTemplate: '{slug}',
+      visibility: 'private',
+      overwrite: false,
+      maxPushBytes: 2e9,
+      maxFileBytes: 100e6,
+      refsPerPush: 0
+    })
+    const ghes = parse({
+      ...baseInputs,
+      ...GITHUB,
+      'github-api-url': 'https://ghe.example.com/api/v3/',
+      'github-repository-name': 'bb-{workspace}-{slug}',
+      'github-visibility': 'Internal',
+      'github-refs-per-push': '5'
+    }).settings.github
+    expect(ghes).toMatchObject({
+      apiUrl: 'https://ghe.example.com/api/v3',
+      nameTemplate: 'bb-{workspace}-{slug}',
+      visibility: 'internal',
+      refsPerPush: 5
+    })
+    expect(parse({ ...baseInputs, 'github-token': 'ghp_other' }).masked).toContain('ghp_other')
   })
 })

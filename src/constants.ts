@@ -24,7 +24,16 @@ export const Inputs = {
   RetentionDays: 'retention-days',
   ArtifactLimit: 'artifact-limit',
   EncryptionPassphrase: 'encryption-passphrase',
-  EncryptionRecipients: 'encryption-recipients'
+  EncryptionRecipients: 'encryption-recipients',
+  GitHubToken: 'github-token',
+  GitHubOwner: 'github-owner',
+  GitHubApiUrl: 'github-api-url',
+  GitHubRepositoryName: 'github-repository-name',
+  GitHubVisibility: 'github-visibility',
+  GitHubOverwrite: 'github-overwrite',
+  GitHubPushSizeLimit: 'github-push-size-limit',
+  GitHubFileSizeLimit: 'github-file-size-limit',
+  GitHubRefsPerPush: 'github-refs-per-push'
 } as const
 
 export const Outputs = {
@@ -39,3 +48,8 @@ export const Outputs = {
 export const DEFAULT_API_URL = 'https://api.bitbucket.org/2.0'
 export const DEFAULT_CONCURRENCY = 8
 export const DEFAULT_CACHE_SIZE_LIMIT = '8GB'
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
+export const DEFAULT_GITHUB_REPOSITORY_NAME = '{slug}'
+/** GitHub.com refuses a push whose pack is over 2 GB and any file over 100 MB. */
+export const DEFAULT_GITHUB_PUSH_SIZE_LIMIT = '2GB'
+export const DEFAULT_GITHUB_FILE_SIZE_LIMIT = '100MB'

@@ -140,3 +140,15 @@ export function createBitbucketAuth(
       return oauthAuth(input.clientId, input.clientSecret, { ...options, mask })
   }
 }
+
+/** GitHub takes any user name with a token as the password; x-access-token is the documented one. */
+export const GITHUB_GIT_USER = 'x-access-token'
+
+export function githubGitAuthorization(token: string): string {
+  return basic(GITHUB_GIT_USER, token)
+}
+
+/** Installation tokens (GitHub Apps and the workflow's own GITHUB_TOKEN) start with ghs_. */
+export function isInstallationToken(token: string): boolean {
+  return token.startsWith('ghs_')
+}

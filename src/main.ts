@@ -8,6 +8,7 @@ import { createArtifactUploader } from './artifact/uploader.js'
 import { runBackup } from './backup/run.js'
 import type { BitbucketAuth } from './credentials-types.js'
 import { createGit } from './git/git.js'
+import { githubPushDue, mirrorToGitHub } from './github/target.js'
 import { peakRssBytes } from './memory.js'
 import { resultBase, SUCCESS_STATUSES, type RepositoryResult } from './results.js'
 import type { RepositoryState } from './state/state.js'
@@ -42,7 +43,7 @@ async function listOnly(
     results.push(listedResult(repository))
     core.info(progressLine(results.length, undefined, results[results.length - 1]))
   }
-  return { results, listingError: undefined, targetError: undefined }
+  return { results, listingError: undefined, targetError: undefined, githubRequests: 0 }
 }
 
 function listedResult(repository: BitbucketRepository): RepositoryResult {
@@ -61,10 +62,15 @@ async function backUpAndKeep(
   isSelected: (slug: string) => boolean
 ) {
   const toArtifacts = settings.targets.includes('artifact')
+  const github = settings.github
   const now = new Date()
   const due = (state: RepositoryState | undefined) =>
     toArtifacts && uploadDue(state, settings.artifact.retentionDays, now)
-  const backup = await runBackup(settings, listing, auth, isSelected, { wantsMirror: due })
+  const githubDue = (state: RepositoryState | undefined) =>
+    github !== undefined && githubPushDue(github, state, settings.lfs)
+  const backup = await runBackup(settings, listing, auth, isSelected, {
+    wantsMirror: state => due(state) || githubDue(state)
+  })
   let targetError: Error | undefined
   if (toArtifacts) {
     await publishArtifacts({
@@ -82,8 +88,21 @@ async function backUpAndKeep(
       targetError = error instanceof Error ? error : new Error(String(error))
     })
   }
+  let githubRequests = 0
+  if (github) {
+    const mirrored = await mirrorToGitHub({
+      settings: github,
+      candidates: backup.ready.filter(
+        item => SUCCESS_STATUSES.has(item.result.status) && githubDue(item.state)
+      ),
+      lfs: settings.lfs,
+      concurrency: settings.concurrency,
+      log: core
+    })
+    githubRequests = mirrored.restRequests
+  }
   await backup.saveState()
-  return { ...backup, targetError }
+  return { ...backup, targetError, githubRequests }
 }
 
 export async function run(): Promise<void> {
@@ -97,7 +116,7 @@ export async function run(): Promise<void> {
       `${settings.dryRun ? 'Listing' : 'Backing up'} ${settings.workspaces.join(', ')} as ${auth.description}`
     )
 
-    const { results, listingError, targetError } = settings.dryRun
+    const { results, listingError, targetError, githubRequests } = settings.dryRun
       ? await listOnly(settings, client, isSelected)
       : await backUpAndKeep(settings, listedRepositories(settings, client), auth, isSelected)
     if (listingError && results.length === 0) throw listingError
@@ -107,7 +126,8 @@ export async function run(): Promise<void> {
     await publishReport(results, totals, settings.reportPath, {
       workspaces: settings.workspaces,
       // The action's own peak memory (git runs in child processes): benchmarks read it here.
-      peakRssBytes: peakRssBytes()
+      peakRssBytes: peakRssBytes(),
+      githubRequests
     })
     if (listingError) {
       core.setFailed(`Listing stopped early: ${listingError.message}`)

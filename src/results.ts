@@ -23,6 +23,8 @@ export interface RepositoryResult {
   location?: string
   /** The workflow artifact uploaded for this repository in this run. */
   artifact?: string
+  /** The GitHub mirror this repository is pushed to (github target). */
+  github?: string
 }
 
 /** Statuses that mean the repository is safely backed up as of this run. */

@@ -26,6 +26,27 @@ export interface ArtifactSettings {
   runAttempt: string
 }
 
+export type GitHubVisibility = 'private' | 'internal' | 'public'
+
+export interface GitHubSettings {
+  token: string
+  /** Organization or user login that owns the mirrors. */
+  owner: string
+  /** REST API base without a trailing slash: https://api.github.com or https://HOST/api/v3. */
+  apiUrl: string
+  /** Name of each mirror, with {workspace}, {slug} and {project} placeholders. */
+  nameTemplate: string
+  visibility: GitHubVisibility
+  /** Push into an existing repository that the action did not create. */
+  overwrite: boolean
+  /** Largest pack one push may send; bigger pushes are split. */
+  maxPushBytes: number
+  /** Largest file the server accepts; bigger blobs fail the repository before any push. */
+  maxFileBytes: number
+  /** Most refs one push may update (a push policy); 0 when unlimited. */
+  refsPerPush: number
+}
+
 export interface Settings {
   /** Workspace slugs, deduplicated, in the order given. */
   workspaces: string[]
@@ -55,4 +76,6 @@ export interface Settings {
   /** Path of the JSON report. */
   reportPath: string
   artifact: ArtifactSettings
+  /** Present when target includes github. */
+  github: GitHubSettings | undefined
 }

@@ -8,6 +8,7 @@ import {
 } from './constants.js'
 import { APP_PASSWORD_REMOVED, looksLikeAppPassword } from './credentials.js'
 import { parseArtifactSettings } from './settings-artifact.js'
+import { parseGitHubSettings } from './settings-github.js'
 import type { BitbucketCredentialInput, Settings, TargetKind } from './settings-types.js'
 import {
   fail,
@@ -23,8 +24,6 @@ import {
 export { SettingsError, splitList, parseSize, type InputSource } from './settings-parse.js'
 
 const TARGETS: readonly TargetKind[] = ['artifact', 'github', 'directory']
-/** Targets this version can write; the others are refused rather than silently skipped. */
-const WRITABLE_TARGETS: readonly TargetKind[] = ['directory', 'artifact']
 const WORKSPACE_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 const PROJECT_KEY = /^[A-Za-z0-9_-]+$/
 
@@ -199,14 +198,6 @@ export function parseSettings(source: InputSource): Settings {
     )
   }
   const dryRun = parseBoolean(Inputs.DryRun, source.get(Inputs.DryRun), false)
-  const unavailable = targets.find(target => !WRITABLE_TARGETS.includes(target))
-  if (unavailable && !dryRun) {
-    fail(
-      Inputs.Target,
-      `"${unavailable}" is not available in this version yet`,
-      'use target: artifact or directory for now, or dry-run: true to list and select repositories'
-    )
-  }
   const runnerTemp = source.env.RUNNER_TEMP || path.join(workspaceRoot, '.bitbucket-backup-tmp')
   const workDir = path.join(runnerTemp, 'bitbucket-backup')
   const reportRaw = source.get(Inputs.Report).trim()
@@ -238,6 +229,7 @@ export function parseSettings(source: InputSource): Settings {
     reportPath: reportRaw
       ? path.resolve(workspaceRoot, reportRaw)
       : path.join(workDir, 'report.json'),
-    artifact: parseArtifactSettings(source, targets.includes('artifact') && !dryRun)
+    artifact: parseArtifactSettings(source, targets.includes('artifact') && !dryRun),
+    github: parseGitHubSettings(source, targets.includes('github') && !dryRun)
   }
 }

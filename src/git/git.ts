@@ -1,5 +1,6 @@
 // The one door to git: every call runs here, with credentials only in this process's environment.
 import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 
 export interface GitAuth {
   /** Origin the header is bound to, e.g. https://bitbucket.org: git sends it nowhere else. */
@@ -33,8 +34,14 @@ export class GitError extends Error {
 }
 
 /** Environment-scoped git configuration: an extraheader per origin, and no credential helper. */
-export async function authEnvironment(auth: GitAuth[]): Promise<Record<string, string>> {
-  const entries: [string, string][] = [['credential.helper', '']]
+export async function authEnvironment(
+  auth: GitAuth[],
+  config: readonly (readonly [string, string])[] = []
+): Promise<Record<string, string>> {
+  const entries: [string, string][] = [
+    ['credential.helper', ''],
+    ...config.map(([k, v]): [string, string] => [k, v])
+  ]
   for (const { origin, authorization } of auth) {
     entries.push([
       `http.${new URL(origin).origin}/.extraheader`,
@@ -58,15 +65,24 @@ function lastErrorLine(stderr: string): string | undefined {
   return [...lines].reverse().find(line => /^(fatal|error):/i.test(line)) ?? lines.pop()
 }
 
-export function createGit(auth: GitAuth[] = []) {
+/**
+ * @param auth extraheaders, each bound to one origin
+ * @param config further settings that must hold for every call (e.g. LFS options for one remote)
+ */
+export function createGit(
+  auth: GitAuth[] = [],
+  config: readonly (readonly [string, string])[] = []
+) {
+  const environment = async () => ({
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GCM_INTERACTIVE: 'Never',
+    GIT_LFS_SKIP_SMUDGE: '1',
+    ...(await authEnvironment(auth, config))
+  })
+
   async function exec(args: string[], options: GitOptions = {}): Promise<GitResult> {
-    const env = {
-      ...process.env,
-      GIT_TERMINAL_PROMPT: '0',
-      GCM_INTERACTIVE: 'Never',
-      GIT_LFS_SKIP_SMUDGE: '1',
-      ...(await authEnvironment(auth))
-    }
+    const env = await environment()
     return new Promise((resolve, reject) => {
       const child = spawn('git', args, {
         cwd: options.cwd,
@@ -104,7 +120,40 @@ export function createGit(auth: GitAuth[] = []) {
     return result.stdout
   }
 
-  return { exec, run }
+  /** Runs git and hands each stdout line to `onLine` as it comes: memory stays flat for any output. */
+  async function lines(
+    args: string[],
+    onLine: (line: string) => void,
+    options: GitOptions = {}
+  ): Promise<void> {
+    const env = await environment()
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
+    })
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => undefined)
+      child.stdin?.end(options.input)
+    }
+    const stderr: Buffer[] = []
+    child.stderr!.on('data', chunk => stderr.push(chunk))
+    const closed = new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', code => resolve(code ?? -1))
+    })
+    for await (const line of createInterface({ input: child.stdout!, crlfDelay: Infinity })) {
+      onLine(line)
+    }
+    const exitCode = await closed
+    if (exitCode !== 0) {
+      const text = Buffer.concat(stderr).toString('utf8')
+      const reason = lastErrorLine(text) ?? `exit code ${exitCode}`
+      throw new GitError(`git ${args[0]} failed: ${reason}`, text)
+    }
+  }
+
+  return { exec, run, lines }
 }
 
 export type Git = ReturnType<typeof createGit>

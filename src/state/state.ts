@@ -25,6 +25,18 @@ export interface RepositoryState {
   mirrorCacheKey?: string
   /** The newest workflow artifact that holds this repository (artifact target). */
   artifact?: ArtifactRecordState
+  /** The GitHub mirror this repository was last pushed to (github target). */
+  github?: GitHubMirrorState
+}
+
+export interface GitHubMirrorState {
+  /** owner/name on the GitHub server. */
+  repository: string
+  /** The ref fingerprint the mirror holds: it is pushed again only when this differs. */
+  fingerprint: string
+  pushedAt: string
+  /** Whether every LFS object was pushed too. */
+  lfs: boolean
 }
 
 export interface ArtifactRecordState {

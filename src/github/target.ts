@@ -1,0 +1,278 @@
+// The github target: each changed repository's mirror goes to a GitHub repository (created when
+// missing), refs first within the server's limits, then LFS objects, then the default branch.
+import pLimit from 'p-limit'
+import type { BitbucketRepository } from '../bitbucket/types.js'
+import { githubGitAuthorization } from '../credentials.js'
+import { createGit, type Git } from '../git/git.js'
+import type { RepositoryResult } from '../results.js'
+import type { GitHubSettings } from '../settings-types.js'
+import { GITHUB_REPOSITORY_NAME, mirrorName } from '../settings-github.js'
+import type { RepositoryState } from '../state/state.js'
+import {
+  createGitHubApi,
+  GitHubApiError,
+  type GitHubApi,
+  type GitHubOwner,
+  type GitHubRepository
+} from './api.js'
+import { findOversizedFiles, pushLfsObjects } from './objects.js'
+import { planMirrorPush, pushMirror } from './push.js'
+import { describeMirrorFailure, OWNER_PROBLEMS, creationRefused } from './failure.js'
+
+export interface GitHubCandidate {
+  repository: BitbucketRepository
+  mirror: string
+  state: RepositoryState
+  result: RepositoryResult
+}
+
+export interface GitHubLog {
+  info(message: string): void
+  startGroup(name: string): void
+  endGroup(): void
+}
+
+/** Whether the mirror on GitHub lags the backup: new refs, a new name, or LFS objects it lacks. */
+export function githubPushDue(
+  settings: GitHubSettings,
+  state: RepositoryState | undefined,
+  lfs: boolean
+): boolean {
+  const record = state?.github
+  if (!state || !record) return true
+  const name = `${settings.owner}/${mirrorName(settings.nameTemplate, state)}`.toLowerCase()
+  return (
+    record.repository.toLowerCase() !== name ||
+    record.fingerprint !== state.fingerprint ||
+    (lfs && state.lfsComplete && !record.lfs)
+  )
+}
+
+function mirrorDescription(repository: BitbucketRepository): string {
+  const text = `Mirror of ${repository.htmlUrl}${repository.description ? `: ${repository.description}` : ''}`
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 350)
+}
+
+/** Ours: made by this action (homepage points back), recorded in state, or empty. */
+function mayPushInto(
+  existing: GitHubRepository,
+  candidate: GitHubCandidate,
+  remoteRefs: number
+): boolean {
+  return (
+    existing.homepage === candidate.repository.htmlUrl ||
+    candidate.state.github?.repository.toLowerCase() === existing.fullName.toLowerCase() ||
+    remoteRefs === 0
+  )
+}
+
+interface RunContext {
+  settings: GitHubSettings
+  api: GitHubApi
+  owner: GitHubOwner
+  /** Set when the owner is a user other than the token's: repositories cannot be created there. */
+  cannotCreate?: string
+  gitFor(url: string): Git
+  lfs: boolean
+  now: () => Date
+}
+
+async function ensureRepository(
+  context: RunContext,
+  candidate: GitHubCandidate,
+  name: string,
+  log: (line: string) => void
+): Promise<{ repository: GitHubRepository; created: boolean }> {
+  const { api, owner, settings } = context
+  const existing = await api.repository(owner.login, name)
+  if (existing) return { repository: existing, created: false }
+  if (context.cannotCreate) throw new Error(context.cannotCreate)
+  try {
+    const repository = await api.createRepository(owner, {
+      name,
+      description: mirrorDescription(candidate.repository),
+      homepage: candidate.repository.htmlUrl,
+      visibility: settings.visibility
+    })
+    log(`created ${repository.htmlUrl} (${settings.visibility})`)
+    return { repository, created: true }
+  } catch (error) {
+    if (error instanceof GitHubApiError && error.status === 422) {
+      const raced = await api.repository(owner.login, name)
+      if (raced) return { repository: raced, created: false }
+    }
+    if (error instanceof GitHubApiError && [403, 404, 422].includes(error.status)) {
+      throw new Error(creationRefused(settings, error), { cause: error })
+    }
+    throw error
+  }
+}
+
+async function mirrorOne(
+  context: RunContext,
+  candidate: GitHubCandidate,
+  log: (line: string) => void
+): Promise<string> {
+  const { settings } = context
+  const ownerName = context.owner.login
+  const name = mirrorName(settings.nameTemplate, candidate.repository)
+  if (!GITHUB_REPOSITORY_NAME.test(name)) {
+    throw new Error(
+      `"${name}" is not a valid GitHub repository name; change github-repository-name`
+    )
+  }
+  const { repository, created } = await ensureRepository(context, candidate, name, log)
+  const git = context.gitFor(repository.cloneUrl)
+  const { mirror, state } = candidate
+  const plan = await planMirrorPush(git, mirror, repository.cloneUrl)
+  if (!created && !settings.overwrite && !mayPushInto(repository, candidate, plan.remoteRefs)) {
+    throw new Error(
+      `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
+    )
+  }
+  const sets = plan.updates.flatMap(update => (update.oid ? [update.oid] : []))
+  const oversized = await findOversizedFiles(git, mirror, sets, plan.known, settings.maxFileBytes)
+  if (oversized.length > 0) {
+    const files = oversized
+      .slice(0, 5)
+      .map(file => `${file.path} (${(file.bytes / 1e6).toFixed(1)} MB)`)
+      .join(', ')
+    throw new Error(
+      `${oversized.length} file(s) over GitHub's ${(settings.maxFileBytes / 1e6).toFixed(0)} MB limit: ${files}${oversized.length > 5 ? ', ...' : ''}; move them to Git LFS upstream (git lfs migrate import --include=<pattern> --everything), or raise github-file-size-limit where the server allows more`
+    )
+  }
+  const mainBranch = candidate.repository.mainBranch
+  let defaultBranchSet = false
+  const setDefaultBranch = async () => {
+    if (defaultBranchSet || !mainBranch || repository.defaultBranch === mainBranch) return
+    const local = await git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${mainBranch}`], {
+      cwd: mirror
+    })
+    if (local.exitCode !== 0) return
+    await context.api.setDefaultBranch(repository.fullName, mainBranch)
+    defaultBranchSet = true
+    log(`default branch set to ${mainBranch}`)
+  }
+  const pushed = await pushMirror(plan, {
+    git,
+    mirror,
+    url: repository.cloneUrl,
+    maxPushBytes: settings.maxPushBytes,
+    refsPerPush: settings.refsPerPush,
+    log,
+    beforeDeletes: setDefaultBranch
+  })
+  const withLfs = context.lfs && state.lfsObjects > 0
+  if (withLfs) await pushLfsObjects(git, mirror, repository.cloneUrl, state.lfsComplete)
+  await setDefaultBranch()
+  state.github = {
+    repository: repository.fullName,
+    fingerprint: state.fingerprint,
+    pushedAt: context.now().toISOString(),
+    lfs: context.lfs && state.lfsComplete
+  }
+  candidate.result.github = repository.htmlUrl
+  const lfsNote = withLfs ? `, ${state.lfsObjects} LFS object(s)` : ''
+  return `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}`
+}
+
+/** Resolves the owner once per run: a wrong owner or token is one line, before any push. */
+async function openContext(
+  settings: GitHubSettings,
+  lfs: boolean,
+  now: () => Date
+): Promise<RunContext> {
+  const api = createGitHubApi({ apiUrl: settings.apiUrl, token: settings.token })
+  let owner: GitHubOwner | undefined
+  try {
+    owner = await api.owner(settings.owner)
+  } catch (error) {
+    if (error instanceof GitHubApiError && error.status === 401)
+      throw new Error(OWNER_PROBLEMS.badToken(settings), { cause: error })
+    throw error
+  }
+  if (!owner) throw new Error(OWNER_PROBLEMS.notFound(settings))
+  let cannotCreate: string | undefined
+  if (owner.type === 'User') {
+    const login = await api.authenticatedLogin()
+    if (login?.toLowerCase() !== owner.login.toLowerCase()) {
+      cannotCreate = OWNER_PROBLEMS.otherUser(settings, login)
+    }
+  }
+  const gits = new Map<string, Git>()
+  const gitFor = (url: string) => {
+    const origin = new URL(url).origin
+    if (!gits.has(origin)) {
+      gits.set(
+        origin,
+        createGit(
+          [{ origin, authorization: async () => githubGitAuthorization(settings.token) }],
+          // Lock verification is for working copies; a mirror push has nothing to verify.
+          [['lfs.locksverify', 'false']]
+        )
+      )
+    }
+    return gits.get(origin)!
+  }
+  return { settings, api, owner, cannotCreate, gitFor, lfs, now }
+}
+
+/** Pushes every candidate; a failure marks that repository failed and the others go on. */
+export async function mirrorToGitHub(options: {
+  settings: GitHubSettings
+  candidates: GitHubCandidate[]
+  lfs: boolean
+  concurrency: number
+  log: GitHubLog
+  now?: () => Date
+}): Promise<{ restRequests: number }> {
+  const { settings, candidates, log } = options
+  if (candidates.length === 0) return { restRequests: 0 }
+  const fail = (candidate: GitHubCandidate, reason: string) => {
+    candidate.result.status = 'failed'
+    candidate.result.detail = `GitHub mirror: ${reason}`
+  }
+  let context: RunContext
+  try {
+    context = await openContext(settings, options.lfs, options.now ?? (() => new Date()))
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    for (const candidate of candidates) fail(candidate, reason)
+    log.info(`GitHub mirrors: ${reason}`)
+    return { restRequests: 0 }
+  }
+  log.info(`Mirroring ${candidates.length} repositories to ${settings.owner} on ${settings.apiUrl}`)
+  const limit = pLimit(options.concurrency)
+  let finished = 0
+  await Promise.all(
+    candidates.map(candidate =>
+      limit(async () => {
+        const started = Date.now()
+        const details: string[] = []
+        const { workspace, slug } = candidate.repository
+        let line: string
+        try {
+          const done = await mirrorOne(context, candidate, entry => details.push(entry))
+          candidate.result.detail = `${candidate.result.detail}; mirrored to ${candidate.result.github}`
+          line = `mirrored: ${done}`
+        } catch (error) {
+          details.push(error instanceof Error && error.stack ? error.stack : String(error))
+          const reason = describeMirrorFailure(error, settings)
+          fail(candidate, reason)
+          line = `failed: ${reason}`
+        }
+        finished++
+        const seconds = ((Date.now() - started) / 1000).toFixed(1)
+        log.info(
+          `[${finished}/${candidates.length}] github ${workspace}/${slug}: ${line} (${seconds} s)`
+        )
+        if (details.length > 0) {
+          log.startGroup(`GitHub mirror of ${workspace}/${slug}`)
+          for (const entry of details) log.info(entry)
+          log.endGroup()
+        }
+      })
+    )
+  )
+  return { restRequests: context.api.requestCount }
+}
