@@ -93,7 +93,11 @@ export function createBitbucketClient(options: ClientOptions) {
   let waitedMs = 0
   let requestCount = 0
 
-  async function getJson<T>(url: string): Promise<T> {
+  /** One REST call with the client's retries; `init` makes it a write (restores create repositories). */
+  async function getJson<T>(
+    url: string,
+    init: { method?: string; body?: unknown } = {}
+  ): Promise<T> {
     let refreshedToken = false
     for (let attempt = 1; ; attempt++) {
       requestCount++
@@ -102,10 +106,13 @@ export function createBitbucketClient(options: ClientOptions) {
       let retryAfter: string | null = null
       try {
         const response = await doFetch(url, {
+          method: init.method ?? 'GET',
           headers: {
             Authorization: await options.auth.restAuthorization(),
-            Accept: 'application/json'
-          }
+            Accept: 'application/json',
+            ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' })
+          },
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
         })
         status = response.status
         retryAfter = response.headers.get('retry-after')
@@ -116,7 +123,7 @@ export function createBitbucketClient(options: ClientOptions) {
         status = 0
         text = reason
       }
-      if (status >= 200 && status < 300) return JSON.parse(text) as T
+      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T
       if (status === 401 && !refreshedToken && options.auth.restUsername === undefined) {
         // An OAuth token may have been revoked or expired early: fetch a new one once.
         refreshedToken = true

@@ -1,0 +1,150 @@
+// Round trip through the directory target: back up a rich workspace as the runner does, then bring it
+// back with the restore command line (`node dist/index.js restore`), now and at a point in time.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { distEntry, node24Binary, runAction } from './support/action-runner.js'
+import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
+import { refsOf } from './support/git-inspect.js'
+import {
+  createRoundTripWorkspace,
+  expectRestoredAsSource,
+  ROUND_TRIP_SLUGS,
+  type RoundTripFixture
+} from './support/round-trip.js'
+
+const EMAIL = 'jane@example.com'
+const API_TOKEN = 'ATATT3xFfGF0restore-directory-secret'
+
+let bb: LocalBitbucket
+let fixture: RoundTripFixture
+let root: string
+const backupDir = () => path.join(root, 'runner', 'workspace', 'backup')
+
+async function backup() {
+  const run = await runAction(
+    {
+      workspace: 'acme',
+      'bitbucket-api-url': bb.apiUrl,
+      'bitbucket-email': EMAIL,
+      'bitbucket-api-token': API_TOKEN,
+      target: 'directory',
+      'backup-dir': 'backup',
+      cache: 'false'
+    },
+    { runnerDir: path.join(root, 'runner'), env: { RUNNER_ENVIRONMENT: 'self-hosted' } }
+  )
+  expect(run.exitCode).toBe(0)
+  return run
+}
+
+/** The restore command line exactly as a user runs it: plain node, the committed bundle. */
+function restore(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(node24Binary(), [distEntry, 'restore', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
+    timeout: 180_000
+  })
+  return { code: result.status, output: `${result.stdout}${result.stderr}` }
+}
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-dir-'))
+  bb = await startLocalBitbucket()
+  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
+  fixture = await createRoundTripWorkspace(bb, 'acme')
+  await backup()
+}, 180_000)
+
+afterAll(async () => {
+  await bb?.close()
+  if (root) fs.rmSync(root, { recursive: true, force: true })
+})
+
+describe('restoring the directory target with the command line', () => {
+  it('brings every repository back bit for bit: refs, objects, LFS', () => {
+    const destination = path.join(root, 'restored')
+    const result = restore(['--from', backupDir(), '--to', `${destination}/{workspace}/{slug}.git`])
+    expect(result.output).toMatch(/4 restored, 0 failed/)
+    expect(result.code).toBe(0)
+    const figures = ROUND_TRIP_SLUGS.map(slug =>
+      expectRestoredAsSource(bb, 'acme', slug, path.join(destination, 'acme', `${slug}.git`))
+    )
+    expect(figures.map(figure => figure.refs)).toEqual([
+      expect.any(Number),
+      1,
+      expect.any(Number),
+      0
+    ])
+    expect(figures[0].lfs).toBe(3)
+    expect(figures[2].refs).toBeGreaterThan(2000)
+  })
+
+  it('refuses a destination that is not empty unless told to overwrite', () => {
+    const destination = path.join(root, 'restored')
+    const refused = restore([
+      '--from',
+      backupDir(),
+      '--to',
+      `${destination}/{workspace}/{slug}.git`,
+      '--repositories',
+      'rich'
+    ])
+    expect(refused.code).toBe(1)
+    expect(refused.output).toMatch(/rich\.git is not empty \(\d+ refs\).*--overwrite/)
+    const allowed = restore([
+      '--from',
+      backupDir(),
+      '--to',
+      `${destination}/{workspace}/{slug}.git`,
+      '--repositories',
+      'rich',
+      '--overwrite'
+    ])
+    expect(allowed.code).toBe(0)
+  })
+
+  it('restores a repository as it was before a force-push and a branch deletion upstream', async () => {
+    const before = refsOf(bb.repository('acme', 'rich')!.gitDir)
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    const pointInTime = new Date().toISOString()
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    await fixture.rich.run(['reset', '-q', '--hard', 'HEAD'])
+    fixture.rich.write('rewritten.txt', 'history rewritten\n')
+    await fixture.rich.run(['add', '-A'])
+    await fixture.rich.run(['commit', '-q', '--amend', '-m', 'rewritten first commit'])
+    await fixture.rich.push({ force: true })
+    await fixture.rich.deleteBranch('release/1.0+build.7')
+    expect(refsOf(bb.repository('acme', 'rich')!.gitDir)).not.toEqual(before)
+    await backup()
+
+    const then = path.join(root, 'then')
+    const result = restore([
+      '--from',
+      backupDir(),
+      '--to',
+      `${then}/{slug}.git`,
+      '--repositories',
+      'rich',
+      '--at',
+      pointInTime
+    ])
+    expect(result.code).toBe(0)
+    expect(refsOf(path.join(then, 'rich.git'))).toEqual(before)
+
+    const now = path.join(root, 'now')
+    expect(
+      restore(['--from', backupDir(), '--to', `${now}/{slug}.git`, '--repositories', 'rich']).code
+    ).toBe(0)
+    expectRestoredAsSource(bb, 'acme', 'rich', path.join(now, 'rich.git'))
+  })
+
+  it('explains its usage and takes no secret from the command line', () => {
+    const result = restore(['--from', backupDir()])
+    expect(result.code).toBe(2)
+    expect(result.output).toMatch(/give exactly one of --to, --bitbucket-workspace, --github-owner/)
+    expect(result.output).toMatch(/Secrets \(environment only\)/)
+  })
+})

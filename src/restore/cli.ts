@@ -1,0 +1,171 @@
+// `node dist/index.js restore ...`: the restore as a command line, from a checkout of the action at a
+// release tag with nothing to install. Secrets come from the environment only, never from arguments.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { parseArgs } from 'node:util'
+import { createBitbucketClient } from '../bitbucket/client.js'
+import { basic, createBitbucketAuth } from '../credentials.js'
+import { DEFAULT_API_URL } from '../constants.js'
+import { defaultOAuthTokenUrl } from '../settings.js'
+import type { BitbucketCredentialInput } from '../settings-types.js'
+import { createSlugFilter } from '../selection.js'
+import {
+  bitbucketDestination,
+  githubDestination,
+  urlDestination,
+  type Destination
+} from './destination.js'
+import { restoreBackups } from './run.js'
+import { findBackups } from './sources.js'
+
+export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> (--to <url-template> | --bitbucket-workspace <ws> | --github-owner <owner>) [options]
+
+  --from <path>                 a backup directory (backup-dir, a workspace folder or one <slug>.git mirror)
+                                or a folder of downloaded artifacts
+  --to <template>               any git URL or local path, with {workspace} and {slug}, e.g. /restore/{slug}.git
+  --bitbucket-workspace <ws>    restore into this Bitbucket workspace; missing repositories are created
+  --github-owner <owner>        restore into this GitHub organization or user; missing repositories are created
+  --repositories <globs>        which repositories (slugs, comma separated globs; default all)
+  --at <time>                   point in time for a backup directory, e.g. 2026-11-20T00:00:00Z
+  --overwrite                   push into destinations that are not empty
+  --identity <file>             age identity file for encrypted artifacts (or AGE_PASSPHRASE in the environment)
+  --bitbucket-api-url <url>     default ${DEFAULT_API_URL}
+  --github-api-url <url>        default https://api.github.com
+
+Secrets (environment only): BITBUCKET_EMAIL + BITBUCKET_API_TOKEN, or BITBUCKET_ACCESS_TOKEN;
+GITHUB_TOKEN; AGE_PASSPHRASE; RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD for a --to URL.`
+
+class UsageError extends Error {}
+
+function bitbucketCredential(env: NodeJS.ProcessEnv): BitbucketCredentialInput {
+  if (env.BITBUCKET_ACCESS_TOKEN) return { kind: 'access-token', token: env.BITBUCKET_ACCESS_TOKEN }
+  if (env.BITBUCKET_EMAIL && env.BITBUCKET_API_TOKEN) {
+    return { kind: 'api-token', email: env.BITBUCKET_EMAIL, token: env.BITBUCKET_API_TOKEN }
+  }
+  throw new UsageError(
+    '--bitbucket-workspace needs BITBUCKET_EMAIL + BITBUCKET_API_TOKEN (scopes write:repository:bitbucket and admin:repository:bitbucket) or BITBUCKET_ACCESS_TOKEN in the environment'
+  )
+}
+
+function destinationFrom(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void
+): Destination {
+  const chosen = ['to', 'bitbucket-workspace', 'github-owner'].filter(key => values[key])
+  if (chosen.length !== 1)
+    throw new UsageError('give exactly one of --to, --bitbucket-workspace, --github-owner')
+  if (values.to) {
+    const user = env.RESTORE_GIT_USERNAME
+    const password = env.RESTORE_GIT_PASSWORD
+    return urlDestination(
+      String(values.to),
+      user && password ? async () => basic(user, password) : undefined
+    )
+  }
+  if (values['bitbucket-workspace']) {
+    const apiUrl = String(values['bitbucket-api-url'] ?? DEFAULT_API_URL).replace(/\/+$/, '')
+    const auth = createBitbucketAuth(bitbucketCredential(env), {
+      oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
+      mask: () => undefined
+    })
+    const client = createBitbucketClient({
+      apiUrl,
+      auth,
+      log: { info: log, warning: log, debug: () => undefined }
+    })
+    return bitbucketDestination({
+      workspace: String(values['bitbucket-workspace']),
+      apiUrl,
+      auth,
+      client
+    })
+  }
+  if (!env.GITHUB_TOKEN)
+    throw new UsageError('--github-owner needs GITHUB_TOKEN in the environment')
+  return githubDestination({
+    token: env.GITHUB_TOKEN,
+    owner: String(values['github-owner']),
+    apiUrl: String(values['github-api-url'] ?? 'https://api.github.com').replace(/\/+$/, ''),
+    nameTemplate: '{slug}',
+    visibility: 'private',
+    overwrite: Boolean(values.overwrite),
+    maxPushBytes: 2e9,
+    maxFileBytes: 100e6,
+    refsPerPush: 0
+  })
+}
+
+/** Runs the restore; resolves to the process exit code (0 only when every repository came back). */
+export async function runRestoreCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = line => console.log(line)
+): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'bitbucket-workspace': { type: 'string' },
+        'github-owner': { type: 'string' },
+        repositories: { type: 'string' },
+        at: { type: 'string' },
+        overwrite: { type: 'boolean' },
+        identity: { type: 'string' },
+        'bitbucket-api-url': { type: 'string' },
+        'github-api-url': { type: 'string' },
+        help: { type: 'boolean' }
+      }
+    })
+    if (values.help) {
+      log(RESTORE_USAGE)
+      return 0
+    }
+    if (!values.from) throw new UsageError('--from is required')
+    const at = values.at ? new Date(values.at) : undefined
+    if (at && Number.isNaN(at.getTime()))
+      throw new UsageError(`--at "${values.at}" is not a time; expected e.g. 2026-11-20T00:00:00Z`)
+    const destination = destinationFrom(values, env, log)
+    const selected = createSlugFilter(
+      (values.repositories ?? '')
+        .split(',')
+        .map(glob => glob.trim())
+        .filter(Boolean),
+      []
+    )
+    const sources = (await findBackups(values.from)).filter(source => selected(source.facts.slug))
+    if (sources.length === 0)
+      throw new UsageError(`no backup of a selected repository was found under ${values.from}`)
+    const identities = values.identity
+      ? fs
+          .readFileSync(values.identity, 'utf8')
+          .split('\n')
+          .filter(line => line.startsWith('AGE-SECRET-KEY-'))
+      : undefined
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-restore-'))
+    log(`Restoring ${sources.length} repositories from ${values.from} to ${destination.describe}`)
+    try {
+      const outcomes = await restoreBackups({
+        sources,
+        destination,
+        at,
+        overwrite: Boolean(values.overwrite),
+        keys: { passphrase: env.AGE_PASSPHRASE, identities },
+        workDir,
+        log
+      })
+      const failed = outcomes.filter(outcome => !outcome.ok).length
+      log(`${outcomes.length - failed} restored, ${failed} failed`)
+      return failed > 0 ? 1 : 0
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true })
+    }
+  } catch (error) {
+    log(`restore: ${error instanceof Error ? error.message : String(error)}`)
+    if (error instanceof UsageError) log(RESTORE_USAGE)
+    return 2
+  }
+}

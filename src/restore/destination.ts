@@ -1,0 +1,144 @@
+// Where a restore writes: any git URL or local path (a template), a Bitbucket workspace (missing
+// repositories created with the original's project, privacy and description) or a GitHub owner.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { stripUser, type BitbucketClient } from '../bitbucket/client.js'
+import { BitbucketError } from '../bitbucket/errors.js'
+import type { ApiRepository } from '../bitbucket/types.js'
+import type { BitbucketAuth } from '../credentials-types.js'
+import { githubGitAuthorization } from '../credentials.js'
+import { createGit, type Git, type GitAuth } from '../git/git.js'
+import { createGitHubApi, type GitHubOwner } from '../github/api.js'
+import type { GitHubSettings } from '../settings-types.js'
+import type { RepositoryFacts } from './sources.js'
+
+export interface OpenedDestination {
+  /** A URL, or an absolute path for a local bare repository. */
+  url: string
+  git: Git
+  /** Set for local paths: LFS objects are copied there instead of pushed. */
+  localPath?: string
+  /** Runs after the push, with the branch HEAD should name (e.g. the main branch). */
+  finish?(mainBranch: string | undefined): Promise<void>
+}
+
+export interface Destination {
+  describe: string
+  open(facts: RepositoryFacts): Promise<OpenedDestination>
+}
+
+export function fillTemplate(template: string, facts: RepositoryFacts): string {
+  return template
+    .replaceAll('{workspace}', facts.workspace)
+    .replaceAll('{slug}', facts.slug)
+    .replaceAll('{project}', facts.projectKey ?? 'none')
+}
+
+/** `https://host/{workspace}/{slug}.git`, or a local path such as `/restore/{slug}.git`. */
+export function urlDestination(
+  template: string,
+  authorization?: () => Promise<string>
+): Destination {
+  return {
+    describe: template,
+    async open(facts) {
+      const target = fillTemplate(template, facts)
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+        const local = path.resolve(target)
+        await fs.mkdir(path.dirname(local), { recursive: true })
+        const git = createGit()
+        if (!(await fs.stat(local).catch(() => undefined))) {
+          await git.run(['init', '--quiet', '--bare', local])
+        }
+        const finish = async (mainBranch: string | undefined) => {
+          if (mainBranch)
+            await git.run(['symbolic-ref', 'HEAD', `refs/heads/${mainBranch}`], { cwd: local })
+        }
+        return { url: local, git, localPath: local, finish }
+      }
+      const auth: GitAuth[] = authorization
+        ? [{ origin: new URL(target).origin, authorization }]
+        : []
+      return { url: target, git: createGit(auth) }
+    }
+  }
+}
+
+export function bitbucketDestination(options: {
+  workspace: string
+  apiUrl: string
+  auth: BitbucketAuth
+  client: BitbucketClient
+}): Destination {
+  const { client, auth } = options
+  const endpoint = (slug: string) =>
+    `${options.apiUrl}/repositories/${encodeURIComponent(options.workspace)}/${encodeURIComponent(slug)}`
+  return {
+    describe: `Bitbucket workspace ${options.workspace}`,
+    async open(facts) {
+      let repository: ApiRepository | undefined
+      try {
+        repository = await client.getJson<ApiRepository>(endpoint(facts.slug))
+      } catch (error) {
+        if (!(error instanceof BitbucketError && error.status === 404)) throw error
+      }
+      repository ??= await client.getJson<ApiRepository>(endpoint(facts.slug), {
+        method: 'POST',
+        body: {
+          scm: 'git',
+          is_private: facts.isPrivate,
+          description: facts.description,
+          ...(facts.projectKey ? { project: { key: facts.projectKey } } : {})
+        }
+      })
+      const https = repository?.links?.clone?.find(link => link.name === 'https')?.href
+      if (!https)
+        throw new Error(`Bitbucket gave no https clone link for ${options.workspace}/${facts.slug}`)
+      const url = stripUser(https)
+      const git = createGit([
+        { origin: new URL(url).origin, authorization: () => auth.gitAuthorization() }
+      ])
+      const finish = async (mainBranch: string | undefined) => {
+        if (!mainBranch || repository?.mainbranch?.name === mainBranch) return
+        await client.getJson(endpoint(facts.slug), {
+          method: 'PUT',
+          body: { mainbranch: { name: mainBranch } }
+        })
+      }
+      return { url, git, finish }
+    }
+  }
+}
+
+export function githubDestination(settings: GitHubSettings): Destination {
+  const api = createGitHubApi({ apiUrl: settings.apiUrl, token: settings.token })
+  let owner: Promise<GitHubOwner | undefined> | undefined
+  return {
+    describe: `GitHub owner ${settings.owner}`,
+    async open(facts) {
+      const resolved = await (owner ??= api.owner(settings.owner))
+      if (!resolved)
+        throw new Error(`GitHub owner "${settings.owner}" was not found on ${settings.apiUrl}`)
+      const name = fillTemplate(settings.nameTemplate, facts)
+      const repository =
+        (await api.repository(resolved.login, name)) ??
+        (await api.createRepository(resolved, {
+          name,
+          description: facts.description.slice(0, 350),
+          homepage: '',
+          visibility: settings.visibility
+        }))
+      const origin = new URL(repository.cloneUrl).origin
+      const git = createGit(
+        [{ origin, authorization: async () => githubGitAuthorization(settings.token) }],
+        [['lfs.locksverify', 'false']]
+      )
+      const finish = async (mainBranch: string | undefined) => {
+        if (mainBranch && mainBranch !== repository.defaultBranch) {
+          await api.setDefaultBranch(repository.fullName, mainBranch)
+        }
+      }
+      return { url: repository.cloneUrl, git, finish }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// Restores each selected backup: stage exactly the refs to bring back, refuse a destination that has
+// content (unless told to overwrite), push refs and LFS objects, then read the destination back.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { restoreFromArtifactFolder, type DecryptionKeys } from '../artifact/restore.js'
+import { createGit } from '../git/git.js'
+import { lfsObjectPath, listLfsPointers } from '../git/lfs-objects.js'
+import { pushLfsObjects } from '../github/objects.js'
+import { planMirrorPush, pushMirror } from '../github/push.js'
+import { isPushableRef, parseRefLines } from '../github/refs.js'
+import { sha256File } from '../hash.js'
+import type { Destination, OpenedDestination } from './destination.js'
+import type { BackupSource, RepositoryFacts } from './sources.js'
+import { stageMirror, stageRestoredRepository, type StagedRepository } from './staging.js'
+
+export interface RestoreOptions {
+  sources: BackupSource[]
+  destination: Destination
+  /** Point in time (mirrors): upstream's refs as the backup knew them then. */
+  at?: Date
+  overwrite: boolean
+  keys: DecryptionKeys
+  workDir: string
+  log(line: string): void
+}
+
+export interface RestoreOutcome {
+  repository: string
+  ok: boolean
+  detail: string
+  refs?: number
+  lfsObjects?: number
+}
+
+const localGit = createGit()
+
+async function stage(source: BackupSource, staging: string, options: RestoreOptions) {
+  if (source.kind === 'mirror') {
+    return {
+      facts: source.facts,
+      staged: await stageMirror(localGit, source.mirror, staging, { at: options.at })
+    }
+  }
+  if (options.at) {
+    throw new Error('a point in time is chosen by restoring the artifact of that run; drop --at')
+  }
+  const manifest = await restoreFromArtifactFolder(localGit, source.folder, staging, options.keys)
+  const facts: RepositoryFacts = { ...source.facts, ...manifest.repository }
+  return { facts, staged: await stageRestoredRepository(localGit, staging) }
+}
+
+/** LFS objects into a local bare repository, where git-lfs keeps them, each checked by SHA-256. */
+async function copyLfsObjects(from: string, to: string, oids: string[]): Promise<void> {
+  for (const oid of oids) {
+    const target = lfsObjectPath(to, oid)
+    if ((await fs.stat(target).catch(() => undefined)) && (await sha256File(target)) === oid)
+      continue
+    await fs.mkdir(path.dirname(target), { recursive: true })
+    await fs.copyFile(lfsObjectPath(from, oid), `${target}.partial`)
+    if ((await sha256File(`${target}.partial`)) !== oid)
+      throw new Error(`LFS object ${oid} is damaged in the backup`)
+    await fs.rename(`${target}.partial`, target)
+  }
+}
+
+async function verifyDestination(opened: OpenedDestination, staged: StagedRepository) {
+  const remote = parseRefLines(await opened.git.run(['ls-remote', opened.url]))
+  const expected = [...staged.refs].filter(([ref]) => isPushableRef(ref))
+  const differing = expected.filter(([ref, oid]) => remote.get(ref) !== oid)
+  const extra = [...remote.keys()].filter(ref => isPushableRef(ref) && !staged.refs.has(ref))
+  if (differing.length + extra.length > 0) {
+    throw new Error(
+      `the destination's refs differ after the push (${differing.length} differing, ${extra.length} extra, e.g. ${[...differing.map(([ref]) => ref), ...extra][0]})`
+    )
+  }
+}
+
+async function restoreOne(source: BackupSource, options: RestoreOptions): Promise<RestoreOutcome> {
+  const name = `${source.facts.workspace}/${source.facts.slug}`
+  const staging = path.join(
+    options.workDir,
+    'staging',
+    source.facts.workspace,
+    `${source.facts.slug}.git`
+  )
+  await fs.mkdir(path.dirname(staging), { recursive: true })
+  await fs.rm(staging, { recursive: true, force: true })
+  try {
+    const { facts, staged } = await stage(source, staging, options)
+    const opened = await options.destination.open(facts)
+    const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url)
+    if (plan.remoteRefs > 0 && !options.overwrite) {
+      return {
+        repository: name,
+        ok: false,
+        detail: `${opened.url} is not empty (${plan.remoteRefs} refs); restore elsewhere, or allow overwriting (--overwrite / overwrite: true)`
+      }
+    }
+    await pushMirror(plan, {
+      git: opened.git,
+      mirror: staged.gitDir,
+      url: opened.url,
+      maxPushBytes: 2e9,
+      refsPerPush: 0,
+      log: options.log
+    })
+    const lfs = (await listLfsPointers(localGit, staged.gitDir)).map(pointer => pointer.oid)
+    if (lfs.length > 0) {
+      if (opened.localPath) await copyLfsObjects(staged.gitDir, opened.localPath, lfs)
+      else await pushLfsObjects(opened.git, staged.gitDir, opened.url, true)
+    }
+    await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
+    await verifyDestination(opened, staged)
+    const refs = [...staged.refs.keys()].filter(isPushableRef).length
+    return {
+      repository: name,
+      ok: true,
+      detail: `restored to ${opened.url}`,
+      refs,
+      lfsObjects: lfs.length
+    }
+  } catch (error) {
+    return {
+      repository: name,
+      ok: false,
+      detail: error instanceof Error ? error.message : String(error)
+    }
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true })
+  }
+}
+
+/** One repository after another: a failure is reported and the others go on. */
+export async function restoreBackups(options: RestoreOptions): Promise<RestoreOutcome[]> {
+  const outcomes: RestoreOutcome[] = []
+  for (const [index, source] of options.sources.entries()) {
+    const outcome = await restoreOne(source, options)
+    outcomes.push(outcome)
+    const facts = outcome.ok ? ` (${outcome.refs} refs, ${outcome.lfsObjects} LFS objects)` : ''
+    options.log(
+      `[${index + 1}/${options.sources.length}] ${outcome.repository}: ${outcome.ok ? '' : 'failed: '}${outcome.detail}${facts}`
+    )
+  }
+  return outcomes
+}

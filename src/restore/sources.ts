@@ -1,0 +1,102 @@
+// Where a restore reads from: a backup directory (mirrors beside their metadata) or the folder of a
+// downloaded artifact (one folder per repository with its manifest). Both are found by walking.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { ENCRYPTED_SUFFIX } from '../artifact/encryption.js'
+import { MANIFEST_FILE } from '../artifact/manifest.js'
+
+/** What a destination needs to recreate a repository: from the API metadata or the manifest. */
+export interface RepositoryFacts {
+  workspace: string
+  slug: string
+  isPrivate: boolean
+  description: string
+  projectKey: string | null
+  mainBranch: string | null
+}
+
+export type BackupSource =
+  | { kind: 'mirror'; facts: RepositoryFacts; mirror: string }
+  | { kind: 'artifact-folder'; facts: RepositoryFacts; folder: string; encrypted: boolean }
+
+async function isDirectory(file: string): Promise<boolean> {
+  return (await fs.stat(file).catch(() => undefined))?.isDirectory() ?? false
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await fs.stat(file).catch(() => undefined)) !== undefined
+}
+
+/** Facts from `<slug>.json` beside a mirror (the API object), or from its path when absent. */
+async function mirrorFacts(mirror: string): Promise<RepositoryFacts> {
+  const slug = path.basename(mirror).replace(/\.git$/, '')
+  const workspace = path.basename(path.dirname(mirror))
+  const metadata = path.join(path.dirname(mirror), `${slug}.json`)
+  const raw = await fs.readFile(metadata, 'utf8').catch(() => undefined)
+  const api = raw
+    ? (JSON.parse(raw) as {
+        is_private?: boolean
+        description?: string
+        project?: { key?: string } | null
+        mainbranch?: { name?: string } | null
+        workspace?: { slug?: string } | null
+      })
+    : {}
+  return {
+    workspace: api.workspace?.slug ?? workspace,
+    slug,
+    isPrivate: api.is_private ?? true,
+    description: api.description ?? '',
+    projectKey: api.project?.key ?? null,
+    mainBranch: api.mainbranch?.name ?? null
+  }
+}
+
+/** An artifact folder's facts: its manifest when readable, else `<workspace>/<slug>` from its path. */
+async function folderFacts(folder: string, encrypted: boolean): Promise<RepositoryFacts> {
+  const fallback: RepositoryFacts = {
+    workspace: path.basename(path.dirname(folder)),
+    slug: path.basename(folder),
+    isPrivate: true,
+    description: '',
+    projectKey: null,
+    mainBranch: null
+  }
+  if (encrypted) return fallback
+  const manifest = JSON.parse(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8')) as {
+    repository?: Partial<RepositoryFacts>
+  }
+  return { ...fallback, ...manifest.repository }
+}
+
+/**
+ * Every backed-up repository under `root`: bare mirrors (`*.git` with `objects/`) and artifact
+ * folders (with `manifest.json` or `manifest.json.age`), however deep.
+ */
+export async function findBackups(root: string): Promise<BackupSource[]> {
+  const found: BackupSource[] = []
+  const visit = async (dir: string, depth: number): Promise<void> => {
+    if (dir.endsWith('.git') && (await isDirectory(path.join(dir, 'objects')))) {
+      found.push({ kind: 'mirror', facts: await mirrorFacts(dir), mirror: dir })
+      return
+    }
+    const plain = await exists(path.join(dir, MANIFEST_FILE))
+    const encrypted = await exists(path.join(dir, `${MANIFEST_FILE}${ENCRYPTED_SUFFIX}`))
+    if (plain || encrypted) {
+      found.push({
+        kind: 'artifact-folder',
+        facts: await folderFacts(dir, encrypted && !plain),
+        folder: dir,
+        encrypted: encrypted && !plain
+      })
+      return
+    }
+    if (depth >= 4) return
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.isDirectory()) await visit(path.join(dir, entry.name), depth + 1)
+    }
+  }
+  await visit(path.resolve(root), 0)
+  return found
+}
