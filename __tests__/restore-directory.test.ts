@@ -40,6 +40,15 @@ async function backup() {
   return run
 }
 
+function verify(args: string[]) {
+  const result = spawnSync(node24Binary(), [distEntry, 'verify', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+    timeout: 180_000
+  })
+  return { code: result.status, output: `${result.stdout}${result.stderr}` }
+}
+
 /** The restore command line exactly as a user runs it: plain node, the committed bundle. */
 function restore(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(node24Binary(), [distEntry, 'restore', ...args], {
@@ -146,5 +155,40 @@ describe('restoring the directory target with the command line', () => {
     expect(result.code).toBe(2)
     expect(result.output).toMatch(/give exactly one of --to, --bitbucket-workspace, --github-owner/)
     expect(result.output).toMatch(/Secrets \(environment only\)/)
+  })
+})
+
+describe('verifying a backup', () => {
+  /** Flips one byte in the middle of a file, as a failing disk would. */
+  const damage = (file: string) => {
+    const bytes = fs.readFileSync(file)
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff
+    fs.chmodSync(file, 0o644)
+    fs.writeFileSync(file, bytes)
+  }
+
+  it('finds an intact backup intact', () => {
+    const result = verify(['--from', backupDir()])
+    expect(result.output).toMatch(/4 intact, 0 damaged/)
+    expect(result.code).toBe(0)
+  })
+
+  it('names the damaged object and the damaged LFS file, and fails', () => {
+    const copy = path.join(root, 'damaged')
+    fs.cpSync(backupDir(), copy, { recursive: true })
+    const deepPacks = path.join(copy, 'acme', 'deep.git', 'objects', 'pack')
+    const pack = fs.readdirSync(deepPacks).find(name => name.endsWith('.pack'))!
+    damage(path.join(deepPacks, pack))
+    const lfsRoot = path.join(copy, 'acme', 'rich.git', 'lfs', 'objects')
+    const lfsFile = fs
+      .readdirSync(lfsRoot, { recursive: true, withFileTypes: true })
+      .find(entry => entry.isFile())!
+    damage(path.join(lfsFile.parentPath, lfsFile.name))
+
+    const result = verify(['--from', copy])
+    expect(result.code).toBe(1)
+    expect(result.output).toMatch(/2 intact, 2 damaged/)
+    expect(result.output).toMatch(/acme\/deep: DAMAGED: git fsck: /)
+    expect(result.output).toContain(`acme/rich: DAMAGED: LFS object ${lfsFile.name}`)
   })
 })

@@ -17,6 +17,8 @@ import {
   type Destination
 } from './destination.js'
 import { restoreBackups } from './run.js'
+import { verifyBackups } from './verify.js'
+import { createGit } from '../git/git.js'
 import { findBackups } from './sources.js'
 
 export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> (--to <url-template> | --bitbucket-workspace <ws> | --github-owner <owner>) [options]
@@ -32,6 +34,9 @@ export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> 
   --identity <file>             age identity file for encrypted artifacts (or AGE_PASSPHRASE in the environment)
   --bitbucket-api-url <url>     default ${DEFAULT_API_URL}
   --github-api-url <url>        default https://api.github.com
+
+Verify a backup without restoring it (git fsck, every LFS object, every manifest checksum):
+  node dist/index.js verify --from <backup> [--repositories <globs>] [--identity <file>]
 
 Secrets (environment only): BITBUCKET_EMAIL + BITBUCKET_API_TOKEN, or BITBUCKET_ACCESS_TOKEN;
 GITHUB_TOKEN; AGE_PASSPHRASE; RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD for a --to URL.`
@@ -95,6 +100,28 @@ function destinationFrom(
     maxFileBytes: 100e6,
     refsPerPush: 0
   })
+}
+
+async function selectedBackups(from: string, repositories: string | undefined) {
+  const globs = (repositories ?? '')
+    .split(',')
+    .map(glob => glob.trim())
+    .filter(Boolean)
+  const selected = createSlugFilter(globs, [])
+  const sources = (await findBackups(from)).filter(source => selected(source.facts.slug))
+  if (sources.length === 0) {
+    throw new UsageError(`no backup of a selected repository was found under ${from}`)
+  }
+  return sources
+}
+
+function readIdentities(file: string | undefined): string[] | undefined {
+  if (!file) return undefined
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map(line => line.trim())
+    .filter(line => line.startsWith('AGE-SECRET-KEY-'))
 }
 
 /** Runs the restore; resolves to the process exit code (0 only when every repository came back). */
@@ -165,6 +192,45 @@ export async function runRestoreCli(
     }
   } catch (error) {
     log(`restore: ${error instanceof Error ? error.message : String(error)}`)
+    if (error instanceof UsageError) log(RESTORE_USAGE)
+    return 2
+  }
+}
+
+/** `verify`: exit 0 when every selected backup is intact, 1 when anything is damaged. */
+export async function runVerifyCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = line => console.log(line)
+): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        from: { type: 'string' },
+        repositories: { type: 'string' },
+        identity: { type: 'string' }
+      }
+    })
+    if (!values.from) throw new UsageError('--from is required')
+    const sources = await selectedBackups(values.from, values.repositories)
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-verify-'))
+    try {
+      const outcomes = await verifyBackups({
+        git: createGit(),
+        sources,
+        scratch,
+        keys: { passphrase: env.AGE_PASSPHRASE, identities: readIdentities(values.identity) },
+        log
+      })
+      const damaged = outcomes.filter(outcome => outcome.problems.length > 0).length
+      log(`${outcomes.length - damaged} intact, ${damaged} damaged`)
+      return damaged > 0 ? 1 : 0
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true })
+    }
+  } catch (error) {
+    log(`verify: ${error instanceof Error ? error.message : String(error)}`)
     if (error instanceof UsageError) log(RESTORE_USAGE)
     return 2
   }
