@@ -12,12 +12,8 @@ import { refsOf } from './support/git-inspect.js'
 import { errorLines, runAction } from './support/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { lfsOids, manyRefs, workingCopy } from './support/bitbucket/fixtures.js'
-import {
-  applyEnv,
-  captureToolkitOutput,
-  startResultsService,
-  type ResultsService
-} from './support/results-service/index.js'
+import { downloadRunArtifacts } from './support/artifact-download.js'
+import { startResultsService, type ResultsService } from './support/results-service/index.js'
 
 const EMAIL = 'jane@example.com'
 const API_TOKEN = 'ATATT3xFfGF0artifact-e2e-secret'
@@ -58,26 +54,7 @@ async function backup(extra: Record<string, string>, env: Record<string, string>
   return { run, runId }
 }
 
-/** Downloads every artifact of a run with the real client, as a user's restore job would. */
-async function download(forRun: number): Promise<{ dir: string; names: string[] }> {
-  const dir = fs.mkdtempSync(path.join(base, 'download-'))
-  const restoreEnv = applyEnv(
-    rs.env({ runId: forRun, jobId: 'restore', runnerTemp: dir, workspace: dir })
-  )
-  const output = captureToolkitOutput()
-  try {
-    const { DefaultArtifactClient } = await import('@actions/artifact')
-    const client = new DefaultArtifactClient()
-    const { artifacts } = await client.listArtifacts()
-    for (const artifact of artifacts) {
-      await client.downloadArtifact(artifact.id, { path: path.join(dir, artifact.name) })
-    }
-    return { dir, names: artifacts.map(artifact => artifact.name).sort() }
-  } finally {
-    output.restore()
-    restoreEnv()
-  }
-}
+const download = (forRun: number) => downloadRunArtifacts(rs, forRun, base)
 
 /** Restores every repository found in the downloaded artifacts and checks it against upstream. */
 async function restoreAndCompare(dir: string, keys?: DecryptionKeys): Promise<string[]> {
