@@ -115,7 +115,7 @@ describe('restoring the directory target with the command line', () => {
     expect(allowed.code).toBe(0)
   })
 
-  it('restores a repository as it was before a force-push and a branch deletion upstream', async () => {
+  it('restores a repository as it was before a force-push, a branch deletion and a fast-forward upstream', async () => {
     const before = refsOf(bb.repository('acme', 'rich')!.gitDir)
     await new Promise(resolve => setTimeout(resolve, 1100))
     const pointInTime = new Date().toISOString()
@@ -126,6 +126,12 @@ describe('restoring the directory target with the command line', () => {
     await fixture.rich.run(['commit', '-q', '--amend', '-m', 'rewritten first commit'])
     await fixture.rich.push({ force: true })
     await fixture.rich.deleteBranch('release/1.0+build.7')
+    // A fast-forward leaves no trace in the history namespace: only the ref journal knows the old tip.
+    await fixture.rich.checkout('feature/ünïcödé+plus')
+    fixture.rich.write('later.txt', 'a commit after the point in time\n')
+    await fixture.rich.commit('later')
+    await fixture.rich.push()
+    await fixture.rich.checkout('main')
     expect(refsOf(bb.repository('acme', 'rich')!.gitDir)).not.toEqual(before)
     await backup()
 

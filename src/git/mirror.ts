@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { fingerprintOf, HISTORY_NAMESPACE, type RefSnapshot } from './fingerprint.js'
 import type { Git } from './git.js'
 import { checkLfsObjects, type LfsPointer } from './lfs-objects.js'
+import { appendRefJournal } from './ref-history.js'
 import { DEFAULT_GIT_RETRY, withGitRetry, type GitRetryOptions } from './transient.js'
 
 export interface RemoteRefs extends RefSnapshot {
@@ -134,6 +135,7 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
       await fs.rm(partial, { recursive: true, force: true })
     }
     const refs = await localRefs(gitDir)
+    await appendRefJournal(gitDir, now(), new Map(), refs)
     return { bytesFetched: await directorySize(gitDir), refsChanged: refs.size, protectedRefs: [] }
   }
 
@@ -174,6 +176,8 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     if (commands.length > 0) {
       await git.run(['update-ref', '--stdin'], { cwd: gitDir, input: `${commands.join('\n')}\n` })
     }
+    const upstream = new Map([...after].filter(([ref]) => remote.refMap.has(ref)))
+    await appendRefJournal(gitDir, stamp, before, upstream)
     let lfsFailure: unknown
     await fetchLfs(gitDir).catch(error => (lfsFailure = error))
     if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)

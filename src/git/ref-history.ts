@@ -23,21 +23,24 @@ export class PointInTimeError extends Error {
 const upstreamRefs = (refs: ReadonlyMap<string, string>) =>
   [...refs].filter(([ref]) => !ref.startsWith(HISTORY_NAMESPACE))
 
-/** Appends what changed between two ref sets; the first entry of a mirror holds every ref. */
+/** Appends what changed between two ref sets; a journal's first entry holds every ref. */
 export async function appendRefJournal(
   gitDir: string,
   at: Date,
   before: ReadonlyMap<string, string>,
   after: ReadonlyMap<string, string>
 ): Promise<void> {
+  const file = path.join(gitDir, REF_JOURNAL_FILE)
+  const first = !(await fs.stat(file).catch(() => undefined))
+  const since: ReadonlyMap<string, string> = first ? new Map() : before
   const set: Record<string, string> = {}
-  for (const [ref, oid] of upstreamRefs(after)) if (before.get(ref) !== oid) set[ref] = oid
-  const deleted = upstreamRefs(before)
+  for (const [ref, oid] of upstreamRefs(after)) if (since.get(ref) !== oid) set[ref] = oid
+  const deleted = upstreamRefs(since)
     .map(([ref]) => ref)
     .filter(ref => !after.has(ref))
-  if (Object.keys(set).length === 0 && deleted.length === 0 && before.size > 0) return
+  if (!first && Object.keys(set).length === 0 && deleted.length === 0) return
   const entry: RefJournalEntry = { at: at.toISOString(), set, deleted }
-  await fs.appendFile(path.join(gitDir, REF_JOURNAL_FILE), `${JSON.stringify(entry)}\n`)
+  await fs.appendFile(file, `${JSON.stringify(entry)}\n`)
 }
 
 export async function readRefJournal(gitDir: string): Promise<RefJournalEntry[] | undefined> {
