@@ -23,7 +23,7 @@ let fixture: RoundTripFixture
 let root: string
 const backupDir = () => path.join(root, 'runner', 'workspace', 'backup')
 
-async function backup() {
+async function backup(extra: Record<string, string> = {}, exitCode = 0) {
   const run = await runAction(
     {
       workspace: 'acme',
@@ -32,11 +32,12 @@ async function backup() {
       'bitbucket-api-token': API_TOKEN,
       target: 'directory',
       'backup-dir': 'backup',
-      cache: 'false'
+      cache: 'false',
+      ...extra
     },
     { runnerDir: path.join(root, 'runner'), env: { RUNNER_ENVIRONMENT: 'self-hosted' } }
   )
-  expect(run.exitCode).toBe(0)
+  expect(run.exitCode).toBe(exitCode)
   return run
 }
 
@@ -196,5 +197,20 @@ describe('verifying a backup', () => {
     expect(result.output).toMatch(/2 intact, 2 damaged/)
     expect(result.output).toMatch(/acme\/deep: DAMAGED: git fsck: /)
     expect(result.output).toContain(`acme/rich: DAMAGED: LFS object ${lfsFile.name}`)
+  })
+
+  it('with verify: true, a backup run reads every mirror back and fails the damaged one', async () => {
+    const intact = await backup({ verify: 'true' })
+    expect(intact.stdout).toMatch(/Verified 4 mirrors: 4 intact, 0 damaged/)
+    const packs = path.join(backupDir(), 'acme', 'deep.git', 'objects', 'pack')
+    damage(
+      path.join(
+        packs,
+        fs.readdirSync(packs).find(name => name.endsWith('.pack'))!
+      )
+    )
+    const run = await backup({ verify: 'true' }, 1)
+    expect(run.outputs.failed).toBe('1')
+    expect(run.stdout).toMatch(/::error::acme\/deep: verification found damage: git fsck: .*pack/)
   })
 })

@@ -25,6 +25,7 @@ export const Inputs = {
   ArtifactLimit: 'artifact-limit',
   EncryptionPassphrase: 'encryption-passphrase',
   EncryptionRecipients: 'encryption-recipients',
+  Verify: 'verify',
   GitHubToken: 'github-token',
   GitHubOwner: 'github-owner',
   GitHubApiUrl: 'github-api-url',

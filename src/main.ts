@@ -5,6 +5,7 @@ import type { BitbucketRepository } from './bitbucket/types.js'
 import { publishArtifacts } from './artifact/publish.js'
 import { uploadDue } from './artifact/plan.js'
 import { createArtifactUploader } from './artifact/uploader.js'
+import { mirrorsToVerify, verifyAllMirrors } from './backup/full-verify.js'
 import { runBackup } from './backup/run.js'
 import type { BitbucketAuth } from './credentials-types.js'
 import { createGit } from './git/git.js'
@@ -100,6 +101,14 @@ async function backUpAndKeep(
       log: core
     })
     githubRequests = mirrored.restRequests
+  }
+  if (settings.verify) {
+    await verifyAllMirrors({
+      git: createGit(),
+      mirrors: mirrorsToVerify(backup.ready, backup.storedMirrors),
+      results: backup.results,
+      log: core
+    })
   }
   await backup.saveState()
   return { ...backup, targetError, githubRequests }

@@ -73,6 +73,8 @@ export interface Settings {
   cacheSizeLimitBytes: number
   /** Where the action keeps its working copies during a run (under RUNNER_TEMP). */
   workDir: string
+  /** Read every mirror on disk back in full after the backup (git fsck, every LFS object). */
+  verify: boolean
   /** Path of the JSON report. */
   reportPath: string
   artifact: ArtifactSettings

@@ -226,6 +226,7 @@ export function parseSettings(source: InputSource): Settings {
       source.get(Inputs.CacheSizeLimit) || DEFAULT_CACHE_SIZE_LIMIT
     ),
     workDir,
+    verify: parseBoolean(Inputs.Verify, source.get(Inputs.Verify), false),
     reportPath: reportRaw
       ? path.resolve(workspaceRoot, reportRaw)
       : path.join(workDir, 'report.json'),

@@ -176,7 +176,10 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
     lfsObjects: inspection.lfsObjects,
     bytes: inspection.bytes,
     empty: inspection.empty,
-    ...(cacheKey ? { mirrorCacheKey: cacheKey } : {})
+    ...(cacheKey ? { mirrorCacheKey: cacheKey } : {}),
+    // Where older copies live stays known until a target records a newer one.
+    ...(prior?.artifact ? { artifact: prior.artifact } : {}),
+    ...(prior?.github ? { github: prior.github } : {})
   }
   const missing = lfs ? inspection.lfsMissing : []
   const what = mirrorPresent

@@ -24,6 +24,8 @@ export interface BackupRun {
   /** Writes the state (after the targets recorded what they did). */
   saveState(): Promise<void>
   git: (url: string) => Git
+  /** With the directory target: every repository's mirror, listed or not (for full verification). */
+  storedMirrors: { uuid: string; mirror: string }[] | undefined
 }
 
 export interface ReadyMirror {
@@ -184,6 +186,14 @@ export async function runBackup(
     saveState: async () => {
       for (const state of states.values()) await store.save(state)
     },
-    git: gitFor
+    git: gitFor,
+    storedMirrors: store.mirrorsOnDisk
+      ? [...states.values()].flatMap(state =>
+          Object.values(state.repositories).map(repository => ({
+            uuid: repository.uuid,
+            mirror: store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
+          }))
+        )
+      : undefined
   }
 }
