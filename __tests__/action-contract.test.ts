@@ -4,6 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { Inputs, Outputs } from '../src/constants.js'
+import { RestoreInputs, RestoreOutputs } from '../src/restore/action.js'
 import { projectRoot } from './support/action-runner.js'
 
 interface ActionYaml {
@@ -84,5 +85,29 @@ describe('README', () => {
   it('names the test command that CI runs', () => {
     expect(readme).toContain('npm test')
     expect(fs.readFileSync(path.join(projectRoot, '.ci', 'run'), 'utf8')).toMatch(/^npm test$/m)
+  })
+})
+
+describe('restore/action.yml', () => {
+  const restore = parse(
+    fs.readFileSync(path.join(projectRoot, 'restore', 'action.yml'), 'utf8')
+  ) as ActionYaml
+
+  it('runs the same committed bundle on node24 through restore/index.js', () => {
+    expect(restore.runs).toEqual({ using: 'node24', main: 'index.js' })
+    const entry = fs.readFileSync(path.join(projectRoot, 'restore', 'index.js'), 'utf8')
+    expect(entry).toContain("await import('../dist/index.js')")
+  })
+
+  it('declares exactly the inputs and outputs the restore code reads and writes', () => {
+    expect(Object.keys(restore.inputs).sort()).toEqual(Object.values(RestoreInputs).sort())
+    expect(Object.keys(restore.outputs).sort()).toEqual(Object.values(RestoreOutputs).sort())
+    for (const input of Object.values(restore.inputs))
+      expect(input.description.length).toBeGreaterThan(20)
+  })
+
+  it('is documented input by input in the README restore section', () => {
+    const section = readme.split('\n## Restore\n')[1]?.split('\n## ')[0] ?? ''
+    for (const name of Object.keys(restore.inputs)) expect(section).toContain(`\`${name}\``)
   })
 })

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { distEntry, node24Binary, runAction } from './support/action-runner.js'
+import { distEntry, node24Binary, projectRoot, runAction } from './support/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { refsOf } from './support/git-inspect.js'
 import {
@@ -155,6 +155,26 @@ describe('restoring the directory target with the command line', () => {
       restore(['--from', backupDir(), '--to', `${now}/{slug}.git`, '--repositories', 'rich']).code
     ).toBe(0)
     expectRestoredAsSource(bb, 'acme', 'rich', path.join(now, 'rich.git'))
+  })
+
+  it('the restore action, run as the runner runs it, restores a directory backup too', async () => {
+    const destination = path.join(root, 'by-action')
+    const run = await runAction(
+      {
+        from: backupDir(),
+        to: `${destination}/{slug}.git`,
+        repositories: 'rich, many',
+        overwrite: 'false'
+      },
+      { entry: path.join(projectRoot, 'restore', 'index.js') }
+    )
+    expect(run.stdout).toMatch(/Restoring 2 repositories/)
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toEqual({ restored: '2', failed: '0' })
+    expect(run.summary).toMatch(/acme\/rich/)
+    for (const slug of ['rich', 'many']) {
+      expectRestoredAsSource(bb, 'acme', slug, path.join(destination, `${slug}.git`))
+    }
   })
 
   it('explains its usage and takes no secret from the command line', () => {

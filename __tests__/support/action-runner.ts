@@ -35,6 +35,8 @@ export interface ActionRunOptions {
   /** Extra environment, e.g. the results-service stand-in's variables. */
   env?: Record<string, string>
   timeoutMs?: number
+  /** Another entry of this repository, e.g. the restore action's restore/index.js. */
+  entry?: string
 }
 
 /** Parses the runner's GITHUB_OUTPUT file (`name<<delimiter` blocks and `name=value` lines). */
@@ -95,7 +97,7 @@ export async function runAction(
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
 
-  const child = spawn(node24Binary(), [distEntry], { cwd: workspaceDir, env })
+  const child = spawn(node24Binary(), [options.entry ?? distEntry], { cwd: workspaceDir, env })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => (stdout += chunk))

@@ -4,18 +4,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
-import { createBitbucketClient } from '../bitbucket/client.js'
-import { basic, createBitbucketAuth } from '../credentials.js'
-import { DEFAULT_API_URL } from '../constants.js'
-import { defaultOAuthTokenUrl } from '../settings.js'
-import type { BitbucketCredentialInput } from '../settings-types.js'
+import { DEFAULT_API_URL, DEFAULT_GITHUB_API_URL } from '../constants.js'
 import { createSlugFilter } from '../selection.js'
-import {
-  bitbucketDestination,
-  githubDestination,
-  urlDestination,
-  type Destination
-} from './destination.js'
+import { DestinationError, openDestination, type DestinationRequest } from './request.js'
 import { restoreBackups } from './run.js'
 import { verifyBackups } from './verify.js'
 import { createGit } from '../git/git.js'
@@ -43,63 +34,26 @@ GITHUB_TOKEN; AGE_PASSPHRASE; RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD for a 
 
 class UsageError extends Error {}
 
-function bitbucketCredential(env: NodeJS.ProcessEnv): BitbucketCredentialInput {
-  if (env.BITBUCKET_ACCESS_TOKEN) return { kind: 'access-token', token: env.BITBUCKET_ACCESS_TOKEN }
-  if (env.BITBUCKET_EMAIL && env.BITBUCKET_API_TOKEN) {
-    return { kind: 'api-token', email: env.BITBUCKET_EMAIL, token: env.BITBUCKET_API_TOKEN }
-  }
-  throw new UsageError(
-    '--bitbucket-workspace needs BITBUCKET_EMAIL + BITBUCKET_API_TOKEN (scopes write:repository:bitbucket and admin:repository:bitbucket) or BITBUCKET_ACCESS_TOKEN in the environment'
-  )
-}
-
-function destinationFrom(
+/** The command line's destination: arguments for where, the environment for secrets. */
+function requestFrom(
   values: Record<string, string | boolean | undefined>,
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void
-): Destination {
-  const chosen = ['to', 'bitbucket-workspace', 'github-owner'].filter(key => values[key])
-  if (chosen.length !== 1)
-    throw new UsageError('give exactly one of --to, --bitbucket-workspace, --github-owner')
-  if (values.to) {
-    const user = env.RESTORE_GIT_USERNAME
-    const password = env.RESTORE_GIT_PASSWORD
-    return urlDestination(
-      String(values.to),
-      user && password ? async () => basic(user, password) : undefined
-    )
+  env: NodeJS.ProcessEnv
+): DestinationRequest {
+  return {
+    to: values.to as string | undefined,
+    bitbucketWorkspace: values['bitbucket-workspace'] as string | undefined,
+    githubOwner: values['github-owner'] as string | undefined,
+    bitbucketApiUrl: (values['bitbucket-api-url'] as string | undefined) ?? DEFAULT_API_URL,
+    githubApiUrl: (values['github-api-url'] as string | undefined) ?? DEFAULT_GITHUB_API_URL,
+    secrets: {
+      bitbucketEmail: env.BITBUCKET_EMAIL,
+      bitbucketApiToken: env.BITBUCKET_API_TOKEN,
+      bitbucketAccessToken: env.BITBUCKET_ACCESS_TOKEN,
+      githubToken: env.GITHUB_TOKEN,
+      toUsername: env.RESTORE_GIT_USERNAME,
+      toPassword: env.RESTORE_GIT_PASSWORD
+    }
   }
-  if (values['bitbucket-workspace']) {
-    const apiUrl = String(values['bitbucket-api-url'] ?? DEFAULT_API_URL).replace(/\/+$/, '')
-    const auth = createBitbucketAuth(bitbucketCredential(env), {
-      oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
-      mask: () => undefined
-    })
-    const client = createBitbucketClient({
-      apiUrl,
-      auth,
-      log: { info: log, warning: log, debug: () => undefined }
-    })
-    return bitbucketDestination({
-      workspace: String(values['bitbucket-workspace']),
-      apiUrl,
-      auth,
-      client
-    })
-  }
-  if (!env.GITHUB_TOKEN)
-    throw new UsageError('--github-owner needs GITHUB_TOKEN in the environment')
-  return githubDestination({
-    token: env.GITHUB_TOKEN,
-    owner: String(values['github-owner']),
-    apiUrl: String(values['github-api-url'] ?? 'https://api.github.com').replace(/\/+$/, ''),
-    nameTemplate: '{slug}',
-    visibility: 'private',
-    overwrite: Boolean(values.overwrite),
-    maxPushBytes: 2e9,
-    maxFileBytes: 100e6,
-    refsPerPush: 0
-  })
 }
 
 async function selectedBackups(from: string, repositories: string | undefined) {
@@ -155,7 +109,7 @@ export async function runRestoreCli(
     const at = values.at ? new Date(values.at) : undefined
     if (at && Number.isNaN(at.getTime()))
       throw new UsageError(`--at "${values.at}" is not a time; expected e.g. 2026-11-20T00:00:00Z`)
-    const destination = destinationFrom(values, env, log)
+    const destination = openDestination(requestFrom(values, env), log)
     const selected = createSlugFilter(
       (values.repositories ?? '')
         .split(',')
@@ -192,7 +146,7 @@ export async function runRestoreCli(
     }
   } catch (error) {
     log(`restore: ${error instanceof Error ? error.message : String(error)}`)
-    if (error instanceof UsageError) log(RESTORE_USAGE)
+    if (error instanceof UsageError || error instanceof DestinationError) log(RESTORE_USAGE)
     return 2
   }
 }

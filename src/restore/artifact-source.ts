@@ -1,0 +1,126 @@
+// The restore action's artifact source: find the index of the newest backup run (or of a given run),
+// read where each selected repository's newest copy lives, and download just those artifacts.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { request } from '@octokit/request'
+import { decryptFile, ENCRYPTED_SUFFIX, identitiesFor } from '../artifact/encryption.js'
+import { INDEX_ARTIFACT } from '../artifact/publish.js'
+import type { DecryptionKeys } from '../artifact/restore.js'
+
+export interface ArtifactSourceOptions {
+  token: string
+  /** owner/name of the repository whose workflow made the backups. */
+  repository: string
+  apiUrl: string
+  /** A backup run's id, or undefined for the newest run that uploaded an index. */
+  runId?: number
+  select(slug: string): boolean
+  keys: DecryptionKeys
+  dir: string
+  log(line: string): void
+}
+
+interface IndexEntry {
+  workspace: string
+  slug: string
+  artifact: { name: string; id: number; runId: string } | null
+}
+
+const INDEX_NAME = new RegExp(`^${INDEX_ARTIFACT}(-attempt-\\d+)?$`)
+
+interface ListedArtifact {
+  id: number
+  name: string
+  expired: boolean
+  workflow_run?: { id?: number }
+}
+
+/** The index artifact to read: of the given run (its last attempt), or the newest of all runs. */
+async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; runId: number }> {
+  const [owner, repo] = options.repository.split('/')
+  const send = request.defaults({
+    baseUrl: options.apiUrl,
+    headers: { authorization: `token ${options.token}`, 'x-github-api-version': '2022-11-28' }
+  })
+  for (let page = 1; page <= 20; page++) {
+    const route = options.runId
+      ? 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts'
+      : 'GET /repos/{owner}/{repo}/actions/artifacts'
+    const response = await send(route, {
+      owner,
+      repo,
+      run_id: options.runId,
+      per_page: 100,
+      page
+    })
+    const artifacts = (response.data as { artifacts: ListedArtifact[] }).artifacts
+    const indexes = artifacts.filter(
+      artifact => INDEX_NAME.test(artifact.name) && !artifact.expired
+    )
+    // Newest first across runs; within one run the last attempt's index is the complete one.
+    const chosen = options.runId ? indexes.sort((a, b) => b.id - a.id)[0] : indexes[0]
+    if (chosen) return { id: chosen.id, runId: chosen.workflow_run?.id ?? options.runId ?? 0 }
+    if (artifacts.length < 100) break
+  }
+  throw new Error(
+    options.runId
+      ? `run ${options.runId} of ${options.repository} has no ${INDEX_ARTIFACT} artifact (expired, or not a backup run)`
+      : `${options.repository} has no unexpired ${INDEX_ARTIFACT} artifact: has a backup run with target: artifact finished?`
+  )
+}
+
+async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexEntry[]> {
+  let file = path.join(dir, 'index.json')
+  if (!(await fs.stat(file).catch(() => undefined))) {
+    const identities = await identitiesFor(dir, keys)
+    if (identities.length === 0) {
+      throw new Error(
+        'the backup index is encrypted: give encryption-passphrase or encryption-identity'
+      )
+    }
+    file = path.join(dir, 'index.plain.json')
+    await decryptFile(path.join(dir, `index.json${ENCRYPTED_SUFFIX}`), file, identities)
+  }
+  return (JSON.parse(await fs.readFile(file, 'utf8')) as { repositories: IndexEntry[] })
+    .repositories
+}
+
+/** Downloads what a restore needs into `options.dir`; returns that folder for findBackups(). */
+export async function downloadFromArtifacts(options: ArtifactSourceOptions): Promise<string> {
+  const { DefaultArtifactClient } = await import('@actions/artifact')
+  const client = new DefaultArtifactClient()
+  const [repositoryOwner, repositoryName] = options.repository.split('/')
+  const findBy = (workflowRunId: number) => ({
+    token: options.token,
+    workflowRunId,
+    repositoryOwner,
+    repositoryName
+  })
+  const index = await findIndex(options)
+  const indexDir = path.join(options.dir, '.index')
+  await client.downloadArtifact(index.id, { path: indexDir, findBy: findBy(index.runId) })
+  options.log(`Read the backup index of run ${index.runId}.`)
+  const wanted = (await readIndex(indexDir, options.keys)).filter(entry =>
+    options.select(entry.slug)
+  )
+  const artifacts = new Map<number, { name: string; runId: number }>()
+  for (const entry of wanted) {
+    if (!entry.artifact) {
+      options.log(`${entry.workspace}/${entry.slug}: no artifact holds a copy (skipped)`)
+      continue
+    }
+    artifacts.set(entry.artifact.id, {
+      name: entry.artifact.name,
+      runId: Number(entry.artifact.runId)
+    })
+  }
+  for (const [id, artifact] of artifacts) {
+    await client.downloadArtifact(id, {
+      path: path.join(options.dir, artifact.name),
+      findBy: findBy(artifact.runId)
+    })
+    options.log(`Downloaded ${artifact.name} (run ${artifact.runId}).`)
+  }
+  await fs.rm(indexDir, { recursive: true, force: true })
+  return options.dir
+}

@@ -1,0 +1,91 @@
+// One destination request, from the command line or the restore action, turned into a Destination;
+// the secrets for each kind of destination are checked before anything is read or written.
+import { createBitbucketClient } from '../bitbucket/client.js'
+import { basic, createBitbucketAuth } from '../credentials.js'
+import { defaultOAuthTokenUrl } from '../settings.js'
+import type { BitbucketCredentialInput } from '../settings-types.js'
+import {
+  bitbucketDestination,
+  githubDestination,
+  urlDestination,
+  type Destination
+} from './destination.js'
+
+export interface DestinationRequest {
+  to?: string
+  bitbucketWorkspace?: string
+  githubOwner?: string
+  bitbucketApiUrl: string
+  githubApiUrl: string
+  secrets: {
+    bitbucketEmail?: string
+    bitbucketApiToken?: string
+    bitbucketAccessToken?: string
+    githubToken?: string
+    toUsername?: string
+    toPassword?: string
+  }
+}
+
+export class DestinationError extends Error {
+  override name = 'DestinationError'
+}
+
+function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketCredentialInput {
+  if (secrets.bitbucketAccessToken) {
+    return { kind: 'access-token', token: secrets.bitbucketAccessToken }
+  }
+  if (secrets.bitbucketEmail && secrets.bitbucketApiToken) {
+    return { kind: 'api-token', email: secrets.bitbucketEmail, token: secrets.bitbucketApiToken }
+  }
+  throw new DestinationError(
+    'a Bitbucket destination needs bitbucket-email + bitbucket-api-token (scopes write:repository:bitbucket and admin:repository:bitbucket) or bitbucket-access-token (BITBUCKET_EMAIL + BITBUCKET_API_TOKEN or BITBUCKET_ACCESS_TOKEN for the command line)'
+  )
+}
+
+export function openDestination(
+  request: DestinationRequest,
+  log: (line: string) => void
+): Destination {
+  const chosen = [request.to, request.bitbucketWorkspace, request.githubOwner].filter(Boolean)
+  if (chosen.length !== 1) {
+    throw new DestinationError('give exactly one of --to, --bitbucket-workspace, --github-owner')
+  }
+  const { secrets } = request
+  if (request.to) {
+    const { toUsername: user, toPassword: password } = secrets
+    return urlDestination(
+      request.to,
+      user && password ? async () => basic(user, password) : undefined
+    )
+  }
+  if (request.bitbucketWorkspace) {
+    const apiUrl = request.bitbucketApiUrl.replace(/\/+$/, '')
+    const auth = createBitbucketAuth(bitbucketCredential(secrets), {
+      oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
+      mask: () => undefined
+    })
+    const client = createBitbucketClient({
+      apiUrl,
+      auth,
+      log: { info: log, warning: log, debug: () => undefined }
+    })
+    return bitbucketDestination({ workspace: request.bitbucketWorkspace, apiUrl, auth, client })
+  }
+  if (!secrets.githubToken) {
+    throw new DestinationError(
+      'a GitHub destination needs a token that may create repositories there (GITHUB_TOKEN for the command line, destination-github-token for the action)'
+    )
+  }
+  return githubDestination({
+    token: secrets.githubToken,
+    owner: request.githubOwner!,
+    apiUrl: request.githubApiUrl.replace(/\/+$/, ''),
+    nameTemplate: '{slug}',
+    visibility: 'private',
+    overwrite: false,
+    maxPushBytes: 2e9,
+    maxFileBytes: 100e6,
+    refsPerPush: 0
+  })
+}
