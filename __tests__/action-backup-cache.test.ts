@@ -87,7 +87,7 @@ describe('runs that share only the Actions cache', () => {
     expect(run.exitCode).toBe(0)
     expect(run.outputs).toMatchObject({ repositories: '4', 'backed-up': '3', empty: '1' })
     const keys = rs.cacheEntries.map(entry => entry.key)
-    expect(keys.filter(key => key.startsWith('bitbucket-backup-state-acme-'))).toHaveLength(1)
+    expect(keys.filter(key => key.startsWith('bitbucket-backup-state:acme:all:'))).toHaveLength(1)
     expect(keys.filter(key => key.startsWith('bitbucket-backup-mirror-')).length).toBe(4)
   }, 180_000)
 
@@ -114,7 +114,7 @@ describe('runs that share only the Actions cache', () => {
     expect(createHash('sha256').update(fs.readFileSync(object)).digest('hex')).toBe(oid)
     // Only the state is saved again: no mirror entry for an unchanged repository.
     const added = rs.cacheEntries.slice(entriesBefore).map(entry => entry.key)
-    expect(added.every(key => key.startsWith('bitbucket-backup-state-'))).toBe(true)
+    expect(added.every(key => key.startsWith('bitbucket-backup-state:'))).toBe(true)
   }, 180_000)
 
   it('after a push, a third run fetches only that repository and saves only its mirror', async () => {

@@ -26,6 +26,9 @@ export const Inputs = {
   EncryptionPassphrase: 'encryption-passphrase',
   EncryptionRecipients: 'encryption-recipients',
   Verify: 'verify',
+  Mode: 'mode',
+  Shards: 'shards',
+  Shard: 'shard',
   GitHubToken: 'github-token',
   GitHubOwner: 'github-owner',
   GitHubApiUrl: 'github-api-url',
@@ -43,7 +46,8 @@ export const Outputs = {
   Unchanged: 'unchanged',
   Empty: 'empty',
   Failed: 'failed',
-  Report: 'report'
+  Report: 'report',
+  Matrix: 'matrix'
 } as const
 
 export const DEFAULT_API_URL = 'https://api.bitbucket.org/2.0'

@@ -4,7 +4,7 @@ import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.
 import type { BitbucketRepository } from './bitbucket/types.js'
 import { publishArtifacts } from './artifact/publish.js'
 import { uploadDue } from './artifact/plan.js'
-import { createArtifactUploader } from './artifact/uploader.js'
+import { createArtifactUploader, listRunArtifacts } from './artifact/uploader.js'
 import { mirrorsToVerify, verifyAllMirrors } from './backup/full-verify.js'
 import { runBackup } from './backup/run.js'
 import type { BitbucketAuth } from './credentials-types.js'
@@ -16,6 +16,9 @@ import type { RepositoryState } from './state/state.js'
 import { createBitbucketAuth } from './credentials.js'
 import { computeTotals, progressLine, publishReport, totalsLine } from './report.js'
 import { createSlugFilter } from './selection.js'
+import { runIndexMerge, runPlan, planDir } from './shard/modes.js'
+import { loadPlanListing } from './shard/plan.js'
+import { createActionsCache } from './state/actions-cache.js'
 import { parseSettings } from './settings.js'
 import type { Settings } from './settings-types.js'
 
@@ -31,6 +34,25 @@ async function* listedRepositories(
   for (const workspace of settings.workspaces) {
     yield* client.listRepositories(workspace, { projects: settings.projects })
   }
+}
+
+/** A shard reads the plan job's listing: the whole matrix lists the workspace once. */
+async function* shardListing(
+  settings: Settings,
+  client: BitbucketClient
+): AsyncGenerator<BitbucketRepository> {
+  const planned = settings.shard
+    ? await loadPlanListing(createActionsCache(core, true), planDir(settings), settings.workspaces)
+    : undefined
+  if (planned) {
+    core.info(`Read the plan's listing: ${planned.length} repositories, no REST listing needed.`)
+    yield* planned
+    return
+  }
+  if (settings.shard) {
+    core.info('No plan listing in this run (mode: plan): this shard lists the workspace itself.')
+  }
+  yield* listedRepositories(settings, client)
 }
 
 async function listOnly(
@@ -121,13 +143,33 @@ export async function run(): Promise<void> {
     const auth = createBitbucketAuth(settings.credential, { oauthTokenUrl: settings.oauthTokenUrl })
     const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: core })
     const isSelected = createSlugFilter(settings.include, settings.exclude)
-    core.info(
-      `${settings.dryRun ? 'Listing' : 'Backing up'} ${settings.workspaces.join(', ')} as ${auth.description}`
-    )
+    const doing =
+      settings.mode === 'plan'
+        ? `Planning ${settings.shards} shards of`
+        : settings.mode === 'index'
+          ? 'Indexing the shards of'
+          : settings.dryRun
+            ? 'Listing'
+            : settings.shard
+              ? `Backing up shard ${settings.shard.index}/${settings.shard.count} of`
+              : 'Backing up'
+    core.info(`${doing} ${settings.workspaces.join(', ')} as ${auth.description}`)
 
-    const { results, listingError, targetError, githubRequests } = settings.dryRun
-      ? await listOnly(settings, client, isSelected)
-      : await backUpAndKeep(settings, listedRepositories(settings, client), auth, isSelected)
+    if (settings.mode === 'index') {
+      await runIndexMerge(settings, createArtifactUploader(), listRunArtifacts)
+      return
+    }
+    const { results, listingError, targetError, githubRequests } =
+      settings.mode === 'plan'
+        ? {
+            results: await runPlan(settings, listedRepositories(settings, client), isSelected),
+            listingError: undefined,
+            targetError: undefined,
+            githubRequests: 0
+          }
+        : settings.dryRun
+          ? await listOnly(settings, client, isSelected)
+          : await backUpAndKeep(settings, shardListing(settings, client), auth, isSelected)
     if (listingError && results.length === 0) throw listingError
 
     const totals = computeTotals(results, (Date.now() - started) / 1000, client.requestCount)

@@ -24,6 +24,8 @@ export interface ArtifactSettings {
   publicWorkflowRepository: boolean
   runId: string
   runAttempt: string
+  /** The shard label (e.g. 1of4) in a matrix: artifact names then never collide across jobs. */
+  shard?: string
 }
 
 export type GitHubVisibility = 'private' | 'internal' | 'public'
@@ -47,6 +49,15 @@ export interface GitHubSettings {
   refsPerPush: number
 }
 
+/** backup: back up (all, or one shard); plan: list once and output the shard matrix; index: merge the shards' artifact indexes. */
+export type RunMode = 'backup' | 'plan' | 'index'
+
+/** One shard of a matrix: repositories whose uuid hashes to `index` (1-based) of `count`. */
+export interface ShardSettings {
+  index: number
+  count: number
+}
+
 export interface Settings {
   /** Workspace slugs, deduplicated, in the order given. */
   workspaces: string[]
@@ -61,6 +72,11 @@ export interface Settings {
   /** Project keys; empty means all projects. */
   projects: string[]
   targets: TargetKind[]
+  mode: RunMode
+  /** plan mode: how many shards the matrix gets. */
+  shards: number
+  /** backup mode in a matrix: the shard this job backs up. */
+  shard: ShardSettings | undefined
   /** Absolute path; required for the directory target. */
   backupDir: string
   concurrency: number

@@ -9,6 +9,8 @@ import {
 import { APP_PASSWORD_REMOVED, looksLikeAppPassword } from './credentials.js'
 import { parseArtifactSettings } from './settings-artifact.js'
 import { parseGitHubSettings } from './settings-github.js'
+import { parseShardSettings } from './settings-shard.js'
+import { shardLabel } from './shard/plan.js'
 import type { BitbucketCredentialInput, Settings, TargetKind } from './settings-types.js'
 import {
   fail,
@@ -188,6 +190,7 @@ export function parseSettings(source: InputSource): Settings {
     }
   }
   const targets = parseTargets(source.get(Inputs.Target))
+  const sharding = parseShardSettings(source)
   const workspaceRoot = source.env.GITHUB_WORKSPACE || process.cwd()
   const backupDirRaw = source.get(Inputs.BackupDir).trim()
   if (targets.includes('directory') && !backupDirRaw) {
@@ -210,6 +213,7 @@ export function parseSettings(source: InputSource): Settings {
     exclude: parseGlobs(Inputs.Exclude, source.get(Inputs.Exclude)),
     projects,
     targets,
+    ...sharding,
     backupDir: backupDirRaw ? path.resolve(workspaceRoot, backupDirRaw) : '',
     concurrency: parseInteger(
       Inputs.Concurrency,
@@ -230,7 +234,16 @@ export function parseSettings(source: InputSource): Settings {
     reportPath: reportRaw
       ? path.resolve(workspaceRoot, reportRaw)
       : path.join(workDir, 'report.json'),
-    artifact: parseArtifactSettings(source, targets.includes('artifact') && !dryRun),
-    github: parseGitHubSettings(source, targets.includes('github') && !dryRun)
+    artifact: {
+      ...parseArtifactSettings(
+        source,
+        targets.includes('artifact') && !dryRun && sharding.mode === 'backup'
+      ),
+      ...(sharding.shard ? { shard: shardLabel(sharding.shard) } : {})
+    },
+    github: parseGitHubSettings(
+      source,
+      targets.includes('github') && !dryRun && sharding.mode === 'backup'
+    )
   }
 }

@@ -85,7 +85,7 @@ export async function publishArtifacts(options: {
     const base =
       members.length === 1
         ? `bitbucket-${first.workspace}-${first.slug}`
-        : `bitbucket-group-${String(index + 1).padStart(3, '0')}`
+        : `bitbucket-${settings.shard ? `shard-${settings.shard}-` : ''}group-${String(index + 1).padStart(3, '0')}`
     const name = artifactName(base, settings)
     const root = path.join(options.workDir, 'artifacts', name)
     const started = Date.now()
@@ -181,7 +181,9 @@ async function publishIndex(
         await fs.writeFile(files[1], encryptor.wrappedIdentity)
       }
     }
-    const name = artifactName(INDEX_ARTIFACT, settings)
+    // Each shard writes its own index; the index job lists them all under INDEX_ARTIFACT.
+    const base = settings.shard ? `${INDEX_ARTIFACT}-shard-${settings.shard}` : INDEX_ARTIFACT
+    const name = artifactName(base, settings)
     await options.uploader.upload(name, files, root, settings.retentionDays)
   } finally {
     await fs.rm(root, { recursive: true, force: true })

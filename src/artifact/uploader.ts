@@ -22,3 +22,9 @@ export function createArtifactUploader(env: NodeJS.ProcessEnv = process.env): Ar
     }
   }
 }
+
+/** The artifacts this run has uploaded so far (the index job reads the shards' indexes). */
+export async function listRunArtifacts(): Promise<{ name: string; id: number }[]> {
+  const { artifacts } = await new DefaultArtifactClient().listArtifacts({ latest: true })
+  return artifacts.map(artifact => ({ name: artifact.name, id: artifact.id }))
+}

@@ -11,6 +11,7 @@ import type { Settings } from '../settings-types.js'
 import { createActionsCache } from '../state/actions-cache.js'
 import type { RepositoryState, WorkspaceState } from '../state/state.js'
 import { createStateStore } from '../state/store.js'
+import { inShard } from '../shard/plan.js'
 import { describeRepositoryFailure } from './failure.js'
 import { backUpRepository } from './repository.js'
 
@@ -45,12 +46,13 @@ function noLongerListed(
   settings: Settings,
   states: Map<string, WorkspaceState>,
   seen: Set<string>,
-  isSelected: (slug: string) => boolean
+  isSelected: (slug: string) => boolean,
+  inScope: (uuid: string) => boolean
 ): RepositoryResult[] {
   const results: RepositoryResult[] = []
   for (const state of states.values()) {
     for (const prior of Object.values(state.repositories)) {
-      if (seen.has(prior.uuid) || !isSelected(prior.slug)) continue
+      if (seen.has(prior.uuid) || !isSelected(prior.slug) || !inScope(prior.uuid)) continue
       if (settings.projects.length > 0 && !settings.projects.includes(prior.projectKey ?? '')) {
         continue
       }
@@ -162,7 +164,7 @@ export async function runBackup(
   try {
     for await (const repository of listing) {
       seen.add(repository.uuid)
-      if (!isSelected(repository.slug)) continue
+      if (!isSelected(repository.slug) || !inShard(repository.uuid, settings.shard)) continue
       selected++
       pending.push(limit(() => backUp(repository)))
     }
@@ -173,7 +175,8 @@ export async function runBackup(
 
   // A partial listing says nothing about what disappeared: only a complete one may.
   if (!listingError) {
-    for (const result of noLongerListed(settings, states, seen, isSelected)) {
+    const inScope = (uuid: string) => inShard(uuid, settings.shard)
+    for (const result of noLongerListed(settings, states, seen, isSelected, inScope)) {
       results.push(result)
       core.info(progressLine(results.length, results.length, result))
     }

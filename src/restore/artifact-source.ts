@@ -69,7 +69,13 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
   )
 }
 
-async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexEntry[]> {
+interface IndexFile {
+  repositories?: IndexEntry[]
+  /** Written by the index job of a sharded matrix: each shard's own index. */
+  shards?: { name: string; id: number; runId: string }[]
+}
+
+async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexFile> {
   let file = path.join(dir, 'index.json')
   if (!(await fs.stat(file).catch(() => undefined))) {
     const identities = await identitiesFor(dir, keys)
@@ -81,8 +87,7 @@ async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexEntry[
     file = path.join(dir, 'index.plain.json')
     await decryptFile(path.join(dir, `index.json${ENCRYPTED_SUFFIX}`), file, identities)
   }
-  return (JSON.parse(await fs.readFile(file, 'utf8')) as { repositories: IndexEntry[] })
-    .repositories
+  return JSON.parse(await fs.readFile(file, 'utf8')) as IndexFile
 }
 
 /** Downloads what a restore needs into `options.dir`; returns that folder for findBackups(). */
@@ -100,9 +105,14 @@ export async function downloadFromArtifacts(options: ArtifactSourceOptions): Pro
   const indexDir = path.join(options.dir, '.index')
   await client.downloadArtifact(index.id, { path: indexDir, findBy: findBy(index.runId) })
   options.log(`Read the backup index of run ${index.runId}.`)
-  const wanted = (await readIndex(indexDir, options.keys)).filter(entry =>
-    options.select(entry.slug)
-  )
+  const top = await readIndex(indexDir, options.keys)
+  const entries = [...(top.repositories ?? [])]
+  for (const shard of top.shards ?? []) {
+    const shardDir = path.join(indexDir, shard.name)
+    await client.downloadArtifact(shard.id, { path: shardDir, findBy: findBy(Number(shard.runId)) })
+    entries.push(...((await readIndex(shardDir, options.keys)).repositories ?? []))
+  }
+  const wanted = entries.filter(entry => options.select(entry.slug))
   const artifacts = new Map<number, { name: string; runId: number }>()
   for (const entry of wanted) {
     if (!entry.artifact) {

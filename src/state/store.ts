@@ -2,6 +2,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Settings } from '../settings-types.js'
+import { shardLabel } from '../shard/plan.js'
 import type { CacheStore } from './actions-cache.js'
 import { readStateFile, writeStateFile, type WorkspaceState } from './state.js'
 
@@ -25,8 +26,9 @@ export function bareUuid(uuid: string): string {
   return uuid.replace(/[{}]/g, '')
 }
 
-export function stateCacheKeyPrefix(workspace: string): string {
-  return `bitbucket-backup-state-${workspace}-`
+/** Colons end each part: workspace `acme` never matches `acme-corp`, nor a shard the whole. */
+export function stateCacheKeyPrefix(workspace: string, shard?: string): string {
+  return `bitbucket-backup-state:${workspace}:${shard ?? 'all'}:`
 }
 
 export function createStateStore(
@@ -35,10 +37,18 @@ export function createStateStore(
   env: NodeJS.ProcessEnv = process.env
 ): StateStore {
   const inBackupDir = settings.targets.includes('directory')
+  // Shards of a matrix keep state apart: each job reads and writes only its own.
+  const shard = settings.shard ? `.shard-${shardLabel(settings.shard)}` : ''
   const stateFile = (workspace: string) =>
     inBackupDir
-      ? path.join(settings.backupDir, workspace, STATE_FILE_NAME)
-      : path.join(settings.workDir, 'state', `${workspace}.json`)
+      ? path.join(
+          settings.backupDir,
+          workspace,
+          STATE_FILE_NAME.replace(/\.json$/, `${shard}.json`)
+        )
+      : path.join(settings.workDir, 'state', `${workspace}${shard}.json`)
+  const statePrefix = (workspace: string) =>
+    stateCacheKeyPrefix(workspace, settings.shard && `shard-${shardLabel(settings.shard)}`)
   // Cache entries are immutable: every run writes its state under a new key, restored by prefix.
   const runKey = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${Date.now()}`
   const selfHostedWithDirectory = inBackupDir && env.RUNNER_ENVIRONMENT === 'self-hosted'
@@ -53,7 +63,7 @@ export function createStateStore(
         () => false
       )
       if (!present && cache.available) {
-        const prefix = stateCacheKeyPrefix(workspace)
+        const prefix = statePrefix(workspace)
         await cache.restore([file], `${prefix}${runKey}`, [prefix])
       }
       return readStateFile(file, workspace)
@@ -61,8 +71,7 @@ export function createStateStore(
     async save(state) {
       const file = stateFile(state.workspace)
       await writeStateFile(file, state)
-      if (cache.available)
-        await cache.save([file], `${stateCacheKeyPrefix(state.workspace)}${runKey}`)
+      if (cache.available) await cache.save([file], `${statePrefix(state.workspace)}${runKey}`)
     },
     mirrorPath(workspace, slug, uuid) {
       return inBackupDir

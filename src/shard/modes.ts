@@ -1,0 +1,91 @@
+// The two jobs around a sharded matrix: `plan` lists once and outputs the matrix; `index` writes the
+// one artifact index that points at every shard's index, so a restore finds any repository.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import { INDEX_ARTIFACT } from '../artifact/publish.js'
+import type { ArtifactUploader } from '../artifact/publish.js'
+import type { BitbucketRepository } from '../bitbucket/types.js'
+import { Outputs } from '../constants.js'
+import { formatBytes } from '../report.js'
+import { resultBase, type RepositoryResult } from '../results.js'
+import type { Settings } from '../settings-types.js'
+import { createActionsCache } from '../state/actions-cache.js'
+import { savePlanListing, shardMatrix, shardOf } from './plan.js'
+
+export function planDir(settings: Settings): string {
+  return path.join(settings.workDir, 'plan')
+}
+
+/** Lists every workspace once, saves the listing for the shards, and outputs the matrix. */
+export async function runPlan(
+  settings: Settings,
+  listing: AsyncIterable<BitbucketRepository>,
+  isSelected: (slug: string) => boolean
+): Promise<RepositoryResult[]> {
+  const repositories: BitbucketRepository[] = []
+  for await (const repository of listing) repositories.push(repository)
+  const count = settings.shards
+  const perShard = Array.from({ length: count }, () => ({ repositories: 0, bytes: 0 }))
+  const results: RepositoryResult[] = []
+  for (const repository of repositories) {
+    if (!isSelected(repository.slug)) continue
+    const shard = shardOf(repository.uuid, count)
+    perShard[shard - 1].repositories++
+    perShard[shard - 1].bytes += repository.size
+    results.push({ ...resultBase(repository), status: 'listed', detail: `shard ${shard}/${count}` })
+  }
+  // Listed with the cache forced on: the listing is this run's hand-over, not state.
+  const saved = await savePlanListing(createActionsCache(core, true), planDir(settings), {
+    workspaces: settings.workspaces,
+    repositories
+  })
+  if (!saved) {
+    core.warning(
+      'The plan could not be handed to the shard jobs through the Actions cache: each shard will list the workspace itself.'
+    )
+  }
+  core.setOutput(Outputs.Matrix, JSON.stringify(shardMatrix(count)))
+  for (const [index, shard] of perShard.entries()) {
+    core.info(
+      `shard ${index + 1}/${count}: ${shard.repositories} repositories, ${formatBytes(shard.bytes)} on Bitbucket`
+    )
+  }
+  return results
+}
+
+/** The index job: one `bitbucket-backup-index` naming every shard's index of this run. */
+export async function runIndexMerge(
+  settings: Settings,
+  uploader: ArtifactUploader,
+  list: () => Promise<{ name: string; id: number }[]>
+): Promise<void> {
+  const shardIndexes = (await list()).filter(artifact =>
+    artifact.name.startsWith(`${INDEX_ARTIFACT}-shard-`)
+  )
+  if (shardIndexes.length === 0) {
+    throw new Error(
+      `no ${INDEX_ARTIFACT}-shard-* artifact in this run: run the index job after the matrix (needs: backup)`
+    )
+  }
+  const root = path.join(settings.workDir, 'index-merge')
+  await fs.rm(root, { recursive: true, force: true })
+  await fs.mkdir(root, { recursive: true })
+  const file = path.join(root, 'index.json')
+  const index = {
+    generatedAt: new Date().toISOString(),
+    runId: settings.artifact.runId,
+    shards: shardIndexes
+      .map(artifact => ({ name: artifact.name, id: artifact.id, runId: settings.artifact.runId }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+  await fs.writeFile(file, `${JSON.stringify(index, null, 2)}\n`)
+  const name =
+    settings.artifact.runAttempt !== '1'
+      ? `${INDEX_ARTIFACT}-attempt-${settings.artifact.runAttempt}`
+      : INDEX_ARTIFACT
+  await uploader.upload(name, [file], root, settings.artifact.retentionDays)
+  core.info(
+    `${name}: points at ${shardIndexes.length} shard indexes of run ${settings.artifact.runId}`
+  )
+}

@@ -1,0 +1,71 @@
+// Sharding one backup across a matrix: a stable shard per repository (by a hash of its uuid), and the
+// plan job's listing handed to the shard jobs through the Actions cache, so only the plan lists.
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { BitbucketRepository } from '../bitbucket/types.js'
+import type { ShardSettings } from '../settings-types.js'
+import type { CacheStore } from '../state/actions-cache.js'
+
+/** 1-based; the same uuid lands on the same shard whatever else is added or removed. */
+export function shardOf(uuid: string, count: number): number {
+  const bare = uuid.replace(/[{}]/g, '').toLowerCase()
+  const hash = createHash('sha256').update(bare).digest()
+  return (hash.readUInt32BE(0) % count) + 1
+}
+
+export function inShard(uuid: string, shard: ShardSettings | undefined): boolean {
+  return !shard || shardOf(uuid, shard.count) === shard.index
+}
+
+/** `1of4`: safe in file names, cache keys and artifact names. */
+export function shardLabel(shard: ShardSettings): string {
+  return `${shard.index}of${shard.count}`
+}
+
+export function shardMatrix(count: number): { shard: string[] } {
+  return { shard: Array.from({ length: count }, (_, i) => `${i + 1}/${count}`) }
+}
+
+const LISTING_FILE = 'listing.json'
+
+function listingKeyPrefix(env: NodeJS.ProcessEnv): string {
+  return `bitbucket-backup-plan-${env.GITHUB_RUN_ID ?? 'local'}-`
+}
+
+interface PlanListing {
+  workspaces: string[]
+  repositories: BitbucketRepository[]
+}
+
+/** The plan job's listing, for the shard jobs of the same run. */
+export async function savePlanListing(
+  cache: CacheStore,
+  dir: string,
+  listing: PlanListing,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<boolean> {
+  await fs.mkdir(dir, { recursive: true })
+  const file = path.join(dir, LISTING_FILE)
+  await fs.writeFile(file, JSON.stringify(listing))
+  return cache.save([file], `${listingKeyPrefix(env)}${env.GITHUB_RUN_ATTEMPT ?? '1'}`)
+}
+
+/** The listing of this run's plan job; undefined when there is none (the shard then lists itself). */
+export async function loadPlanListing(
+  cache: CacheStore,
+  dir: string,
+  workspaces: string[],
+  env: NodeJS.ProcessEnv = process.env
+): Promise<BitbucketRepository[] | undefined> {
+  const file = path.join(dir, LISTING_FILE)
+  const prefix = listingKeyPrefix(env)
+  const restored = await cache.restore([file], `${prefix}${env.GITHUB_RUN_ATTEMPT ?? '1'}`, [
+    prefix
+  ])
+  if (!restored) return undefined
+  const listing = JSON.parse(await fs.readFile(file, 'utf8')) as PlanListing
+  // A plan of other workspaces is not this job's plan.
+  if (listing.workspaces.join(',') !== workspaces.join(',')) return undefined
+  return listing.repositories
+}
