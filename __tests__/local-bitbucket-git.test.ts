@@ -136,7 +136,7 @@ describe('git over HTTP with each kind of credential', () => {
     expect(bb.gitRequests.map(r => r.status)).toEqual([404])
   })
 
-  it('refuses a push from any credential but the fixture admin', async () => {
+  it('refuses a push from a credential without the write scope', async () => {
     const wc = await workingCopy(bb, 'acme', 'app')
     wc.write('push.txt', 'not allowed\n')
     await wc.commit('attempt')

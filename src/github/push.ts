@@ -245,9 +245,24 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
     return pushSets(batch)
   }
 
+  /**
+   * Everything in one push by pattern when no limit is in the way: git matches thousands of
+   * explicit refspecs against thousands of refs in quadratic time, a pattern in linear time.
+   */
+  const pushAllAtOnce = async (all: (RefUpdate & { oid: string })[]) => {
+    if (all.length < 2 || options.refsPerPush > 0) return false
+    const estimate = await packEstimate(all.map(update => update.oid))
+    if (estimate > budget) return false
+    const refusal = await send(['+refs/*:refs/*', '^refs/backup/*', '^refs/pull/*'], estimate)
+    if (refusal) return false
+    for (const update of all) known.add(update.oid)
+    summary.refsSet += all.length
+    return true
+  }
+
   const sets = plan.updates.filter((update): update is RefUpdate & { oid: string } => !!update.oid)
   const deletions = plan.updates.filter(update => !update.oid)
-  await pushSets(sets)
+  if (!(await pushAllAtOnce(sets))) await pushSets(sets)
   await options.beforeDeletes?.()
   for (let index = 0; index < deletions.length;) {
     const batch = deletions.slice(index, index + refLimit)

@@ -39,7 +39,7 @@ function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketC
     return { kind: 'api-token', email: secrets.bitbucketEmail, token: secrets.bitbucketApiToken }
   }
   throw new DestinationError(
-    'a Bitbucket destination needs bitbucket-email + bitbucket-api-token (scopes write:repository:bitbucket and admin:repository:bitbucket) or bitbucket-access-token (BITBUCKET_EMAIL + BITBUCKET_API_TOKEN or BITBUCKET_ACCESS_TOKEN for the command line)'
+    'a Bitbucket destination needs bitbucket-email + bitbucket-api-token (scopes read:repository:bitbucket, write:repository:bitbucket and admin:repository:bitbucket) or bitbucket-access-token (BITBUCKET_EMAIL + BITBUCKET_API_TOKEN or BITBUCKET_ACCESS_TOKEN for the command line)'
   )
 }
 

@@ -1,18 +1,24 @@
 // Bitbucket's authentication rules (REFERENCE.md): REST takes email + API token or Bearer tokens; git takes
 // Basic only, with x-bitbucket-api-token-auth or the username for API tokens and x-token-auth for the rest.
+import { grants, type ScopeKind } from './scopes.js'
 import type { Repo } from './types.js'
 
 export type Identity =
   | { kind: 'api-token'; email: string; username: string; scopes: string[] }
   | { kind: 'access-token'; workspace: string; scopes: string[] }
-  | { kind: 'oauth' }
+  | { kind: 'oauth'; scopes: string[] }
 
 export interface Registry {
   apiTokens: { email: string; username: string; token: string; scopes: string[] }[]
   accessTokens: { token: string; workspace: string; scopes: string[] }[]
-  consumers: { clientId: string; clientSecret: string; tokenLifetimeSeconds?: number }[]
-  /** OAuth access token → expiry (ms since epoch). */
-  oauthTokens: Map<string, number>
+  consumers: {
+    clientId: string
+    clientSecret: string
+    tokenLifetimeSeconds?: number
+    scopes?: string[]
+  }[]
+  /** OAuth access token → expiry (ms since epoch) and the consumer's scopes. */
+  oauthTokens: Map<string, { expires: number; scopes: string[] }>
   appPasswords: { username: string; password: string }[]
   /** The fixture admin's `Basic ...` header: reads and pushes every repository. */
   adminAuthorization: string
@@ -32,8 +38,8 @@ export function authenticate(
   if (bearer) {
     const access = registry.accessTokens.find(t => t.token === bearer[1])
     if (access) return { kind: 'access-token', workspace: access.workspace, scopes: access.scopes }
-    const expiry = registry.oauthTokens.get(bearer[1])
-    if (expiry !== undefined && expiry > Date.now()) return { kind: 'oauth' }
+    const oauth = registry.oauthTokens.get(bearer[1])
+    if (oauth && oauth.expires > Date.now()) return { kind: 'oauth', scopes: oauth.scopes }
     return unauthorized('Access token expired or invalid')
   }
   const basic = /^Basic (.+)$/.exec(header)
@@ -54,7 +60,7 @@ export type GitIdentity =
   | { kind: 'admin'; user: string }
   | { kind: 'api-token'; user: string; username: string; scopes: string[] }
   | { kind: 'access-token'; user: string; workspace: string; scopes: string[] }
-  | { kind: 'oauth'; user: string }
+  | { kind: 'oauth'; user: string; scopes: string[] }
 
 export interface Refusal {
   status: number
@@ -89,8 +95,8 @@ export function authenticateGit(
     const access = registry.accessTokens.find(t => t.token === secret)
     if (access)
       return { kind: 'access-token', user, workspace: access.workspace, scopes: access.scopes }
-    const expiry = registry.oauthTokens.get(secret)
-    if (expiry !== undefined && expiry > Date.now()) return { kind: 'oauth', user }
+    const oauth = registry.oauthTokens.get(secret)
+    if (oauth && oauth.expires > Date.now()) return { kind: 'oauth', user, scopes: oauth.scopes }
     return { status: 401, message: 'Access token expired or invalid' }
   }
   // Git takes an API token with the fixed user name or the Bitbucket username, never the email.
@@ -101,7 +107,15 @@ export function authenticateGit(
   return { kind: 'api-token', user, username: token.username, scopes: token.scopes }
 }
 
-/** What an authenticated git identity may do with one repository: undefined when allowed. */
+/** The scope vocabulary of an identity: Forge-style for API tokens, OAuth 2.0 for the rest. */
+export const scopeKind = (identity: { kind: string }): ScopeKind =>
+  identity.kind === 'api-token' ? 'api-token' : 'oauth'
+
+/**
+ * What an authenticated git identity may do with one repository: undefined when allowed. Reading
+ * needs the read scope (`repository` or a scope implying it for access tokens and OAuth); pushing
+ * needs the write scope, which for API tokens does not need the read scope beside it.
+ */
 export function authorizeGit(
   identity: GitIdentity,
   repo: Repo,
@@ -110,12 +124,10 @@ export function authorizeGit(
   if (identity.kind === 'admin') return undefined
   const denied = { status: 403, message: 'You do not have access to this repository.' }
   if (repo.denyGit) return denied
-  if (identity.kind === 'access-token') {
-    if (identity.workspace !== repo.workspace) return denied
-    if (!identity.scopes.some(scope => scope.startsWith('repository'))) return denied
-  }
-  if (identity.kind === 'api-token' && !identity.scopes.includes('read:repository:bitbucket'))
-    return denied
+  if (identity.kind === 'access-token' && identity.workspace !== repo.workspace) return denied
+  const kind = scopeKind(identity)
+  if (write && grants(kind, identity.scopes, 'write')) return undefined
+  if (!grants(kind, identity.scopes, 'read')) return denied
   if (write) return { status: 403, message: 'You do not have write access to this repository.' }
   return undefined
 }

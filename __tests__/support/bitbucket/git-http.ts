@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib'
 import { authenticateGit, authorizeGit, type GitIdentity, type Refusal } from './auth.js'
 import { takeGitFault } from './faults.js'
 import { handleLfsApi, lfsRefusal } from './lfs.js'
+import { settleHead } from './repository.js'
 import { findRepo, type GitRequest, type GitService, type Repo, type State } from './types.js'
 
 export interface GitTarget {
@@ -112,7 +113,9 @@ export function handleGit(
   const lfs = target.service === 'lfs-batch' || target.service === 'lfs-locks'
   const write =
     target.service === 'receive-pack' ||
-    (target.service === 'info-refs' && url.searchParams.get('service') === 'git-receive-pack')
+    (target.service === 'info-refs' && url.searchParams.get('service') === 'git-receive-pack') ||
+    (target.service === 'lfs-batch' && lfsOperation(body) === 'upload') ||
+    (target.service === 'lfs-locks' && method === 'POST')
   const admitted = admit(state, req.headers.authorization, repo, write)
   if ('status' in admitted) {
     if (lfs) return finish(...lfsRefusal(res, admitted))
@@ -138,10 +141,27 @@ export function handleGit(
     res.writeHead(refusal.status, { 'Content-Type': 'text/plain' }).end(`${refusal.message}\n`)
     return finish(refusal.status, Buffer.byteLength(refusal.message) + 1)
   }
-  runBackend(state, req, res, url, body, admitted.identity, finish)
+  const pushed = (status: number, bytes: number) => {
+    if (status === 200) settleHead(state, repo!)
+    finish(status, bytes)
+  }
+  const push = target.service === 'receive-pack'
+  runBackend(state, req, res, url, body, admitted.identity, push ? pushed : finish)
 }
 
-function parseCgiHeaders(text: string): { status: number; headers: Record<string, string[]> } {
+/** The `operation` of an LFS batch request: an upload needs the write scope, a download the read. */
+function lfsOperation(body: Buffer): unknown {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { operation?: unknown }).operation
+  } catch {
+    return undefined
+  }
+}
+
+export function parseCgiHeaders(text: string): {
+  status: number
+  headers: Record<string, string[]>
+} {
   let status = 200
   const headers: Record<string, string[]> = {}
   for (const line of text.split(/\r?\n/)) {
@@ -155,7 +175,7 @@ function parseCgiHeaders(text: string): { status: number; headers: Record<string
   return { status, headers }
 }
 
-function headerEnd(buffer: Buffer): { at: number; length: number } | undefined {
+export function headerEnd(buffer: Buffer): { at: number; length: number } | undefined {
   const crlf = buffer.indexOf('\r\n\r\n')
   const lf = buffer.indexOf('\n\n')
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return { at: crlf, length: 4 }

@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import { ADMIN_USER, type Registry } from './auth.js'
 import { handleGit, parseGitPath } from './git-http.js'
 import { handleStorage } from './lfs.js'
+import { createRepo, mainBranchOf } from './repository.js'
 import { createRest } from './rest.js'
 import { findRepo, gitDirOf, lfsDirOf, type LocalBitbucket, type State } from './types.js'
 
@@ -19,6 +20,7 @@ export type {
   GitRequest,
   GitService,
   LocalBitbucket,
+  RepositoryInfo,
   RepositoryOptions
 } from './types.js'
 
@@ -78,6 +80,7 @@ export async function startLocalBitbucket(
   const state: State = {
     root,
     home,
+    template,
     registry,
     workspaces: new Map(),
     origin: '',
@@ -128,24 +131,8 @@ export async function startLocalBitbucket(
         state.workspaces.set(slug, { uuid: `{${randomUUID()}}`, repos: [] })
     },
     addRepository(workspace, slug, opts = {}) {
-      const ws = state.workspaces.get(workspace)
-      if (!ws) throw new Error(`local Bitbucket: no workspace ${workspace}`)
-      if (findRepo(state, workspace, slug))
-        throw new Error(`local Bitbucket: ${workspace}/${slug} exists`)
-      const repo = {
-        workspace,
-        slug,
-        uuid: `{${randomUUID()}}`,
-        projectKey: opts.projectKey ?? 'PROJ',
-        isPrivate: opts.isPrivate ?? true,
-        scm: opts.scm ?? 'git',
-        empty: opts.empty ?? false,
-        denyGit: opts.denyGit ?? false
-      }
-      const gitDir = gitDirOf(state, repo)
-      fs.cpSync(template, gitDir, { recursive: true })
-      ws.repos.push(repo)
-      return { uuid: repo.uuid, gitDir }
+      const repo = createRepo(state, workspace, slug, opts)
+      return { uuid: repo.uuid, gitDir: gitDirOf(state, repo) }
     },
     renameRepository(workspace, oldSlug, newSlug) {
       const repo = repoOrThrow(workspace, oldSlug)
@@ -165,7 +152,15 @@ export async function startLocalBitbucket(
     repository(workspace, slug) {
       const repo = findRepo(state, workspace, slug)
       if (!repo) return undefined
-      return { uuid: repo.uuid, gitDir: gitDirOf(state, repo), lfsDir: lfsDirOf(state, repo) }
+      return {
+        uuid: repo.uuid,
+        gitDir: gitDirOf(state, repo),
+        lfsDir: lfsDirOf(state, repo),
+        isPrivate: repo.isPrivate,
+        description: repo.description,
+        projectKey: repo.projectKey,
+        mainBranch: mainBranchOf(state, repo)
+      }
     },
     injectFaults: f => rest.injectFaults(f),
     injectGitFaults: f => {

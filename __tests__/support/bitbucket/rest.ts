@@ -1,18 +1,21 @@
-// The REST side of the local Bitbucket (REFERENCE.md): auth rules, paging, `fields`, the project `q`
-// filter, removed endpoints, error bodies, rate-limit faults and the REST request log.
+// The REST side of the local Bitbucket (REFERENCE.md): auth rules and privilege scopes, paging,
+// `fields`, the project `q` filter, one repository's GET/POST/PUT, removed endpoints, error bodies,
+// rate-limit faults and the REST request log.
 import { randomUUID } from 'node:crypto'
 import type * as http from 'node:http'
-import { authenticate, type Identity } from './auth.js'
+import { authenticate, scopeKind, type Identity } from './auth.js'
 import { errorBody, sendFault } from './faults.js'
 import { applyFields } from './fields.js'
-import type { FaultKind, Repo, State } from './types.js'
+import { repositoryObject, singleRepository, type Reply } from './rest-repository.js'
+import { grants, requiredScope, REST_OPERATIONS } from './scopes.js'
+import type { FaultKind, State } from './types.js'
 
 const REMOVED = [
   /^\/2\.0\/repositories\/?$/,
   /^\/2\.0\/workspaces\/?$/,
   /^\/2\.0\/user\/permissions\/workspaces\/?$/
 ]
-const time = '2026-11-01T10:00:00.123456+00:00'
+const SCOPES_LACKING = 'Your credentials lack one or more required privilege scopes.'
 
 export interface RestOptions {
   nextDropsFields?: boolean
@@ -21,56 +24,6 @@ export interface RestOptions {
 export function createRest(state: State, options: RestOptions) {
   const faults: { kind: FaultKind; retryAfterSeconds?: number }[] = []
   const { registry, workspaces } = state
-
-  function repositoryObject(repo: Repo, identity: Identity) {
-    const user = identity.kind === 'api-token' ? `${identity.username}@` : ''
-    const origin = state.origin
-    const base = `${origin}/2.0/repositories/${repo.workspace}/${repo.slug}`
-    const ws = workspaces.get(repo.workspace)!
-    return {
-      type: 'repository',
-      uuid: repo.uuid,
-      full_name: `${repo.workspace}/${repo.slug}`,
-      slug: repo.slug,
-      name: repo.slug,
-      scm: repo.scm,
-      website: '',
-      is_private: repo.isPrivate,
-      description: `The ${repo.slug} repository`,
-      fork_policy: 'no_public_forks',
-      language: 'typescript',
-      has_issues: false,
-      has_wiki: false,
-      size: repo.empty ? 0 : 1234,
-      created_on: time,
-      updated_on: time,
-      mainbranch: repo.empty ? null : { type: 'branch', name: 'main' },
-      project: {
-        type: 'project',
-        key: repo.projectKey,
-        name: repo.projectKey,
-        uuid: `{${randomUUID()}}`
-      },
-      workspace: { type: 'workspace', slug: repo.workspace, name: repo.workspace, uuid: ws.uuid },
-      owner: {
-        type: 'team',
-        username: repo.workspace,
-        display_name: repo.workspace,
-        uuid: ws.uuid
-      },
-      links: {
-        self: { href: base },
-        html: { href: `${origin}/${repo.workspace}/${repo.slug}` },
-        clone: [
-          {
-            name: 'https',
-            href: `${origin.replace('://', `://${user}`)}/${repo.workspace}/${repo.slug}.git`
-          },
-          { name: 'ssh', href: `git@127.0.0.1:${repo.workspace}/${repo.slug}.git` }
-        ]
-      }
-    }
-  }
 
   /** `project.key = "A"` terms joined by OR/AND; anything else is a malformed query. */
   function projectFilter(q: string): Set<string> | undefined {
@@ -101,7 +54,7 @@ export function createRest(state: State, options: RestOptions) {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
     const values = repos
       .slice((page - 1) * pagelen, page * pagelen)
-      .map(repo => repositoryObject(repo, identity))
+      .map(repo => repositoryObject(state, repo, identity))
     const body: Record<string, unknown> = { pagelen, size: repos.length, page, values }
     if (page * pagelen < repos.length) {
       const next = new URL(url.href)
@@ -130,22 +83,30 @@ export function createRest(state: State, options: RestOptions) {
     }
     const token = `oauth-${randomUUID()}`
     const lifetime = consumer.tokenLifetimeSeconds ?? 3600
-    registry.oauthTokens.set(token, Date.now() + lifetime * 1000)
+    const scopes = consumer.scopes ?? ['repository']
+    registry.oauthTokens.set(token, { expires: Date.now() + lifetime * 1000, scopes })
     const answer = {
       access_token: token,
       token_type: 'bearer',
       expires_in: lifetime,
-      scopes: 'repository',
+      scopes: scopes.join(' '),
       refresh_token: randomUUID()
     }
     return [200, JSON.stringify(answer)]
   }
 
-  function route(
-    req: http.IncomingMessage,
-    url: URL,
-    body: string
-  ): [number, string, Record<string, string>?] {
+  /** The 403 Bitbucket's gateway answers when the credential lacks the operation's scope. */
+  function lacksScope(identity: Identity, operation: string): Reply | undefined {
+    const access = REST_OPERATIONS[operation]
+    const kind = scopeKind(identity)
+    // Other endpoints: only API tokens are checked, for the read scope, as the stand-in always did.
+    if (!access && kind === 'oauth') return undefined
+    if (grants(kind, identity.scopes, access ?? 'read')) return undefined
+    const required = [requiredScope(kind, access ?? 'read')]
+    return [403, errorBody(SCOPES_LACKING, { granted: identity.scopes, required })]
+  }
+
+  function route(req: http.IncomingMessage, url: URL, body: string): Reply {
     if (req.method === 'POST' && url.pathname === '/site/oauth2/access_token')
       return issueOAuthToken(req, body)
     if (REMOVED.some(pattern => pattern.test(url.pathname))) {
@@ -155,18 +116,22 @@ export function createRest(state: State, options: RestOptions) {
     if ('status' in auth)
       return [auth.status, auth.body, { 'WWW-Authenticate': 'Basic realm="Bitbucket.org HTTP"' }]
     const identity = auth
-    if (identity.kind === 'api-token' && !identity.scopes.includes('read:repository:bitbucket')) {
-      return [
-        403,
-        errorBody('Your credentials lack one or more required privilege scopes.', {
-          granted: identity.scopes,
-          required: ['read:repository:bitbucket']
-        })
-      ]
-    }
+    const method = req.method ?? 'GET'
     const listing = /^\/2\.0\/repositories\/([^/]+)\/?$/.exec(url.pathname)
-    if (req.method === 'GET' && listing)
+    const single = /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname)
+    const path = listing
+      ? '/repositories/{workspace}'
+      : single
+        ? '/repositories/{workspace}/{repo_slug}'
+        : url.pathname.replace(/^\/2\.0/, '')
+    const refused = lacksScope(identity, `${method.toLowerCase()} ${path}`)
+    if (refused) return refused
+    if (method === 'GET' && listing)
       return listRepositories(url, decodeURIComponent(listing[1]), identity)
+    if (single && ['GET', 'POST', 'PUT'].includes(method)) {
+      const [workspace, slug] = [decodeURIComponent(single[1]), decodeURIComponent(single[2])]
+      return singleRepository(state, method, url, workspace, slug, body, identity)
+    }
     if (req.method === 'GET' && url.pathname === '/2.0/user/workspaces') {
       const values = [...workspaces.keys()]
         .filter(slug => identity.kind !== 'access-token' || identity.workspace === slug)

@@ -32,10 +32,23 @@ export interface GitRequest {
 export interface RepositoryOptions {
   projectKey?: string
   isPrivate?: boolean
+  /** Defaults to `The <slug> repository`. */
+  description?: string
   scm?: 'git' | 'hg'
   empty?: boolean
   /** Git and LFS answer 403 to everyone but the fixture admin: a repository the credential cannot read. */
   denyGit?: boolean
+}
+
+export interface RepositoryInfo {
+  uuid: string
+  gitDir: string
+  lfsDir: string
+  isPrivate: boolean
+  description: string
+  projectKey: string
+  /** The bare repository's HEAD branch as the REST API reports it: null without commits. */
+  mainBranch: string | null
 }
 
 export interface LocalBitbucket {
@@ -48,12 +61,22 @@ export interface LocalBitbucket {
   root: string
   /** `Basic ...` for user `fixture-admin`, who may read and push everything: for fixtures only. */
   adminAuthorization: string
+  /**
+   * Scopes default to read-only (`read:repository:bitbucket`, `read:workspace:bitbucket`); pushing
+   * needs `write:repository:bitbucket`, creating and updating repositories `admin:repository:bitbucket`.
+   */
   addApiToken(t: { email: string; username: string; token: string; scopes?: string[] }): void
+  /**
+   * A workspace access token; scopes default to `repository` (read); `repository:write` pushes (and
+   * reads), `repository:admin` creates and updates repositories (and does not read).
+   */
   addAccessToken(t: { token: string; workspace: string; scopes?: string[] }): void
+  /** Its client-credentials tokens carry `scopes` (default `repository`), as an access token's do. */
   addOAuthConsumer(c: {
     clientId: string
     clientSecret: string
     tokenLifetimeSeconds?: number
+    scopes?: string[]
   }): void
   addAppPassword(p: { username: string; password: string }): void
   /** Creates the workspace; an existing one is kept with its repositories. */
@@ -67,11 +90,8 @@ export interface LocalBitbucket {
   renameRepository(workspace: string, oldSlug: string, newSlug: string): void
   /** Drops the repository from listings and deletes its git data and LFS objects. */
   removeRepository(workspace: string, slug: string): void
-  /** Where a repository's data lives, or undefined when there is no such repository. */
-  repository(
-    workspace: string,
-    slug: string
-  ): { uuid: string; gitDir: string; lfsDir: string } | undefined
+  /** Where a repository's data lives and its settings, or undefined when there is no such repository. */
+  repository(workspace: string, slug: string): RepositoryInfo | undefined
   injectFaults(f: { kind: FaultKind; count: number; retryAfterSeconds?: number }): void
   /** Faults for git, LFS API and storage requests (the REST API is not affected). */
   injectGitFaults(f: { kind: GitFaultKind; count: number; path?: RegExp }): void
@@ -88,7 +108,9 @@ export interface Repo {
   uuid: string
   projectKey: string
   isPrivate: boolean
+  description: string
   scm: string
+  /** Without commits until a push: the main branch is null while HEAD's branch does not exist. */
   empty: boolean
   denyGit: boolean
 }
@@ -97,6 +119,8 @@ export interface State {
   root: string
   /** An empty HOME for the git processes the server starts, so no user configuration applies. */
   home: string
+  /** A `git init --bare` (HEAD at `main`, no hooks) copied for each new repository. */
+  template: string
   registry: Registry
   workspaces: Map<string, { uuid: string; repos: Repo[] }>
   origin: string
