@@ -153,6 +153,9 @@ async function mirrorOne(
     defaultBranchSet = true
     log(`default branch set to ${mainBranch}`)
   }
+  // LFS objects first: GitHub refuses a push whose pointers name objects it does not have (GH008).
+  const withLfs = context.lfs && state.lfsObjects > 0
+  if (withLfs) await pushLfsObjects(git, mirror, repository.cloneUrl, state.lfsComplete)
   const pushed = await pushMirror(plan, {
     git,
     mirror,
@@ -162,8 +165,6 @@ async function mirrorOne(
     log,
     beforeDeletes: setDefaultBranch
   })
-  const withLfs = context.lfs && state.lfsObjects > 0
-  if (withLfs) await pushLfsObjects(git, mirror, repository.cloneUrl, state.lfsComplete)
   await setDefaultBranch()
   state.github = {
     repository: repository.fullName,
