@@ -1,17 +1,18 @@
 // Round trip through the directory target: back up a rich workspace as the runner does, then bring it
 // back with the restore command line (`node dist/index.js restore`), now and at a point in time.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { distEntry, node24Binary, projectRoot, runAction } from './support/action-runner.js'
+import { projectRoot, runAction } from './support/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { refsOf } from './support/git-inspect.js'
 import {
   createRoundTripWorkspace,
   expectRestoredAsSource,
+  restoreIntoFreshBitbucket,
   ROUND_TRIP_SLUGS,
+  runCli,
   type RoundTripFixture
 } from './support/round-trip.js'
 
@@ -41,24 +42,9 @@ async function backup(extra: Record<string, string> = {}, exitCode = 0) {
   return run
 }
 
-function verify(args: string[]) {
-  const result = spawnSync(node24Binary(), [distEntry, 'verify', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: os.tmpdir() },
-    timeout: 180_000
-  })
-  return { code: result.status, output: `${result.stdout}${result.stderr}` }
-}
-
-/** The restore command line exactly as a user runs it: plain node, the committed bundle. */
-function restore(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(node24Binary(), [distEntry, 'restore', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
-    timeout: 180_000
-  })
-  return { code: result.status, output: `${result.stdout}${result.stderr}` }
-}
+const verify = (args: string[]) => runCli(['verify', ...args])
+const restore = (args: string[], env: Record<string, string> = {}) =>
+  runCli(['restore', ...args], env)
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-dir-'))
@@ -74,9 +60,14 @@ afterAll(async () => {
 })
 
 describe('restoring the directory target with the command line', () => {
-  it('brings every repository back bit for bit: refs, objects, LFS', () => {
+  it('brings every repository back bit for bit: refs, objects, LFS', async () => {
     const destination = path.join(root, 'restored')
-    const result = restore(['--from', backupDir(), '--to', `${destination}/{workspace}/{slug}.git`])
+    const result = await restore([
+      '--from',
+      backupDir(),
+      '--to',
+      `${destination}/{workspace}/{slug}.git`
+    ])
     expect(result.output).toMatch(/4 restored, 0 failed/)
     expect(result.code).toBe(0)
     const figures = ROUND_TRIP_SLUGS.map(slug =>
@@ -92,9 +83,9 @@ describe('restoring the directory target with the command line', () => {
     expect(figures[2].refs).toBeGreaterThan(2000)
   })
 
-  it('refuses a destination that is not empty unless told to overwrite', () => {
+  it('refuses a destination that is not empty unless told to overwrite', async () => {
     const destination = path.join(root, 'restored')
-    const refused = restore([
+    const refused = await restore([
       '--from',
       backupDir(),
       '--to',
@@ -104,7 +95,7 @@ describe('restoring the directory target with the command line', () => {
     ])
     expect(refused.code).toBe(1)
     expect(refused.output).toMatch(/rich\.git is not empty \(\d+ refs\).*--overwrite/)
-    const allowed = restore([
+    const allowed = await restore([
       '--from',
       backupDir(),
       '--to',
@@ -114,6 +105,12 @@ describe('restoring the directory target with the command line', () => {
       '--overwrite'
     ])
     expect(allowed.code).toBe(0)
+  })
+
+  it('restores into a fresh Bitbucket workspace: every repository created with its project, privacy and description, then identical', async () => {
+    const { figures } = await restoreIntoFreshBitbucket(bb, 'acme', ['--from', backupDir()])
+    expect(figures[0].lfs).toBe(3)
+    expect(figures[2].refs).toBeGreaterThan(2000)
   })
 
   it('restores a repository as it was before a force-push, a branch deletion and a fast-forward upstream', async () => {
@@ -137,7 +134,7 @@ describe('restoring the directory target with the command line', () => {
     await backup()
 
     const then = path.join(root, 'then')
-    const result = restore([
+    const result = await restore([
       '--from',
       backupDir(),
       '--to',
@@ -152,7 +149,16 @@ describe('restoring the directory target with the command line', () => {
 
     const now = path.join(root, 'now')
     expect(
-      restore(['--from', backupDir(), '--to', `${now}/{slug}.git`, '--repositories', 'rich']).code
+      (
+        await restore([
+          '--from',
+          backupDir(),
+          '--to',
+          `${now}/{slug}.git`,
+          '--repositories',
+          'rich'
+        ])
+      ).code
     ).toBe(0)
     expectRestoredAsSource(bb, 'acme', 'rich', path.join(now, 'rich.git'))
   })
@@ -177,8 +183,8 @@ describe('restoring the directory target with the command line', () => {
     }
   })
 
-  it('explains its usage and takes no secret from the command line', () => {
-    const result = restore(['--from', backupDir()])
+  it('explains its usage and takes no secret from the command line', async () => {
+    const result = await restore(['--from', backupDir()])
     expect(result.code).toBe(2)
     expect(result.output).toMatch(/give exactly one of --to, --bitbucket-workspace, --github-owner/)
     expect(result.output).toMatch(/Secrets \(environment only\)/)
@@ -194,13 +200,13 @@ describe('verifying a backup', () => {
     fs.writeFileSync(file, bytes)
   }
 
-  it('finds an intact backup intact', () => {
-    const result = verify(['--from', backupDir()])
+  it('finds an intact backup intact', async () => {
+    const result = await verify(['--from', backupDir()])
     expect(result.output).toMatch(/4 intact, 0 damaged/)
     expect(result.code).toBe(0)
   })
 
-  it('names the damaged object and the damaged LFS file, and fails', () => {
+  it('names the damaged object and the damaged LFS file, and fails', async () => {
     const copy = path.join(root, 'damaged')
     fs.cpSync(backupDir(), copy, { recursive: true })
     const deepPacks = path.join(copy, 'acme', 'deep.git', 'objects', 'pack')
@@ -212,7 +218,7 @@ describe('verifying a backup', () => {
       .find(entry => entry.isFile())!
     damage(path.join(lfsFile.parentPath, lfsFile.name))
 
-    const result = verify(['--from', copy])
+    const result = await verify(['--from', copy])
     expect(result.code).toBe(1)
     expect(result.output).toMatch(/2 intact, 2 damaged/)
     expect(result.output).toMatch(/acme\/deep: DAMAGED: git fsck: /)

@@ -1,12 +1,14 @@
 // The workspace every restore round trip backs up and brings back: an empty repository, thousands of
 // refs, unicode and `+` in ref names, notes, LFS objects on several branches and a deep history; and
 // the comparison that says a restored repository is the source, bit for bit.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
+import { distEntry, node24Binary } from './action-runner.js'
 import { lfsOids, manyRefs, workingCopy, type WorkingCopy } from './bitbucket/fixtures.js'
-import type { LocalBitbucket } from './bitbucket/index.js'
+import { startLocalBitbucket, type LocalBitbucket } from './bitbucket/index.js'
 import { lfsObjectFile, refsOf, sha256File } from './git-inspect.js'
 
 export const ROUND_TRIP_SLUGS = ['rich', 'deep', 'many', 'empty'] as const
@@ -40,9 +42,14 @@ export async function createRoundTripWorkspace(
   workspace: string
 ): Promise<RoundTripFixture> {
   bb.createWorkspace(workspace)
-  for (const slug of ['rich', 'deep', 'empty']) {
-    bb.addRepository(workspace, slug, { empty: slug === 'empty' })
-  }
+  bb.addRepository(workspace, 'rich')
+  // Metadata a restore into Bitbucket must carry over: another project, public, its own description.
+  bb.addRepository(workspace, 'deep', {
+    projectKey: 'OPS',
+    isPrivate: false,
+    description: 'Three thousand commits, public'
+  })
+  bb.addRepository(workspace, 'empty', { empty: true })
   const rich = await workingCopy(bb, workspace, 'rich')
   rich.write('README.md', '# rich\n')
   rich.writeLfs('assets/logo.bin', randomBytes(200_000))
@@ -98,4 +105,122 @@ export function expectRestoredAsSource(
     }
   }
   return { refs: sourceRefs.length, lfs: oids.size }
+}
+
+export interface CliRun {
+  code: number | null
+  output: string
+}
+
+/**
+ * `node dist/index.js <args>` as a user runs it, on Node 24 with the committed bundle. Never
+ * synchronous: the stand-ins it talks to run in this process and must keep answering.
+ */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const child = spawn(node24Binary(), [distEntry, ...args], {
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), NO_PROXY: '127.0.0.1,localhost', ...env }
+  })
+  let output = ''
+  child.stdout.on('data', chunk => (output += chunk))
+  child.stderr.on('data', chunk => (output += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  return { code, output }
+}
+
+/** Every ref, every object (`git fsck`), every LFS object and the repository's metadata, compared. */
+export function expectRestoredInBitbucket(
+  source: LocalBitbucket,
+  sourceWorkspace: string,
+  destination: LocalBitbucket,
+  destinationWorkspace: string,
+  slug: string
+): { refs: number; lfs: number } {
+  const original = source.repository(sourceWorkspace, slug)!
+  const restored = destination.repository(destinationWorkspace, slug)
+  if (!restored) throw new Error(`${slug}: not created in ${destinationWorkspace}`)
+  const sourceRefs = refsOf(original.gitDir)
+  const restoredRefs = refsOf(restored.gitDir)
+  if (JSON.stringify(restoredRefs) !== JSON.stringify(sourceRefs)) {
+    const missing = sourceRefs.filter(line => !restoredRefs.includes(line))
+    throw new Error(`${slug}: refs differ (${missing.length} missing, e.g. ${missing[0]})`)
+  }
+  if (sourceRefs.length > 0) {
+    execFileSync('git', ['fsck', '--strict', '--no-dangling'], {
+      cwd: restored.gitDir,
+      stdio: 'pipe'
+    })
+  }
+  const oids = lfsOids(source, sourceWorkspace, slug)
+  const restoredOids = lfsOids(destination, destinationWorkspace, slug)
+  for (const oid of oids) {
+    const file = path.join(restored.lfsDir, oid)
+    if (!restoredOids.has(oid) || sha256File(file) !== oid) {
+      throw new Error(`${slug}: LFS object ${oid} is missing or damaged in the restored repository`)
+    }
+  }
+  const facts = ({ isPrivate, projectKey, description, mainBranch }: typeof original) => ({
+    isPrivate,
+    projectKey,
+    description,
+    mainBranch
+  })
+  if (JSON.stringify(facts(restored)) !== JSON.stringify(facts(original))) {
+    throw new Error(
+      `${slug}: created as ${JSON.stringify(facts(restored))}, not ${JSON.stringify(facts(original))}`
+    )
+  }
+  return { refs: sourceRefs.length, lfs: oids.size }
+}
+
+export const RESTORE_EMAIL = 'restorer@example.com'
+export const RESTORE_TOKEN = 'ATATT3xFfGF0restore-into-bitbucket-secret'
+
+/**
+ * Restores with the command line into a workspace of a fresh local Bitbucket (API token with the
+ * read, write and admin scopes a restore needs) and compares every repository with the source.
+ */
+export async function restoreIntoFreshBitbucket(
+  source: LocalBitbucket,
+  sourceWorkspace: string,
+  args: string[],
+  env: Record<string, string> = {},
+  slugs: readonly string[] = ROUND_TRIP_SLUGS
+): Promise<{ output: string; figures: { refs: number; lfs: number }[] }> {
+  const destination = await startLocalBitbucket()
+  try {
+    destination.createWorkspace('reborn')
+    destination.addApiToken({
+      email: RESTORE_EMAIL,
+      username: 'restorer',
+      token: RESTORE_TOKEN,
+      scopes: [
+        'read:repository:bitbucket',
+        'write:repository:bitbucket',
+        'admin:repository:bitbucket'
+      ]
+    })
+    const run = await runCli(
+      [
+        'restore',
+        ...args,
+        '--bitbucket-workspace',
+        'reborn',
+        '--bitbucket-api-url',
+        destination.apiUrl
+      ],
+      { BITBUCKET_EMAIL: RESTORE_EMAIL, BITBUCKET_API_TOKEN: RESTORE_TOKEN, ...env }
+    )
+    if (run.code !== 0 || !run.output.includes(`${slugs.length} restored, 0 failed`)) {
+      throw new Error(`restore into Bitbucket failed (exit ${run.code}):\n${run.output}`)
+    }
+    if (run.output.includes(RESTORE_TOKEN)) throw new Error('the restore printed its token')
+    const figures = slugs.map(slug =>
+      expectRestoredInBitbucket(source, sourceWorkspace, destination, 'reborn', slug)
+    )
+    return { output: run.output, figures }
+  } finally {
+    await destination.close()
+  }
 }
