@@ -1,18 +1,18 @@
 // Round trip through the artifact target, plain and encrypted: back up a rich workspace as the runner
 // does, download the artifacts with the real client, restore them with the command line.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { distEntry, node24Binary, runAction } from './support/action-runner.js'
+import { runAction } from './support/action-runner.js'
 import { downloadRunArtifacts } from './support/artifact-download.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { startResultsService, type ResultsService } from './support/results-service/index.js'
 import {
   createRoundTripWorkspace,
-  expectRestoredAsSource,
-  ROUND_TRIP_SLUGS
+  restoreIntoFreshBitbucket,
+  runCli
 } from './support/round-trip.js'
 
 const EMAIL = 'jane@example.com'
@@ -50,26 +50,16 @@ async function backup(extra: Record<string, string> = {}) {
   return runId
 }
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(node24Binary(), [distEntry, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
-    timeout: 180_000
-  })
-  return { code: result.status, output: `${result.stdout}${result.stderr}` }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env)
 
-function restoreAndCompare(from: string, extra: string[] = [], env: Record<string, string> = {}) {
-  const destination = fs.mkdtempSync(path.join(base, 'restored-'))
-  const result = cli(
-    ['restore', '--from', from, '--to', `${destination}/{slug}.git`, ...extra],
-    env
-  )
-  expect(result.output).toMatch(/4 restored, 0 failed/)
-  expect(result.code).toBe(0)
-  return ROUND_TRIP_SLUGS.map(slug =>
-    expectRestoredAsSource(bb, 'acme', slug, path.join(destination, `${slug}.git`))
-  )
+/** Restores the downloaded artifacts into a fresh local Bitbucket and compares with the source. */
+async function restoreAndCompare(
+  from: string,
+  extra: string[] = [],
+  env: Record<string, string> = {}
+) {
+  const { figures } = await restoreIntoFreshBitbucket(bb, 'acme', ['--from', from, ...extra], env)
+  return figures
 }
 
 beforeAll(async () => {
@@ -86,12 +76,12 @@ afterAll(async () => {
   if (base) fs.rmSync(base, { recursive: true, force: true })
 })
 
-describe('restoring the artifact target with the command line', () => {
+describe('restoring the artifact target into a fresh Bitbucket with the command line', () => {
   it('brings every repository back from the downloaded artifacts, bit for bit', async () => {
     const { dir } = await downloadRunArtifacts(rs, await backup(), base)
-    const figures = restoreAndCompare(dir)
+    const figures = await restoreAndCompare(dir)
     expect(figures[0].lfs).toBe(3)
-    expect(cli(['verify', '--from', dir]).output).toMatch(/4 intact, 0 damaged/)
+    expect((await cli(['verify', '--from', dir])).output).toMatch(/4 intact, 0 damaged/)
   }, 180_000)
 
   it('brings an encrypted backup back with the age identity, and refuses without it', async () => {
@@ -103,10 +93,10 @@ describe('restoring the artifact target with the command line', () => {
       await backup({ 'encryption-recipients': recipient }),
       base
     )
-    const without = cli(['restore', '--from', dir, '--to', `${base}/nokey/{slug}.git`])
+    const without = await cli(['restore', '--from', dir, '--to', `${base}/nokey/{slug}.git`])
     expect(without.code).toBe(1)
     expect(without.output).toMatch(/encrypted: give the passphrase or an age identity/)
-    restoreAndCompare(dir, ['--identity', keyFile])
+    await restoreAndCompare(dir, ['--identity', keyFile])
   }, 180_000)
 
   it('brings a passphrase-encrypted backup back with AGE_PASSPHRASE from the environment', async () => {
@@ -116,6 +106,6 @@ describe('restoring the artifact target with the command line', () => {
       await backup({ 'encryption-passphrase': passphrase }),
       base
     )
-    restoreAndCompare(dir, [], { AGE_PASSPHRASE: passphrase })
+    await restoreAndCompare(dir, [], { AGE_PASSPHRASE: passphrase })
   }, 180_000)
 })
