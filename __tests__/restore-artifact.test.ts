@@ -5,18 +5,15 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runAction } from './support/action-runner.js'
 import { downloadRunArtifacts } from './support/artifact-download.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { startResultsService, type ResultsService } from './support/results-service/index.js'
 import {
+  backUpRoundTrip,
   createRoundTripWorkspace,
   restoreIntoFreshBitbucket,
   runCli
 } from './support/round-trip.js'
-
-const EMAIL = 'jane@example.com'
-const API_TOKEN = 'ATATT3xFfGF0restore-artifact-secret'
 
 let bb: LocalBitbucket
 let rs: ResultsService
@@ -26,16 +23,9 @@ let runId = 900
 async function backup(extra: Record<string, string> = {}) {
   runId++
   const runnerDir = fs.mkdtempSync(path.join(base, 'runner-'))
-  const run = await runAction(
-    {
-      workspace: 'acme',
-      'bitbucket-api-url': bb.apiUrl,
-      'bitbucket-email': EMAIL,
-      'bitbucket-api-token': API_TOKEN,
-      target: 'artifact',
-      cache: 'false',
-      ...extra
-    },
+  const run = await backUpRoundTrip(
+    bb,
+    { target: 'artifact', ...extra },
     {
       runnerDir,
       env: rs.env({
@@ -66,7 +56,6 @@ beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-artifact-'))
   bb = await startLocalBitbucket()
   rs = await startResultsService()
-  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
   await createRoundTripWorkspace(bb, 'acme')
 }, 180_000)
 

@@ -8,6 +8,7 @@ import { projectRoot, runAction } from './support/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { refsOf } from './support/git-inspect.js'
 import {
+  backUpRoundTrip,
   createRoundTripWorkspace,
   expectRestoredAsSource,
   restoreIntoFreshBitbucket,
@@ -16,24 +17,17 @@ import {
   type RoundTripFixture
 } from './support/round-trip.js'
 
-const EMAIL = 'jane@example.com'
-const API_TOKEN = 'ATATT3xFfGF0restore-directory-secret'
-
 let bb: LocalBitbucket
 let fixture: RoundTripFixture
 let root: string
 const backupDir = () => path.join(root, 'runner', 'workspace', 'backup')
 
 async function backup(extra: Record<string, string> = {}, exitCode = 0) {
-  const run = await runAction(
+  const run = await backUpRoundTrip(
+    bb,
     {
-      workspace: 'acme',
-      'bitbucket-api-url': bb.apiUrl,
-      'bitbucket-email': EMAIL,
-      'bitbucket-api-token': API_TOKEN,
       target: 'directory',
       'backup-dir': 'backup',
-      cache: 'false',
       ...extra
     },
     { runnerDir: path.join(root, 'runner'), env: { RUNNER_ENVIRONMENT: 'self-hosted' } }
@@ -49,7 +43,6 @@ const restore = (args: string[], env: Record<string, string> = {}) =>
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-dir-'))
   bb = await startLocalBitbucket()
-  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
   fixture = await createRoundTripWorkspace(bb, 'acme')
   await backup()
 }, 180_000)

@@ -6,12 +6,41 @@ import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { distEntry, node24Binary } from './action-runner.js'
+import {
+  distEntry,
+  node24Binary,
+  runAction,
+  type ActionRun,
+  type ActionRunOptions
+} from './action-runner.js'
 import { lfsOids, manyRefs, workingCopy, type WorkingCopy } from './bitbucket/fixtures.js'
 import { startLocalBitbucket, type LocalBitbucket } from './bitbucket/index.js'
 import { lfsObjectFile, refsOf, sha256File } from './git-inspect.js'
 
 export const ROUND_TRIP_SLUGS = ['rich', 'deep', 'many', 'empty'] as const
+
+/** The credential backups of the round-trip workspace read it with. */
+export const SOURCE_EMAIL = 'jane@example.com'
+export const SOURCE_TOKEN = 'ATATT3xFfGF0round-trip-source-secret'
+
+/** The backup action as the runner runs it, over workspace `acme` with the source credential. */
+export function backUpRoundTrip(
+  bb: LocalBitbucket,
+  inputs: Record<string, string>,
+  options: ActionRunOptions = {}
+): Promise<ActionRun> {
+  return runAction(
+    {
+      workspace: 'acme',
+      'bitbucket-api-url': bb.apiUrl,
+      'bitbucket-email': SOURCE_EMAIL,
+      'bitbucket-api-token': SOURCE_TOKEN,
+      cache: 'false',
+      ...inputs
+    },
+    options
+  )
+}
 
 /** Commits made with fast-import: thousands in well under a second. */
 async function deepHistory(wc: WorkingCopy, commits: number): Promise<void> {
@@ -41,6 +70,7 @@ export async function createRoundTripWorkspace(
   bb: LocalBitbucket,
   workspace: string
 ): Promise<RoundTripFixture> {
+  bb.addApiToken({ email: SOURCE_EMAIL, username: 'jane', token: SOURCE_TOKEN })
   bb.createWorkspace(workspace)
   bb.addRepository(workspace, 'rich')
   // Metadata a restore into Bitbucket must carry over: another project, public, its own description.
@@ -129,13 +159,23 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   return { code, output }
 }
 
+/** The repository facts a restore into Bitbucket recreates. */
+export type RepositoryFact = 'isPrivate' | 'projectKey' | 'description' | 'mainBranch'
+export const ALL_FACTS: readonly RepositoryFact[] = [
+  'isPrivate',
+  'projectKey',
+  'description',
+  'mainBranch'
+]
+
 /** Every ref, every object (`git fsck`), every LFS object and the repository's metadata, compared. */
 export function expectRestoredInBitbucket(
   source: LocalBitbucket,
   sourceWorkspace: string,
   destination: LocalBitbucket,
   destinationWorkspace: string,
-  slug: string
+  slug: string,
+  compared: readonly RepositoryFact[] = ALL_FACTS
 ): { refs: number; lfs: number } {
   const original = source.repository(sourceWorkspace, slug)!
   const restored = destination.repository(destinationWorkspace, slug)
@@ -160,12 +200,8 @@ export function expectRestoredInBitbucket(
       throw new Error(`${slug}: LFS object ${oid} is missing or damaged in the restored repository`)
     }
   }
-  const facts = ({ isPrivate, projectKey, description, mainBranch }: typeof original) => ({
-    isPrivate,
-    projectKey,
-    description,
-    mainBranch
-  })
+  const facts = (repository: typeof original) =>
+    Object.fromEntries(compared.map(fact => [fact, repository[fact]]))
   if (JSON.stringify(facts(restored)) !== JSON.stringify(facts(original))) {
     throw new Error(
       `${slug}: created as ${JSON.stringify(facts(restored))}, not ${JSON.stringify(facts(original))}`
@@ -186,7 +222,8 @@ export async function restoreIntoFreshBitbucket(
   sourceWorkspace: string,
   args: string[],
   env: Record<string, string> = {},
-  slugs: readonly string[] = ROUND_TRIP_SLUGS
+  slugs: readonly string[] = ROUND_TRIP_SLUGS,
+  compared: readonly RepositoryFact[] = ALL_FACTS
 ): Promise<{ output: string; figures: { refs: number; lfs: number }[] }> {
   const destination = await startLocalBitbucket()
   try {
@@ -217,7 +254,7 @@ export async function restoreIntoFreshBitbucket(
     }
     if (run.output.includes(RESTORE_TOKEN)) throw new Error('the restore printed its token')
     const figures = slugs.map(slug =>
-      expectRestoredInBitbucket(source, sourceWorkspace, destination, 'reborn', slug)
+      expectRestoredInBitbucket(source, sourceWorkspace, destination, 'reborn', slug, compared)
     )
     return { output: run.output, figures }
   } finally {

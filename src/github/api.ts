@@ -187,6 +187,31 @@ export function createGitHubApi(options: {
       return toRepository(data!)
     },
 
+    /** Every repository of an owner the token can read: an organization's, or the token's own user's. */
+    async listRepositories(owner: GitHubOwner, ownLogin?: string): Promise<GitHubRepository[]> {
+      const own = owner.type === 'User' && ownLogin?.toLowerCase() === owner.login.toLowerCase()
+      const found: GitHubRepository[] = []
+      for (let page = 1; ; page++) {
+        const paging = { per_page: 100, page }
+        const batch =
+          owner.type === 'Organization'
+            ? await call<RawRepository[]>('GET /orgs/{org}/repos', {
+                org: owner.login,
+                type: 'all',
+                ...paging
+              })
+            : own
+              ? // Only the owner's own listing includes private repositories.
+                await call<RawRepository[]>('GET /user/repos', { affiliation: 'owner', ...paging })
+              : await call<RawRepository[]>('GET /users/{username}/repos', {
+                  username: owner.login,
+                  ...paging
+                })
+        found.push(...(batch ?? []).map(toRepository))
+        if ((batch ?? []).length < paging.per_page) return found
+      }
+    },
+
     async setDefaultBranch(fullName: string, branch: string): Promise<void> {
       const [owner, repo] = fullName.split('/')
       await call('PATCH /repos/{owner}/{repo}', { owner, repo, default_branch: branch })

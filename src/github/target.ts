@@ -2,8 +2,7 @@
 // missing), refs first within the server's limits, then LFS objects, then the default branch.
 import pLimit from 'p-limit'
 import type { BitbucketRepository } from '../bitbucket/types.js'
-import { githubGitAuthorization } from '../credentials.js'
-import { createGit, type Git } from '../git/git.js'
+import type { Git } from '../git/git.js'
 import type { RepositoryResult } from '../results.js'
 import type { GitHubSettings } from '../settings-types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../settings-github.js'
@@ -15,6 +14,7 @@ import {
   type GitHubOwner,
   type GitHubRepository
 } from './api.js'
+import { githubGitFor } from './git.js'
 import { findOversizedFiles, pushLfsObjects } from './objects.js'
 import { planMirrorPush, pushMirror } from './push.js'
 import { describeMirrorFailure, OWNER_PROBLEMS, creationRefused } from './failure.js'
@@ -200,21 +200,7 @@ async function openContext(
       cannotCreate = OWNER_PROBLEMS.otherUser(settings, login)
     }
   }
-  const gits = new Map<string, Git>()
-  const gitFor = (url: string) => {
-    const origin = new URL(url).origin
-    if (!gits.has(origin)) {
-      gits.set(
-        origin,
-        createGit(
-          [{ origin, authorization: async () => githubGitAuthorization(settings.token) }],
-          // Lock verification is for working copies; a mirror push has nothing to verify.
-          [['lfs.locksverify', 'false']]
-        )
-      )
-    }
-    return gits.get(origin)!
-  }
+  const gitFor = githubGitFor(settings.token)
   return { settings, api, owner, cannotCreate, gitFor, lfs, now }
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_API_URL, DEFAULT_GITHUB_API_URL } from '../constants.js'
 import { createSlugFilter } from '../selection.js'
 import { splitList } from '../settings-parse.js'
 import { downloadFromArtifacts } from './artifact-source.js'
+import { cloneGitHubMirrors, GITHUB_SOURCE_PREFIX } from './github-source.js'
 import { openDestination } from './request.js'
 import { restoreBackups } from './run.js'
 import { findBackups } from './sources.js'
@@ -61,13 +62,14 @@ export async function runRestoreAction(): Promise<void> {
       )
     }
     const selected = createSlugFilter(splitList(core.getInput(RestoreInputs.Repositories)), [])
+    const githubApiUrl = core.getInput(RestoreInputs.GitHubApiUrl).trim() || DEFAULT_GITHUB_API_URL
     const destination = openDestination(
       {
         to: core.getInput(RestoreInputs.To).trim() || undefined,
         bitbucketWorkspace: core.getInput(RestoreInputs.BitbucketWorkspace).trim() || undefined,
         githubOwner: core.getInput(RestoreInputs.GitHubOwner).trim() || undefined,
         bitbucketApiUrl: core.getInput(RestoreInputs.BitbucketApiUrl).trim() || DEFAULT_API_URL,
-        githubApiUrl: core.getInput(RestoreInputs.GitHubApiUrl).trim() || DEFAULT_GITHUB_API_URL,
+        githubApiUrl,
         secrets: {
           bitbucketEmail: core.getInput(RestoreInputs.BitbucketEmail).trim() || undefined,
           bitbucketApiToken: secret(RestoreInputs.BitbucketApiToken),
@@ -96,6 +98,21 @@ export async function runRestoreAction(): Promise<void> {
         select: selected,
         keys,
         dir: path.join(workDir, 'artifacts'),
+        log: line => core.info(line)
+      })
+    } else if (fromRaw.startsWith(GITHUB_SOURCE_PREFIX)) {
+      const owner = fromRaw.slice(GITHUB_SOURCE_PREFIX.length).trim()
+      if (!owner || !token)
+        throw new Error(
+          `Input "from": "${fromRaw}" needs an owner (github:my-org-mirrors) and github-token that reads its repositories.`
+        )
+      from = path.join(workDir, 'github')
+      await cloneGitHubMirrors({
+        owner,
+        apiUrl: githubApiUrl,
+        token,
+        select: selected,
+        dir: from,
         log: line => core.info(line)
       })
     } else {

@@ -10,12 +10,14 @@ import { DestinationError, openDestination, type DestinationRequest } from './re
 import { restoreBackups } from './run.js'
 import { verifyBackups } from './verify.js'
 import { createGit } from '../git/git.js'
+import { cloneGitHubMirrors, GITHUB_SOURCE_PREFIX } from './github-source.js'
 import { findBackups } from './sources.js'
 
 export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> (--to <url-template> | --bitbucket-workspace <ws> | --github-owner <owner>) [options]
 
   --from <path>                 a backup directory (backup-dir, a workspace folder or one <slug>.git mirror)
                                 or a folder of downloaded artifacts
+  --from github:<owner>         the mirrors the github target made in this GitHub organization or user
   --to <template>               any git URL or local path, with {workspace} and {slug}, e.g. /restore/{slug}.git
   --bitbucket-workspace <ws>    restore into this Bitbucket workspace; missing repositories are created
   --github-owner <owner>        restore into this GitHub organization or user; missing repositories are created
@@ -24,13 +26,13 @@ export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> 
   --overwrite                   push into destinations that are not empty
   --identity <file>             age identity file for encrypted artifacts (or AGE_PASSPHRASE in the environment)
   --bitbucket-api-url <url>     default ${DEFAULT_API_URL}
-  --github-api-url <url>        default https://api.github.com
+  --github-api-url <url>        of a --github-owner destination or a github: source; default https://api.github.com
 
 Verify a backup without restoring it (git fsck, every LFS object, every manifest checksum):
   node dist/index.js verify --from <backup> [--repositories <globs>] [--identity <file>]
 
 Secrets (environment only): BITBUCKET_EMAIL + BITBUCKET_API_TOKEN, or BITBUCKET_ACCESS_TOKEN;
-GITHUB_TOKEN; AGE_PASSPHRASE; RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD for a --to URL.`
+GITHUB_TOKEN (a github-owner destination, and a github: source); AGE_PASSPHRASE; RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD for a --to URL.`
 
 class UsageError extends Error {}
 
@@ -56,17 +58,40 @@ function requestFrom(
   }
 }
 
-async function selectedBackups(from: string, repositories: string | undefined) {
+/** `--repositories`: comma-separated globs on the slug, all when absent. */
+function selectionOf(repositories: string | undefined): (slug: string) => boolean {
   const globs = (repositories ?? '')
     .split(',')
     .map(glob => glob.trim())
     .filter(Boolean)
-  const selected = createSlugFilter(globs, [])
+  return createSlugFilter(globs, [])
+}
+
+async function selectedBackups(from: string, repositories: string | undefined, named = from) {
+  const selected = selectionOf(repositories)
   const sources = (await findBackups(from)).filter(source => selected(source.facts.slug))
   if (sources.length === 0) {
-    throw new UsageError(`no backup of a selected repository was found under ${from}`)
+    throw new UsageError(`no backup of a selected repository was found under ${named}`)
   }
   return sources
+}
+
+/** `--from github:<owner>`: the mirrors, cloned with GITHUB_TOKEN from --github-api-url. */
+async function cloneMirrorsFrom(
+  from: string,
+  request: DestinationRequest,
+  select: (slug: string) => boolean,
+  dir: string,
+  log: (line: string) => void
+): Promise<void> {
+  const owner = from.slice(GITHUB_SOURCE_PREFIX.length).trim()
+  const token = request.secrets.githubToken
+  if (!owner || !token) {
+    throw new UsageError(
+      `--from ${from}: give the owner (github:my-org-mirrors) and GITHUB_TOKEN that reads its repositories`
+    )
+  }
+  await cloneGitHubMirrors({ owner, apiUrl: request.githubApiUrl, token, select, dir, log })
 }
 
 function readIdentities(file: string | undefined): string[] | undefined {
@@ -109,32 +134,23 @@ export async function runRestoreCli(
     const at = values.at ? new Date(values.at) : undefined
     if (at && Number.isNaN(at.getTime()))
       throw new UsageError(`--at "${values.at}" is not a time; expected e.g. 2026-11-20T00:00:00Z`)
-    const destination = openDestination(requestFrom(values, env), log)
-    const selected = createSlugFilter(
-      (values.repositories ?? '')
-        .split(',')
-        .map(glob => glob.trim())
-        .filter(Boolean),
-      []
-    )
-    const sources = (await findBackups(values.from)).filter(source => selected(source.facts.slug))
-    if (sources.length === 0)
-      throw new UsageError(`no backup of a selected repository was found under ${values.from}`)
-    const identities = values.identity
-      ? fs
-          .readFileSync(values.identity, 'utf8')
-          .split('\n')
-          .filter(line => line.startsWith('AGE-SECRET-KEY-'))
-      : undefined
+    const request = requestFrom(values, env)
+    const destination = openDestination(request, log)
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-restore-'))
-    log(`Restoring ${sources.length} repositories from ${values.from} to ${destination.describe}`)
     try {
+      let from = values.from
+      if (from.startsWith(GITHUB_SOURCE_PREFIX)) {
+        from = path.join(workDir, 'github')
+        await cloneMirrorsFrom(values.from, request, selectionOf(values.repositories), from, log)
+      }
+      const sources = await selectedBackups(from, values.repositories, values.from)
+      log(`Restoring ${sources.length} repositories from ${values.from} to ${destination.describe}`)
       const outcomes = await restoreBackups({
         sources,
         destination,
         at,
         overwrite: Boolean(values.overwrite),
-        keys: { passphrase: env.AGE_PASSPHRASE, identities },
+        keys: { passphrase: env.AGE_PASSPHRASE, identities: readIdentities(values.identity) },
         workDir,
         log
       })

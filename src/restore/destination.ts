@@ -6,8 +6,8 @@ import { stripUser, type BitbucketClient } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
 import type { ApiRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials-types.js'
-import { githubGitAuthorization } from '../credentials.js'
 import { createGit, type Git, type GitAuth } from '../git/git.js'
+import { githubGitFor } from '../github/git.js'
 import { createGitHubApi, type GitHubOwner } from '../github/api.js'
 import type { GitHubSettings } from '../settings-types.js'
 import type { RepositoryFacts } from './sources.js'
@@ -128,11 +128,7 @@ export function githubDestination(settings: GitHubSettings): Destination {
           homepage: '',
           visibility: settings.visibility
         }))
-      const origin = new URL(repository.cloneUrl).origin
-      const git = createGit(
-        [{ origin, authorization: async () => githubGitAuthorization(settings.token) }],
-        [['lfs.locksverify', 'false']]
-      )
+      const git = githubGitFor(settings.token)(repository.cloneUrl)
       const finish = async (mainBranch: string | undefined) => {
         if (mainBranch && mainBranch !== repository.defaultBranch) {
           await api.setDefaultBranch(repository.fullName, mainBranch)

@@ -16,6 +16,7 @@ import {
   repoJson,
   type Answer
 } from './rest-json.js'
+import { routeListing } from './rest-listing.js'
 import { createRepoFromRequest, updateRepo } from './rest-repository.js'
 import { parseJsonObject, readBody, sendJson } from './server.js'
 import { errorBody, findAccount, findRepo, type State, type Token } from './types.js'
@@ -113,6 +114,8 @@ export async function handleRest(
   } catch {
     return log(sendJson(res, 404, notFound().body))
   }
-  const result = route(state, method, parts, caller.token, body)
+  const result =
+    routeListing(state, method, parts, url.searchParams, caller.token) ??
+    route(state, method, parts, caller.token, body)
   log(sendJson(res, result.status, result.body, headersFor(caller.token)))
 }

@@ -1,0 +1,82 @@
+// Finding the mirrors the github target made: GitHub's repository listings, paged, through the real
+// REST client against the local GitHub, and the homepage/description mark that says "ours".
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createGitHubApi } from '../src/github/api.js'
+import { mirrorOrigin } from '../src/restore/github-source.js'
+import { startLocalGitHub, type LocalGitHub } from './support/github/index.js'
+
+const TOKEN = 'ghp_listing0test0token000000000000000'
+let gh: LocalGitHub
+
+beforeAll(async () => {
+  gh = await startLocalGitHub()
+  gh.addOrganization('mirrors')
+  gh.addUser('jane')
+  gh.addToken({ token: TOKEN, login: 'jane', kind: 'pat', canCreateIn: ['mirrors'] })
+  for (let i = 0; i < 130; i++) gh.addRepository('mirrors', `repo-${String(i).padStart(3, '0')}`)
+  gh.addRepository('jane', 'secret-one', { private: true })
+  gh.addRepository('jane', 'open-one', { private: false })
+})
+
+afterAll(async () => {
+  await gh?.close()
+})
+
+describe('listing an owner’s repositories', () => {
+  it('pages through all of an organization’s repositories, private ones included', async () => {
+    const api = createGitHubApi({ apiUrl: gh.apiUrl, token: TOKEN })
+    gh.clear()
+    const listed = await api.listRepositories({ login: 'mirrors', type: 'Organization' })
+    expect(listed).toHaveLength(130)
+    expect(new Set(listed.map(repository => repository.name)).size).toBe(130)
+    expect(gh.requests.map(request => request.path)).toEqual([
+      '/api/v3/orgs/mirrors/repos?type=all&per_page=100&page=1',
+      '/api/v3/orgs/mirrors/repos?type=all&per_page=100&page=2'
+    ])
+  })
+
+  it('lists a user’s private repositories only through the user’s own listing', async () => {
+    const api = createGitHubApi({ apiUrl: gh.apiUrl, token: TOKEN })
+    const own = await api.listRepositories({ login: 'jane', type: 'User' }, 'jane')
+    expect(own.map(repository => repository.name).sort()).toEqual(['open-one', 'secret-one'])
+    const asStranger = await api.listRepositories({ login: 'jane', type: 'User' }, 'someone-else')
+    expect(asStranger.map(repository => repository.name)).toEqual(['open-one'])
+  })
+})
+
+describe('recognising a mirror this action made', () => {
+  const mirror = (homepage: string | null, description: string | null) => ({
+    fullName: 'mirrors/api',
+    name: 'api',
+    cloneUrl: 'https://github.com/mirrors/api.git',
+    htmlUrl: 'https://github.com/mirrors/api',
+    defaultBranch: 'main',
+    description,
+    homepage,
+    private: true
+  })
+
+  it('reads the workspace, slug and original description back from homepage and description', () => {
+    expect(
+      mirrorOrigin(
+        mirror(
+          'https://bitbucket.org/acme/api%2Bv2',
+          'Mirror of https://bitbucket.org/acme/api%2Bv2: The API: v2'
+        )
+      )
+    ).toEqual({ workspace: 'acme', slug: 'api+v2', description: 'The API: v2' })
+    expect(
+      mirrorOrigin(
+        mirror('https://bitbucket.org/acme/api', 'Mirror of https://bitbucket.org/acme/api')
+      )
+    ).toEqual({ workspace: 'acme', slug: 'api', description: '' })
+  })
+
+  it('leaves any other repository alone', () => {
+    expect(mirrorOrigin(mirror(null, 'Mirror of https://bitbucket.org/acme/api'))).toBeUndefined()
+    expect(mirrorOrigin(mirror('https://bitbucket.org/acme/api', 'My fork'))).toBeUndefined()
+    expect(
+      mirrorOrigin(mirror('https://example.com/', 'Mirror of https://example.com/'))
+    ).toBeUndefined()
+  })
+})

@@ -1,0 +1,39 @@
+// The README's shell blocks, run as written: found by section heading, indentation under a list item
+// removed, run in strict bash without blocking this process (the stand-ins they talk to run in it).
+import { spawn } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { projectRoot } from './action-runner.js'
+
+/** The ```sh blocks of the README section under `### <heading>`, in order. */
+export function readmeShellBlocks(heading: string): string[] {
+  const readme = fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8')
+  const section = readme.split(`\n### ${heading}\n`)[1]?.split(/\n##? /)[0]
+  if (section === undefined) throw new Error(`README has no section "### ${heading}"`)
+  return [...section.matchAll(/^( *)```sh\n([\s\S]*?)^\1```/gm)].map(([, indent, body]) =>
+    body
+      .split('\n')
+      .map(line => (line.startsWith(indent) ? line.slice(indent.length) : line))
+      .join('\n')
+  )
+}
+
+export async function runShellBlock(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 90_000
+): Promise<void> {
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd,
+    env: { GIT_TERMINAL_PROMPT: '0', ...env },
+    detached: true
+  })
+  let stderr = ''
+  child.stderr.on('data', chunk => (stderr += chunk))
+  // A block that waits on something (a prompt, a lock) fails with what it said, not a test timeout.
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeoutMs)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`README block failed (${code}):\n${script}\n${stderr}`)
+}

@@ -1,0 +1,92 @@
+// A restore's GitHub source: the mirror repositories the github target made in one owner. Each is
+// mirror-cloned with all its LFS objects into a backup folder, then restored like a backup directory.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import pLimit from 'p-limit'
+import type { Git } from '../git/git.js'
+import { createGitHubApi, type GitHubRepository } from '../github/api.js'
+import { githubGitFor } from '../github/git.js'
+
+export const GITHUB_SOURCE_PREFIX = 'github:'
+
+export interface GitHubSourceOptions {
+  /** The owner (organization or user) that holds the mirrors. */
+  owner: string
+  apiUrl: string
+  token: string
+  select(slug: string): boolean
+  /** Where the mirrors are cloned: `<dir>/<workspace>/<slug>.git`, as a backup directory. */
+  dir: string
+  log(line: string): void
+}
+
+export interface MirrorOrigin {
+  workspace: string
+  slug: string
+  description: string
+}
+
+/**
+ * The Bitbucket repository a GitHub mirror was made from, or undefined for a repository this action
+ * did not make: its homepage is the Bitbucket repository and its description starts `Mirror of <it>`.
+ */
+export function mirrorOrigin(repository: GitHubRepository): MirrorOrigin | undefined {
+  const homepage = repository.homepage ?? ''
+  const description = repository.description ?? ''
+  if (!homepage || !description.startsWith(`Mirror of ${homepage}`)) return undefined
+  let parts: string[]
+  try {
+    parts = new URL(homepage).pathname.split('/').filter(Boolean).map(decodeURIComponent)
+  } catch {
+    return undefined
+  }
+  if (parts.length !== 2) return undefined
+  return {
+    workspace: parts[0],
+    slug: parts[1],
+    description: description.slice(`Mirror of ${homepage}`.length).replace(/^: /, '')
+  }
+}
+
+async function cloneMirror(
+  git: Git,
+  repository: GitHubRepository,
+  origin: MirrorOrigin,
+  dir: string
+): Promise<void> {
+  const gitDir = path.join(dir, origin.workspace, `${origin.slug}.git`)
+  await fs.mkdir(path.dirname(gitDir), { recursive: true })
+  await git.run(['clone', '--mirror', '--quiet', '--', repository.cloneUrl, gitDir])
+  const refs = await git.run(['for-each-ref', '--count=1', '--format=%(refname)'], { cwd: gitDir })
+  if (refs.trim()) await git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: gitDir })
+  // The facts a Bitbucket destination recreates the repository with, where findBackups reads them.
+  const facts = {
+    workspace: { slug: origin.workspace },
+    description: origin.description,
+    mainbranch: refs.trim() ? { name: repository.defaultBranch } : null
+  }
+  await fs.writeFile(path.join(dir, origin.workspace, `${origin.slug}.json`), JSON.stringify(facts))
+}
+
+/** Clones every selected mirror of the owner into `options.dir`; returns how many. */
+export async function cloneGitHubMirrors(options: GitHubSourceOptions): Promise<number> {
+  const api = createGitHubApi({ apiUrl: options.apiUrl, token: options.token, log: options.log })
+  const owner = await api.owner(options.owner)
+  if (!owner) throw new Error(`GitHub owner "${options.owner}" was not found on ${options.apiUrl}`)
+  const ownLogin = owner.type === 'User' ? await api.authenticatedLogin() : undefined
+  const mirrors = (await api.listRepositories(owner, ownLogin)).flatMap(repository => {
+    const origin = mirrorOrigin(repository)
+    return origin && options.select(origin.slug) ? [{ repository, origin }] : []
+  })
+  const gitFor = githubGitFor(options.token)
+  const limit = pLimit(4)
+  await Promise.all(
+    mirrors.map(({ repository, origin }) =>
+      limit(async () => {
+        await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
+        options.log(`Cloned ${repository.fullName} (${origin.workspace}/${origin.slug}).`)
+      })
+    )
+  )
+  return mirrors.length
+}
