@@ -1,8 +1,11 @@
-// Finding the mirrors the github target made: GitHub's repository listings, paged, through the real
-// REST client against the local GitHub, and the homepage/description mark that says "ours".
+// The GitHub side of a mirror's life: finding the mirrors the github target made (GitHub's listings, paged,
+// through the real REST client against the local GitHub) and deciding when one lags its backup.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createGitHubApi } from '../src/github/api.js'
+import { githubPushDue } from '../src/github/target.js'
 import { mirrorOrigin } from '../src/restore/github-source.js'
+import type { GitHubSettings } from '../src/settings-types.js'
+import type { RepositoryState } from '../src/state/state.js'
 import { startLocalGitHub, type LocalGitHub } from './support/github/index.js'
 
 const TOKEN = 'ghp_listing0test0token000000000000000'
@@ -78,5 +81,50 @@ describe('recognising a mirror this action made', () => {
     expect(
       mirrorOrigin(mirror('https://example.com/', 'Mirror of https://example.com/'))
     ).toBeUndefined()
+  })
+})
+
+describe('whether a mirror lags its backup', () => {
+  const settings = {
+    token: 'x',
+    owner: 'Mirrors',
+    apiUrl: 'https://api.github.com',
+    nameTemplate: '{workspace}-{slug}',
+    visibility: 'private',
+    overwrite: false,
+    maxPushBytes: 0,
+    maxFileBytes: 0,
+    refsPerPush: 0
+  } as GitHubSettings
+  const state = (github: RepositoryState['github']): RepositoryState => ({
+    uuid: '{1}',
+    workspace: 'acme',
+    slug: 'api.git',
+    fullName: 'acme/api.git',
+    projectKey: null,
+    fingerprint: 'f1',
+    refs: 1,
+    updatedOn: '',
+    lastBackupAt: '',
+    lfsComplete: true,
+    lfsObjects: 0,
+    bytes: 1,
+    empty: false,
+    github
+  })
+  const pushed = { fingerprint: 'f1', pushedAt: '', lfs: true }
+
+  it('is settled when the name GitHub gave differs from the one asked for', () => {
+    const renamed = { ...pushed, repository: 'mirrors/acme-api', requested: 'Mirrors/acme-api.git' }
+    expect(githubPushDue(settings, state(renamed), true)).toBe(false)
+  })
+
+  it('is due for new refs, another name, or LFS objects the mirror lacks', () => {
+    const same = { ...pushed, repository: 'mirrors/acme-api.git' }
+    expect(githubPushDue(settings, state(same), true)).toBe(false)
+    expect(githubPushDue(settings, state({ ...same, fingerprint: 'f0' }), true)).toBe(true)
+    expect(githubPushDue(settings, state({ ...same, repository: 'mirrors/old' }), true)).toBe(true)
+    expect(githubPushDue(settings, state({ ...same, lfs: false }), true)).toBe(true)
+    expect(githubPushDue(settings, state(undefined), true)).toBe(true)
   })
 })

@@ -42,7 +42,7 @@ export function githubPushDue(
   if (!state || !record) return true
   const name = `${settings.owner}/${mirrorName(settings.nameTemplate, state)}`.toLowerCase()
   return (
-    record.repository.toLowerCase() !== name ||
+    (record.requested ?? record.repository).toLowerCase() !== name ||
     record.fingerprint !== state.fingerprint ||
     (lfs && state.lfsComplete && !record.lfs)
   )
@@ -168,6 +168,7 @@ async function mirrorOne(
   await setDefaultBranch()
   state.github = {
     repository: repository.fullName,
+    requested: `${settings.owner}/${name}`,
     fingerprint: state.fingerprint,
     pushedAt: context.now().toISOString(),
     lfs: context.lfs && state.lfsComplete

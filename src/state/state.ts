@@ -32,6 +32,8 @@ export interface RepositoryState {
 export interface GitHubMirrorState {
   /** owner/name on the GitHub server. */
   repository: string
+  /** owner/name as the inputs asked for it: GitHub may have rewritten the name it was given. */
+  requested?: string
   /** The ref fingerprint the mirror holds: it is pushed again only when this differs. */
   fingerprint: string
   pushedAt: string
