@@ -81,18 +81,24 @@ export function createGit(
     ...(await authEnvironment(auth, config))
   })
 
+  /** Starts git with stdin fed from `options.input` (or closed); listeners go on before any await. */
+  function start(args: string[], options: GitOptions, env: NodeJS.ProcessEnv) {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
+    })
+    if (options.input !== undefined) {
+      // git may exit before reading all of it (a failure): that is reported by its exit code.
+      child.stdin?.on('error', () => undefined)
+      child.stdin?.end(options.input)
+    }
+    return child
+  }
+
   async function exec(args: string[], options: GitOptions = {}): Promise<GitResult> {
-    const env = await environment()
+    const child = start(args, options, await environment())
     return new Promise((resolve, reject) => {
-      const child = spawn('git', args, {
-        cwd: options.cwd,
-        env,
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
-      })
-      if (options.input !== undefined) {
-        child.stdin?.on('error', () => undefined)
-        child.stdin?.end(options.input)
-      }
       const stdout: Buffer[] = []
       const stderr: Buffer[] = []
       child.stdout!.on('data', chunk => stdout.push(chunk))
@@ -126,16 +132,7 @@ export function createGit(
     onLine: (line: string) => void,
     options: GitOptions = {}
   ): Promise<void> {
-    const env = await environment()
-    const child = spawn('git', args, {
-      cwd: options.cwd,
-      env,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
-    })
-    if (options.input !== undefined) {
-      child.stdin?.on('error', () => undefined)
-      child.stdin?.end(options.input)
-    }
+    const child = start(args, options, await environment())
     const stderr: Buffer[] = []
     child.stderr!.on('data', chunk => stderr.push(chunk))
     const closed = new Promise<number>((resolve, reject) => {
