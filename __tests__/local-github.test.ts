@@ -595,3 +595,84 @@ describe('Git LFS with a separate storage origin', () => {
     expect((await batch(WORKFLOW, 'upload', [missing])).status).toBe(403)
   })
 })
+
+describe('the Actions artifacts REST API', () => {
+  let local: LocalGitHub
+  const now = Date.now()
+  const stored = [
+    {
+      id: 7,
+      runId: '50',
+      name: 'old',
+      size: 3,
+      createdAt: new Date(now - 3000),
+      expiresAt: new Date(now + 9e6)
+    },
+    {
+      id: 8,
+      runId: '51',
+      name: 'gone',
+      size: 4,
+      createdAt: new Date(now - 2000),
+      expiresAt: new Date(now - 1000)
+    },
+    {
+      id: 9,
+      runId: '51',
+      name: 'new',
+      size: 5,
+      createdAt: new Date(now - 1000),
+      expiresAt: new Date(now + 9e6)
+    }
+  ]
+  interface Listing {
+    total_count: number
+    artifacts: { id: number; name: string }[]
+  }
+  const list = async (route: string) => (await call(route, WORKFLOW)).json() as Promise<Listing>
+  const call = (route: string, token?: string) =>
+    fetch(`${local.apiUrl}${route}`, {
+      redirect: 'manual',
+      headers: token ? { authorization: `token ${token}` } : {}
+    })
+
+  beforeAll(async () => {
+    local = await startLocalGitHub()
+    local.addOrganization('acme')
+    local.addRepository('acme', 'backups', { private: true })
+    local.addToken({
+      token: WORKFLOW,
+      login: 'github-actions',
+      kind: 'actions',
+      canPushTo: ['acme/backups']
+    })
+    local.addToken({ token: PAT, login: 'jane', kind: 'pat' })
+    local.serveArtifacts('acme', 'backups', {
+      artifacts: stored,
+      downloadUrl: (artifact, ttlMs) => `https://blobs.example/${artifact.id}?ttl=${ttlMs}`
+    })
+  })
+  afterAll(async () => {
+    await local?.close()
+  })
+
+  it('lists newest first, pages, and lists one run', async () => {
+    const all = await list('/repos/acme/backups/actions/artifacts')
+    expect(all.total_count).toBe(3)
+    expect(all.artifacts.map(a => a.id)).toEqual([9, 8, 7])
+    expect(all.artifacts[1]).toMatchObject({ expired: true, workflow_run: { id: 51 } })
+    const second = await list('/repos/acme/backups/actions/artifacts?per_page=2&page=2')
+    expect(second.artifacts.map(a => a.id)).toEqual([7])
+    const run = await list('/repos/acme/backups/actions/runs/51/artifacts')
+    expect(run.artifacts.map(a => a.name)).toEqual(['new', 'gone'])
+  })
+
+  it('answers a download with 302 to a short-lived URL, 410 when expired, 404 to strangers', async () => {
+    const zip = await call('/repos/acme/backups/actions/artifacts/9/zip', WORKFLOW)
+    expect(zip.status).toBe(302)
+    expect(zip.headers.get('location')).toBe('https://blobs.example/9?ttl=60000')
+    expect((await call('/repos/acme/backups/actions/artifacts/8/zip', WORKFLOW)).status).toBe(410)
+    expect((await call('/repos/acme/backups/actions/artifacts/9/zip', PAT)).status).toBe(404)
+    expect((await call('/repos/acme/backups/actions/artifacts/9/zip')).status).toBe(401)
+  })
+})

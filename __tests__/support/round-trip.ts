@@ -213,6 +213,31 @@ export function expectRestoredInBitbucket(
 export const RESTORE_EMAIL = 'restorer@example.com'
 export const RESTORE_TOKEN = 'ATATT3xFfGF0restore-into-bitbucket-secret'
 
+/** A fresh local Bitbucket with an empty workspace `reborn` and a token that may restore into it. */
+export async function startFreshBitbucket(): Promise<LocalBitbucket> {
+  const destination = await startLocalBitbucket()
+  destination.createWorkspace('reborn')
+  destination.addApiToken({
+    email: RESTORE_EMAIL,
+    username: 'restorer',
+    token: RESTORE_TOKEN,
+    scopes: [
+      'read:repository:bitbucket',
+      'write:repository:bitbucket',
+      'admin:repository:bitbucket'
+    ]
+  })
+  return destination
+}
+
+/** The restore action's inputs that send a restore into `reborn` of a fresh Bitbucket. */
+export const freshBitbucketInputs = (destination: LocalBitbucket): Record<string, string> => ({
+  'bitbucket-workspace': 'reborn',
+  'bitbucket-api-url': destination.apiUrl,
+  'bitbucket-email': RESTORE_EMAIL,
+  'bitbucket-api-token': RESTORE_TOKEN
+})
+
 /**
  * Restores with the command line into a workspace of a fresh local Bitbucket (API token with the
  * read, write and admin scopes a restore needs) and compares every repository with the source.
@@ -225,19 +250,8 @@ export async function restoreIntoFreshBitbucket(
   slugs: readonly string[] = ROUND_TRIP_SLUGS,
   compared: readonly RepositoryFact[] = ALL_FACTS
 ): Promise<{ output: string; figures: { refs: number; lfs: number }[] }> {
-  const destination = await startLocalBitbucket()
+  const destination = await startFreshBitbucket()
   try {
-    destination.createWorkspace('reborn')
-    destination.addApiToken({
-      email: RESTORE_EMAIL,
-      username: 'restorer',
-      token: RESTORE_TOKEN,
-      scopes: [
-        'read:repository:bitbucket',
-        'write:repository:bitbucket',
-        'admin:repository:bitbucket'
-      ]
-    })
     const run = await runCli(
       [
         'restore',

@@ -35,6 +35,15 @@ interface ListedArtifact {
   workflow_run?: { id?: number }
 }
 
+/** One line for a listing GitHub refused: which repository, which token, what to change. */
+function listingProblem(options: ArtifactSourceOptions, status: number | undefined): string {
+  const where = `${options.apiUrl} listed no artifacts of ${options.repository || '(GITHUB_REPOSITORY is empty)'}`
+  if (status === 401) return `${where}: github-token was refused (401); give a valid token`
+  if (status === 403 || status === 404)
+    return `${where} (${status}): the repository does not exist or github-token cannot read its Actions artifacts; run the restore in the repository that ran the backups, or give a token with actions: read on it`
+  return `${where}: GitHub answered ${status ?? 'nothing'}`
+}
+
 /** The index artifact to read: of the given run (its last attempt), or the newest of all runs. */
 async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; runId: number }> {
   const [owner, repo] = options.repository.split('/')
@@ -52,6 +61,8 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
       run_id: options.runId,
       per_page: 100,
       page
+    }).catch((error: { status?: number }) => {
+      throw new Error(listingProblem(options, error.status), { cause: error })
     })
     const artifacts = (response.data as { artifacts: ListedArtifact[] }).artifacts
     const indexes = artifacts.filter(

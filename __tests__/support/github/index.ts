@@ -14,6 +14,7 @@ import { handleStorage, objectPath } from './storage.js'
 import {
   findAccount,
   findRepo,
+  fullName,
   lfsDirOf,
   type Account,
   type LocalGitHub,
@@ -21,6 +22,7 @@ import {
   type State
 } from './types.js'
 
+export type { ArtifactStore, StoredArtifact } from './rest-actions.js'
 export type {
   GitHubRepoView,
   GitRequest,
@@ -60,7 +62,8 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     gitRequests: [],
     pushes: [],
     lfsUploads: [],
-    storageRequests: []
+    storageRequests: [],
+    artifactStores: new Map()
   }
   fs.mkdirSync(state.reposRoot)
   const sockets = new Set<Socket>()
@@ -135,6 +138,9 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     repository(owner, name) {
       const repo = findRepo(state, owner, name)
       return repo && viewOf(state, repo)
+    },
+    serveArtifacts(owner, name, store) {
+      state.artifactStores.set(fullName(repoOrThrow(owner, name)).toLowerCase(), store)
     },
     repositories: () => [...state.repos.values()].map(repo => viewOf(state, repo)),
     lfsObjects(owner, name) {

@@ -9,6 +9,7 @@ export const NOT_ACCESSIBLE = 'Resource not accessible by integration'
 export interface Answer {
   status: number
   body: unknown
+  headers?: Record<string, string>
 }
 
 export const answer = (status: number, message: string, extra: object = {}): Answer => ({

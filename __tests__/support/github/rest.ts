@@ -16,6 +16,7 @@ import {
   repoJson,
   type Answer
 } from './rest-json.js'
+import { routeActions } from './rest-actions.js'
 import { routeListing } from './rest-listing.js'
 import { createRepoFromRequest, updateRepo } from './rest-repository.js'
 import { parseJsonObject, readBody, sendJson } from './server.js'
@@ -116,6 +117,7 @@ export async function handleRest(
   }
   const result =
     routeListing(state, method, parts, url.searchParams, caller.token) ??
+    routeActions(state, state.artifactStores, method, parts, url.searchParams, caller.token) ??
     route(state, method, parts, caller.token, body)
-  log(sendJson(res, result.status, result.body, headersFor(caller.token)))
+  log(sendJson(res, result.status, result.body, { ...headersFor(caller.token), ...result.headers }))
 }

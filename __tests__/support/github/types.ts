@@ -2,6 +2,7 @@
 // its modules share.
 import type { ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
+import type { ArtifactStore } from './rest-actions.js'
 
 export interface LocalGitHubOptions {
   latencyMs?: number
@@ -121,6 +122,8 @@ export interface LocalGitHub {
   pushes: PushRecord[]
   lfsUploads: LfsUpload[]
   storageRequests: StorageRequest[]
+  /** Serves a results service's artifacts as this repository's workflow artifacts (REST API). */
+  serveArtifacts(owner: string, name: string, store: ArtifactStore): void
   /** Empties every log. */
   clear(): void
   close(): Promise<void>
@@ -182,6 +185,8 @@ export interface State {
   pushes: PushRecord[]
   lfsUploads: LfsUpload[]
   storageRequests: StorageRequest[]
+  /** Workflow artifacts per repository (lower-case owner/name), for the Actions REST API. */
+  artifactStores: Map<string, ArtifactStore>
 }
 
 export const fullName = (repo: Repo): string => `${repo.owner}/${repo.name}`

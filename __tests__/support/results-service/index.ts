@@ -162,3 +162,20 @@ export async function startResultsService(
     }
   }
 }
+
+/** The run artifacts a results service finalized, as a repository's Actions REST API serves them. */
+export function artifactStoreOf(rs: ResultsService): {
+  readonly artifacts: ArtifactRecord[]
+  downloadUrl(artifact: { id: number }, ttlMs: number): string
+} {
+  return {
+    get artifacts() {
+      return rs.artifacts
+    },
+    downloadUrl(artifact, ttlMs) {
+      const record = rs.artifacts.find(candidate => candidate.id === artifact.id)
+      if (!record) throw new Error(`results service: no artifact ${artifact.id}`)
+      return rs.blobs.downloadUrl(record.container, record.blob, { ttlMs })
+    }
+  }
+}
