@@ -27,6 +27,7 @@ import {
   type RoundTripFixture
 } from './support/round-trip.js'
 import { scanBytes, scanTree, secretForms } from './support/secret-scan.js'
+import { shardOf } from '../src/shard/plan.js'
 
 /** The workflow's own GITHUB_TOKEN in the repository that runs the backups. */
 const WORKFLOW_TOKEN = 'ghs_workflow0token0of0acme0backups00'
@@ -210,6 +211,46 @@ describe('the restore action from artifacts', () => {
       const shown = run.stdout.replace(/^::add-mask::.*$/gm, '')
       expect(`${shown}${run.stderr}${run.summary}`).not.toContain(secretKey)
       expect(scanTree(run.runnerDir, [secretKey]).leaks).toEqual([])
+    } finally {
+      await destination.close()
+    }
+  }, 180_000)
+
+  it('restores a run sharded across a matrix: the index leads to every shard’s index', async () => {
+    const runId = 4104
+    const job = (inputs: Record<string, string>, jobId: string) => {
+      const runnerDir = fs.mkdtempSync(path.join(base, `${jobId}-`))
+      return backUpRoundTrip(bb, inputs, {
+        runnerDir,
+        env: rs.env({
+          runId,
+          jobId,
+          runnerTemp: path.join(runnerDir, 'temp'),
+          workspace: path.join(runnerDir, 'workspace')
+        })
+      })
+    }
+    // The fewest shards that split these four repositories: the restore must read several indexes.
+    const uuids = ROUND_TRIP_SLUGS.map(slug => bb.repository('acme', slug)!.uuid)
+    const shards = [2, 3, 4, 5, 6].find(n => new Set(uuids.map(uuid => shardOf(uuid, n))).size > 1)!
+    const shardRuns: ActionRun[] = []
+    for (let i = 1; i <= shards; i++) {
+      shardRuns.push(
+        await job({ shard: `${i}/${shards}`, target: 'artifact' }, `backup-${i}of${shards}`)
+      )
+    }
+    expect(shardRuns.map(run => run.exitCode)).toEqual(shardRuns.map(() => 0))
+    expect(shardRuns.filter(run => Number(run.outputs.repositories) > 0).length).toBeGreaterThan(1)
+    expect((await job({ mode: 'index' }, 'index')).exitCode).toBe(0)
+    const destination = await startFreshBitbucket()
+    try {
+      const run = await restoreAction(destination, {})
+      expect(run.stdout).toMatch(new RegExp(`Read the backup index of run ${runId}`))
+      expect(run.exitCode).toBe(0)
+      expect(run.outputs).toEqual({ restored: '4', failed: '0' })
+      for (const slug of ROUND_TRIP_SLUGS) {
+        expectRestoredInBitbucket(bb, 'acme', destination, 'reborn', slug)
+      }
     } finally {
       await destination.close()
     }
