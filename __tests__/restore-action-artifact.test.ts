@@ -281,7 +281,7 @@ describe('the restore action from artifacts', () => {
     expect(hidden.exitCode).toBe(1)
     expect(errorLines(hidden)).toEqual([
       expect.stringMatching(
-        /listed no artifacts of acme\/elsewhere \(404\): the repository does not exist or github-token cannot read its Actions artifacts/
+        /listed no artifacts of acme\/elsewhere \(404\): the run or repository does not exist, or github-token cannot read its Actions artifacts/
       )
     ])
   })

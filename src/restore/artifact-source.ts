@@ -37,10 +37,11 @@ interface ListedArtifact {
 
 /** One line for a listing GitHub refused: which repository, which token, what to change. */
 function listingProblem(options: ArtifactSourceOptions, status: number | undefined): string {
-  const where = `${options.apiUrl} listed no artifacts of ${options.repository || '(GITHUB_REPOSITORY is empty)'}`
+  const run = options.runId ? `run ${options.runId} of ` : ''
+  const where = `${options.apiUrl} listed no artifacts of ${run}${options.repository || '(GITHUB_REPOSITORY is empty)'}`
   if (status === 401) return `${where}: github-token was refused (401); give a valid token`
   if (status === 403 || status === 404)
-    return `${where} (${status}): the repository does not exist or github-token cannot read its Actions artifacts; run the restore in the repository that ran the backups, or give a token with actions: read on it`
+    return `${where} (${status}): the run or repository does not exist, or github-token cannot read its Actions artifacts; run the restore in the repository that ran the backups, or give a token with actions: read on it`
   return `${where}: GitHub answered ${status ?? 'nothing'}`
 }
 
@@ -51,7 +52,10 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
     baseUrl: options.apiUrl,
     headers: { authorization: `token ${options.token}`, 'x-github-api-version': '2022-11-28' }
   })
-  for (let page = 1; page <= 20; page++) {
+  // Within one run the last attempt's index (the highest id) is the complete one; a run lists its
+  // artifacts in no promised order, so every page of it is read.
+  let lastAttempt: ListedArtifact | undefined
+  for (let page = 1; options.runId || page <= 20; page++) {
     const route = options.runId
       ? 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts'
       : 'GET /repos/{owner}/{repo}/actions/artifacts'
@@ -64,15 +68,20 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
     }).catch((error: { status?: number }) => {
       throw new Error(listingProblem(options, error.status), { cause: error })
     })
-    const artifacts = (response.data as { artifacts: ListedArtifact[] }).artifacts
+    const { artifacts, total_count } = response.data as {
+      artifacts: ListedArtifact[]
+      total_count: number
+    }
     const indexes = artifacts.filter(
       artifact => INDEX_NAME.test(artifact.name) && !artifact.expired
     )
-    // Newest first across runs; within one run the last attempt's index is the complete one.
-    const chosen = options.runId ? indexes.sort((a, b) => b.id - a.id)[0] : indexes[0]
-    if (chosen) return { id: chosen.id, runId: chosen.workflow_run?.id ?? options.runId ?? 0 }
-    if (artifacts.length < 100) break
+    // A repository lists its artifacts newest first: the first index is the newest backup's.
+    if (!options.runId && indexes[0])
+      return { id: indexes[0].id, runId: indexes[0].workflow_run?.id ?? 0 }
+    for (const index of indexes) if (!lastAttempt || index.id > lastAttempt.id) lastAttempt = index
+    if (artifacts.length < 100 || page * 100 >= total_count) break
   }
+  if (lastAttempt && options.runId) return { id: lastAttempt.id, runId: options.runId }
   throw new Error(
     options.runId
       ? `run ${options.runId} of ${options.repository} has no ${INDEX_ARTIFACT} artifact (expired, or not a backup run)`
