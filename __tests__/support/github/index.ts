@@ -1,6 +1,7 @@
 // A local GitHub (github.com / GitHub Enterprise Server as the action sees it): the REST API under
 // /api/v3, git smart HTTP through the real `git http-backend` with GitHub's push limits enforced by
-// real git, and Git LFS with a separate storage origin. Everything it was asked is logged.
+// real git, Git LFS with a separate storage origin, and the Actions artifacts API over the results
+// service. Everything it was asked is logged.
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import type { Socket } from 'node:net'
@@ -22,6 +23,7 @@ import {
 } from './types.js'
 
 export type {
+  ArtifactStore,
   GitHubRepoView,
   GitRequest,
   LfsUpload,
@@ -30,6 +32,7 @@ export type {
   PushRecord,
   RestRequest,
   StorageRequest,
+  StoredArtifact,
   TokenKind,
   TokenSpec,
   Visibility
@@ -50,6 +53,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     storageOrigin: '',
     limits: { ...options.limits },
     requireLfsObjects: options.requireLfsObjects ?? true,
+    artifacts: options.artifacts,
     accounts: new Map(),
     tokens: new Map(),
     repos: new Map(),
@@ -105,7 +109,8 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
         login: t.login,
         kind: t.kind,
         canCreateIn: t.canCreateIn ?? [],
-        canPushTo: t.canPushTo ?? []
+        canPushTo: t.canPushTo ?? [],
+        canReadFrom: t.canReadFrom ?? []
       })
     },
     addRepository(owner, name, opts = {}) {

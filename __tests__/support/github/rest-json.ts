@@ -8,7 +8,9 @@ export const NOT_ACCESSIBLE = 'Resource not accessible by integration'
 
 export interface Answer {
   status: number
+  /** undefined: no body (a redirect). */
   body: unknown
+  headers?: Record<string, string>
 }
 
 export const answer = (status: number, message: string, extra: object = {}): Answer => ({
