@@ -177,9 +177,32 @@ export function expectRestoredInBitbucket(
 export const RESTORE_EMAIL = 'restorer@example.com'
 export const RESTORE_TOKEN = 'ATATT3xFfGF0restore-into-bitbucket-secret'
 
+/** The workspace every restore into Bitbucket goes to. */
+export const RESTORE_WORKSPACE = 'reborn'
+
 /**
- * Restores with the command line into a workspace of a fresh local Bitbucket (API token with the
- * read, write and admin scopes a restore needs) and compares every repository with the source.
+ * A fresh local Bitbucket with an empty RESTORE_WORKSPACE and an API token with the read, write and
+ * admin scopes a restore needs (RESTORE_EMAIL / RESTORE_TOKEN).
+ */
+export async function startRestoreDestination(): Promise<LocalBitbucket> {
+  const destination = await startLocalBitbucket()
+  destination.createWorkspace(RESTORE_WORKSPACE)
+  destination.addApiToken({
+    email: RESTORE_EMAIL,
+    username: 'restorer',
+    token: RESTORE_TOKEN,
+    scopes: [
+      'read:repository:bitbucket',
+      'write:repository:bitbucket',
+      'admin:repository:bitbucket'
+    ]
+  })
+  return destination
+}
+
+/**
+ * Restores with the command line into a workspace of a fresh local Bitbucket (startRestoreDestination)
+ * and compares every repository with the source.
  */
 export async function restoreIntoFreshBitbucket(
   source: LocalBitbucket,
@@ -188,25 +211,14 @@ export async function restoreIntoFreshBitbucket(
   env: Record<string, string> = {},
   slugs: readonly string[] = ROUND_TRIP_SLUGS
 ): Promise<{ output: string; figures: { refs: number; lfs: number }[] }> {
-  const destination = await startLocalBitbucket()
+  const destination = await startRestoreDestination()
   try {
-    destination.createWorkspace('reborn')
-    destination.addApiToken({
-      email: RESTORE_EMAIL,
-      username: 'restorer',
-      token: RESTORE_TOKEN,
-      scopes: [
-        'read:repository:bitbucket',
-        'write:repository:bitbucket',
-        'admin:repository:bitbucket'
-      ]
-    })
     const run = await runCli(
       [
         'restore',
         ...args,
         '--bitbucket-workspace',
-        'reborn',
+        RESTORE_WORKSPACE,
         '--bitbucket-api-url',
         destination.apiUrl
       ],
@@ -217,7 +229,7 @@ export async function restoreIntoFreshBitbucket(
     }
     if (run.output.includes(RESTORE_TOKEN)) throw new Error('the restore printed its token')
     const figures = slugs.map(slug =>
-      expectRestoredInBitbucket(source, sourceWorkspace, destination, 'reborn', slug)
+      expectRestoredInBitbucket(source, sourceWorkspace, destination, RESTORE_WORKSPACE, slug)
     )
     return { output: run.output, figures }
   } finally {

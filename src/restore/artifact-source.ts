@@ -42,7 +42,10 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
     baseUrl: options.apiUrl,
     headers: { authorization: `token ${options.token}`, 'x-github-api-version': '2022-11-28' }
   })
-  for (let page = 1; page <= 20; page++) {
+  // Within one run the last attempt's index (the highest id) is the complete one; a run lists its
+  // artifacts in no promised order (oldest first, cli/cli#12437), so every page of it is read.
+  let lastAttempt: ListedArtifact | undefined
+  for (let page = 1; options.runId || page <= 20; page++) {
     const route = options.runId
       ? 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts'
       : 'GET /repos/{owner}/{repo}/actions/artifacts'
@@ -52,16 +55,27 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
       run_id: options.runId,
       per_page: 100,
       page
+    }).catch((error: unknown) => {
+      // GitHub answers 404 alike for a missing run or repository and for a token that may not read it.
+      if ((error as { status?: number }).status !== 404) throw error
+      throw new Error(
+        `${options.runId ? `run ${options.runId} of ` : ''}${options.repository} was not found, or github-token may not read its artifacts (it needs actions: read)`
+      )
     })
-    const artifacts = (response.data as { artifacts: ListedArtifact[] }).artifacts
+    const { artifacts, total_count } = response.data as {
+      artifacts: ListedArtifact[]
+      total_count: number
+    }
     const indexes = artifacts.filter(
       artifact => INDEX_NAME.test(artifact.name) && !artifact.expired
     )
-    // Newest first across runs; within one run the last attempt's index is the complete one.
-    const chosen = options.runId ? indexes.sort((a, b) => b.id - a.id)[0] : indexes[0]
-    if (chosen) return { id: chosen.id, runId: chosen.workflow_run?.id ?? options.runId ?? 0 }
-    if (artifacts.length < 100) break
+    // A repository lists its artifacts newest first: the first index is the newest backup's.
+    if (!options.runId && indexes[0])
+      return { id: indexes[0].id, runId: indexes[0].workflow_run?.id ?? 0 }
+    for (const index of indexes) if (!lastAttempt || index.id > lastAttempt.id) lastAttempt = index
+    if (artifacts.length < 100 || page * 100 >= total_count) break
   }
+  if (lastAttempt && options.runId) return { id: lastAttempt.id, runId: options.runId }
   throw new Error(
     options.runId
       ? `run ${options.runId} of ${options.repository} has no ${INDEX_ARTIFACT} artifact (expired, or not a backup run)`
