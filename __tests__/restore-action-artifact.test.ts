@@ -38,14 +38,19 @@ let base: string
 let ageIdentity = ''
 const restoreRuns: ActionRun[] = []
 /** Run ids of the backups, in order; the first is the point in time before the force-push. */
-const backupRuns: Record<'before' | 'after' | 'encrypted' | 'sharded' | 'rerun', number> = {
-  before: 901,
-  after: 902,
-  encrypted: 903,
-  sharded: 904,
-  rerun: 905
-}
+const backupRuns: Record<'before' | 'after' | 'encrypted' | 'sharded' | 'rerun' | 'late', number> =
+  {
+    before: 901,
+    after: 902,
+    encrypted: 903,
+    sharded: 904,
+    rerun: 905,
+    late: 906
+  }
 let richBefore: { refs: string[]; lfs: Set<string> }
+/** How far the artifact service's clock runs ahead: artifacts expire by it. */
+let serviceDays = 0
+const DAY_MS = 24 * 3600_000
 
 /** One job of a backup run on a fresh runner at the same path, sharing only the Actions cache. */
 async function backupJob(
@@ -137,7 +142,10 @@ function expectAllRestored(run: ActionRun, destination: LocalBitbucket, slugs: r
 
 beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-action-artifact-'))
-  ;[bb, rs] = await Promise.all([startLocalBitbucket(), startResultsService()])
+  ;[bb, rs] = await Promise.all([
+    startLocalBitbucket(),
+    startResultsService({ now: () => new Date(Date.now() + serviceDays * DAY_MS) })
+  ])
   gh = await startLocalGitHub({ artifacts: rs })
   gh.addOrganization('acme')
   gh.addRepository('acme', 'backups', { private: true })
@@ -152,7 +160,10 @@ beforeAll(async () => {
   fixture = await createRoundTripWorkspace(bb, 'acme')
   const rich = bb.repository('acme', 'rich')!.gitDir
   richBefore = { refs: refsOf(rich), lfs: lfsOids(bb, 'acme', 'rich') }
+  // The first backup ran 80 days ago (by the artifact service's clock): its artifacts have 10 days left.
+  serviceDays = -80
   await backupJob(backupRuns.before, {})
+  serviceDays = 0
   // Upstream rewrites history after the first backup: main amended and force-pushed, a tag deleted.
   fixture.rich.write('README.md', '# rich, rewritten\n')
   await fixture.rich.run(['add', '-A'])
@@ -308,6 +319,29 @@ describe('the restore action from artifacts', () => {
       '::error::run 424242 of acme/backups was not found, or github-token may not read its artifacts (it needs actions: read)'
     )
   })
+
+  it('fails only the repositories whose artifact expired, and restores the others', async () => {
+    // The backup uploads only the changed `rich`; its index points at run 901 for the rest, whose
+    // artifacts expire 10 days later, as when backups stop and the newest index outlives them.
+    await backupJob(backupRuns.late, {})
+    serviceDays = 20
+    const { run, destination } = await restoreAction({})
+    try {
+      expect(run.stdout).toContain(`Read the backup index of run ${backupRuns.late}.`)
+      expect(run.exitCode).toBe(1)
+      expect(run.outputs).toEqual({ restored: '1', failed: '3' })
+      expectRestoredInBitbucket(bb, 'acme', destination, RESTORE_WORKSPACE, 'rich')
+      for (const slug of ['deep', 'many', 'empty']) {
+        expect(run.stdout).toContain(
+          `::error::acme/${slug}: artifact bitbucket-acme-${slug} of run ${backupRuns.before} could not be downloaded: Artifact has expired`
+        )
+        expect(destination.repository(RESTORE_WORKSPACE, slug)).toBeUndefined()
+      }
+    } finally {
+      serviceDays = 0
+      await destination.close()
+    }
+  }, 60_000)
 
   it('leaves no token or age identity in its output, summary, outputs or files', () => {
     expect(restoreRuns.length).toBeGreaterThanOrEqual(5)

@@ -104,8 +104,19 @@ async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexFile> 
   return JSON.parse(await fs.readFile(file, 'utf8')) as IndexFile
 }
 
-/** Downloads what a restore needs into `options.dir`; returns that folder for findBackups(). */
-export async function downloadFromArtifacts(options: ArtifactSourceOptions): Promise<string> {
+/** A selected repository whose artifact could not be downloaded (expired, or refused). */
+export interface UnavailableRepository {
+  repository: string
+  detail: string
+}
+
+/**
+ * Downloads what a restore needs into `options.dir`; returns that folder for findBackups(), and the
+ * repositories whose artifact could not be had: one expired artifact fails only its repositories.
+ */
+export async function downloadFromArtifacts(
+  options: ArtifactSourceOptions
+): Promise<{ dir: string; unavailable: UnavailableRepository[] }> {
   const { DefaultArtifactClient } = await import('@actions/artifact')
   const client = new DefaultArtifactClient()
   const [repositoryOwner, repositoryName] = options.repository.split('/')
@@ -127,24 +138,34 @@ export async function downloadFromArtifacts(options: ArtifactSourceOptions): Pro
     entries.push(...((await readIndex(shardDir, options.keys)).repositories ?? []))
   }
   const wanted = entries.filter(entry => options.select(entry.slug))
-  const artifacts = new Map<number, { name: string; runId: number }>()
+  const artifacts = new Map<number, { name: string; runId: number; repositories: string[] }>()
   for (const entry of wanted) {
     if (!entry.artifact) {
       options.log(`${entry.workspace}/${entry.slug}: no artifact holds a copy (skipped)`)
       continue
     }
-    artifacts.set(entry.artifact.id, {
+    const artifact = artifacts.get(entry.artifact.id) ?? {
       name: entry.artifact.name,
-      runId: Number(entry.artifact.runId)
-    })
+      runId: Number(entry.artifact.runId),
+      repositories: []
+    }
+    artifact.repositories.push(`${entry.workspace}/${entry.slug}`)
+    artifacts.set(entry.artifact.id, artifact)
   }
+  const unavailable: UnavailableRepository[] = []
   for (const [id, artifact] of artifacts) {
-    await client.downloadArtifact(id, {
-      path: path.join(options.dir, artifact.name),
-      findBy: findBy(artifact.runId)
-    })
-    options.log(`Downloaded ${artifact.name} (run ${artifact.runId}).`)
+    try {
+      await client.downloadArtifact(id, {
+        path: path.join(options.dir, artifact.name),
+        findBy: findBy(artifact.runId)
+      })
+      options.log(`Downloaded ${artifact.name} (run ${artifact.runId}).`)
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+      const detail = `artifact ${artifact.name} of run ${artifact.runId} could not be downloaded: ${reason}`
+      unavailable.push(...artifact.repositories.map(repository => ({ repository, detail })))
+    }
   }
   await fs.rm(indexDir, { recursive: true, force: true })
-  return options.dir
+  return { dir: options.dir, unavailable }
 }
