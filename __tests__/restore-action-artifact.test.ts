@@ -247,7 +247,10 @@ describe('the restore action from artifacts', () => {
     expect(without.run.stdout).toMatch(
       /the backup index is encrypted: give encryption-passphrase or encryption-identity/
     )
-    const { run, destination } = await restoreAction({ 'encryption-identity': ageIdentity })
+    // The whole key file, comments included, as a user pastes it into the secret.
+    const { run, destination } = await restoreAction({
+      'encryption-identity': fs.readFileSync(keyFile, 'utf8')
+    })
     try {
       expect(run.stdout).toContain(`Read the backup index of run ${backupRuns.encrypted}.`)
       expectAllRestored(run, destination, ROUND_TRIP_SLUGS)

@@ -75,7 +75,7 @@ function linkHeader(state: State, url: URL, page: number, last: number): Record<
   return links.length > 0 ? { Link: links.join(', ') } : {}
 }
 
-/** One page of artifacts in creation order (`newest` first or last), with `total_count` of all that match. */
+/** One page in creation order, `newest` first or last, with `total_count` of all that match. */
 function listPage(
   state: State,
   url: URL,
@@ -114,8 +114,9 @@ function download(store: ArtifactStore, artifact: StoredArtifact, token: Token |
 }
 
 /**
- * `GET /repos/{owner}/{repo}/actions/...` (parts after `actions`), or undefined for another route.
- * A repository the caller may not read, or a run or artifact of another repository, is a 404.
+ * `GET /repos/{owner}/{repo}/actions/artifacts...` and `.../actions/runs/{id}/artifacts`, or
+ * undefined for another route. A repository the caller may not read, or a run or artifact of
+ * another repository, is a 404.
  */
 export function routeArtifacts(
   state: State,
@@ -130,12 +131,12 @@ export function routeArtifacts(
   const repo = findRepo(state, owner, name)
   if (!repo || !permissionsOf(token, repo).pull) return notFound()
   const store = state.artifacts ?? NO_ARTIFACTS
-  const own = store.artifacts.filter(
-    artifact => store.repositoryOf(artifact.runId)?.toLowerCase() === fullName(repo).toLowerCase()
-  )
+  const ofRepo = (runId: string) =>
+    store.repositoryOf(runId)?.toLowerCase() === fullName(repo).toLowerCase()
+  const own = store.artifacts.filter(artifact => ofRepo(artifact.runId))
   if (kind === 'runs') {
     if (!/^\d+$/.test(id ?? '') || rest !== 'artifacts' || extra !== undefined) return notFound()
-    if (store.repositoryOf(id)?.toLowerCase() !== fullName(repo).toLowerCase()) return notFound()
+    if (!ofRepo(id)) return notFound()
     // A run lists oldest first: an older attempt's artifact comes before a re-run's (cli/cli#12437).
     const ofRun = own.filter(artifact => artifact.runId === id)
     return listPage(state, url, repo, ofRun, 'last')
