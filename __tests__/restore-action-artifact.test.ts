@@ -14,6 +14,7 @@ import { startLocalGitHub, type LocalGitHub } from './support/github/index.js'
 import { uploadSmallArtifacts } from './support/artifact-upload.js'
 import { startResultsService, type ResultsService } from './support/results-service/index.js'
 import {
+  artifactBackupInputs,
   createRoundTripWorkspace,
   expectRestoredInBitbucket,
   RESTORE_EMAIL,
@@ -63,14 +64,7 @@ async function backupJob(
   fs.rmSync(runnerDir, { recursive: true, force: true })
   fs.mkdirSync(runnerDir)
   const run = await runAction(
-    {
-      workspace: 'acme',
-      'bitbucket-api-url': bb.apiUrl,
-      'bitbucket-email': EMAIL,
-      'bitbucket-api-token': API_TOKEN,
-      target: 'artifact',
-      ...inputs
-    },
+    { ...artifactBackupInputs(bb, 'acme', { email: EMAIL, token: API_TOKEN }), ...inputs },
     {
       runnerDir,
       env: {

@@ -10,6 +10,7 @@ import { downloadRunArtifacts } from './support/artifact-download.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { startResultsService, type ResultsService } from './support/results-service/index.js'
 import {
+  artifactBackupInputs,
   createRoundTripWorkspace,
   expectRestoredAsSource,
   ROUND_TRIP_SLUGS
@@ -28,11 +29,7 @@ async function backup(extra: Record<string, string> = {}) {
   const runnerDir = fs.mkdtempSync(path.join(base, 'runner-'))
   const run = await runAction(
     {
-      workspace: 'acme',
-      'bitbucket-api-url': bb.apiUrl,
-      'bitbucket-email': EMAIL,
-      'bitbucket-api-token': API_TOKEN,
-      target: 'artifact',
+      ...artifactBackupInputs(bb, 'acme', { email: EMAIL, token: API_TOKEN }),
       cache: 'false',
       ...extra
     },

@@ -75,6 +75,21 @@ export async function createRoundTripWorkspace(
   return { rich }
 }
 
+/** The backup action's inputs that back `workspace` up into artifacts with an API token. */
+export function artifactBackupInputs(
+  bb: LocalBitbucket,
+  workspace: string,
+  credentials: { email: string; token: string }
+): Record<string, string> {
+  return {
+    workspace,
+    'bitbucket-api-url': bb.apiUrl,
+    'bitbucket-email': credentials.email,
+    'bitbucket-api-token': credentials.token,
+    target: 'artifact'
+  }
+}
+
 /** Every ref (the backup's own history namespace aside) and every LFS object of the source. */
 export function expectRestoredAsSource(
   bb: LocalBitbucket,
