@@ -1,288 +1,366 @@
-// The restore action's artifact source end to end: backups uploaded as the runner does to the results
-// service, found through the Actions REST API of the local GitHub (newest index or a run's), downloaded
-// with @actions/artifact as on GitHub (302 to a signed blob URL), restored into a fresh Bitbucket.
+// The restore action with `from: artifact`, run as the runner runs it: it finds the backup index
+// through GitHub's Actions artifacts REST API (the local GitHub over the results service the backup
+// runs uploaded to), downloads only the artifacts it needs and restores into a fresh Bitbucket.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { errorLines, projectRoot, runAction, type ActionRun } from './support/action-runner.js'
-import type { LocalBitbucket } from './support/bitbucket/index.js'
-import { startLocalBitbucket } from './support/bitbucket/index.js'
+import { projectRoot, runAction, type ActionRun } from './support/action-runner.js'
+import { lfsOids } from './support/bitbucket/fixtures.js'
+import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { refsOf } from './support/git-inspect.js'
 import { startLocalGitHub, type LocalGitHub } from './support/github/index.js'
+import { uploadSmallArtifacts } from './support/artifact-upload.js'
+import { startResultsService, type ResultsService } from './support/results-service/index.js'
 import {
-  artifactStoreOf,
-  startResultsService,
-  type ResultsService
-} from './support/results-service/index.js'
-import {
-  backUpRoundTrip,
+  artifactBackupInputs,
   createRoundTripWorkspace,
   expectRestoredInBitbucket,
-  freshBitbucketInputs,
+  RESTORE_EMAIL,
   RESTORE_TOKEN,
+  RESTORE_WORKSPACE,
   ROUND_TRIP_SLUGS,
-  startFreshBitbucket,
+  startRestoreDestination,
   type RoundTripFixture
 } from './support/round-trip.js'
-import { scanBytes, scanTree, secretForms } from './support/secret-scan.js'
-import { shardOf } from '../src/shard/plan.js'
+import { scanBytes, scanTree, secretForms, type Leak } from './support/secret-scan.js'
 
-/** The workflow's own GITHUB_TOKEN in the repository that runs the backups. */
-const WORKFLOW_TOKEN = 'ghs_workflow0token0of0acme0backups00'
+const EMAIL = 'jane@example.com'
+const API_TOKEN = 'ATATT3xFfGF0restore-action-artifact-secret'
+const GITHUB_TOKEN = 'ghs_restoreWorkflowToken00000000000000000'
+const WORKFLOW_REPOSITORY = 'acme/backups'
 
 let bb: LocalBitbucket
-let rs: ResultsService
 let gh: LocalGitHub
+let rs: ResultsService
 let fixture: RoundTripFixture
 let base: string
-let backupRunner: string
-/** rich's refs before the force-push, and the run that backed them up. */
-let richBefore: string[]
-const FIRST_RUN = 4101
-const SECOND_RUN = 4102
+let ageIdentity = ''
+const restoreRuns: ActionRun[] = []
+/** Run ids of the backups, in order; the first is the point in time before the force-push. */
+const backupRuns: Record<'before' | 'after' | 'encrypted' | 'sharded' | 'rerun' | 'late', number> =
+  {
+    before: 901,
+    after: 902,
+    encrypted: 903,
+    sharded: 904,
+    rerun: 905,
+    late: 906
+  }
+let richBefore: { refs: string[]; lfs: Set<string> }
+/** How far the artifact service's clock runs ahead: artifacts expire by it. */
+let serviceDays = 0
+const DAY_MS = 24 * 3600_000
 
-async function backup(runId: number, extra: Record<string, string> = {}) {
-  const run = await backUpRoundTrip(
-    bb,
-    { target: 'artifact', ...extra },
+/** One job of a backup run on a fresh runner at the same path, sharing only the Actions cache. */
+async function backupJob(
+  runId: number,
+  inputs: Record<string, string>,
+  jobId = 'backup',
+  attempt = '1'
+) {
+  const runnerDir = path.join(base, 'runner')
+  fs.rmSync(runnerDir, { recursive: true, force: true })
+  fs.mkdirSync(runnerDir)
+  const run = await runAction(
+    { ...artifactBackupInputs(bb, 'acme', { email: EMAIL, token: API_TOKEN }), ...inputs },
     {
-      runnerDir: backupRunner,
-      env: rs.env({
-        runId,
-        jobId: 'backup',
-        runnerTemp: path.join(backupRunner, 'temp'),
-        workspace: path.join(backupRunner, 'workspace')
-      })
+      runnerDir,
+      env: {
+        ...rs.env({
+          runId,
+          jobId,
+          repository: WORKFLOW_REPOSITORY,
+          runnerTemp: path.join(runnerDir, 'temp'),
+          workspace: path.join(runnerDir, 'workspace')
+        }),
+        GITHUB_RUN_ATTEMPT: attempt
+      }
     }
   )
-  expect(run.exitCode).toBe(0)
-  return run
+  if (run.exitCode !== 0) throw new Error(`backup run ${runId} failed:\n${run.stdout}`)
 }
 
-/** The restore action as the runner runs it in acme/backups, into a fresh Bitbucket. */
-async function restoreAction(
-  destination: LocalBitbucket,
-  inputs: Record<string, string>
-): Promise<ActionRun> {
-  return runAction(
+/** The restore action in a job of its own run, into a fresh Bitbucket; the caller closes it. */
+async function restoreAction(inputs: Record<string, string>) {
+  const destination = await startRestoreDestination()
+  const runnerDir = fs.mkdtempSync(path.join(base, 'restore-runner-'))
+  const run = await runAction(
     {
-      from: 'artifact',
-      'github-token': WORKFLOW_TOKEN,
-      ...freshBitbucketInputs(destination),
+      'github-token': GITHUB_TOKEN,
+      'bitbucket-workspace': RESTORE_WORKSPACE,
+      'bitbucket-email': RESTORE_EMAIL,
+      'bitbucket-api-token': RESTORE_TOKEN,
+      'bitbucket-api-url': destination.apiUrl,
       ...inputs
     },
     {
       entry: path.join(projectRoot, 'restore', 'index.js'),
-      env: { GITHUB_API_URL: gh.apiUrl, GITHUB_REPOSITORY: 'acme/backups' }
+      runnerDir,
+      env: {
+        ...rs.env({
+          runId: 1000 + restoreRuns.length,
+          jobId: 'restore',
+          repository: WORKFLOW_REPOSITORY,
+          runnerTemp: path.join(runnerDir, 'temp'),
+          workspace: path.join(runnerDir, 'workspace')
+        }),
+        GITHUB_API_URL: gh.apiUrl
+      }
     }
   )
+  restoreRuns.push(run)
+  return { run, destination }
 }
 
-/** Artifact ids whose zip the run asked the REST API for. */
-const zipDownloads = () =>
-  gh.requests
-    .map(request => /\/actions\/artifacts\/(\d+)\/zip$/.exec(request.path)?.[1])
-    .filter((id): id is string => id !== undefined)
-    .map(Number)
+/** Names of the artifacts whose zip the restore asked GitHub for, in order. */
+function downloadedArtifacts(): string[] {
+  return gh.requests
+    .map(request => /\/actions\/artifacts\/(\d+)\/zip$/.exec(request.path))
+    .filter(match => match !== null)
+    .map(match => {
+      const artifact = rs.artifacts.find(candidate => candidate.id === Number(match[1]))!
+      return `${artifact.runId}:${artifact.name}`
+    })
+}
+
+function expectAllRestored(run: ActionRun, destination: LocalBitbucket, slugs: readonly string[]) {
+  expect({ exitCode: run.exitCode, outputs: run.outputs }).toEqual({
+    exitCode: 0,
+    outputs: { restored: String(slugs.length), failed: '0' }
+  })
+  for (const slug of slugs)
+    expectRestoredInBitbucket(bb, 'acme', destination, RESTORE_WORKSPACE, slug)
+}
 
 beforeAll(async () => {
-  base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-action-'))
-  backupRunner = path.join(base, 'backup-runner')
-  bb = await startLocalBitbucket()
-  rs = await startResultsService()
-  gh = await startLocalGitHub()
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-restore-action-artifact-'))
+  ;[bb, rs] = await Promise.all([
+    startLocalBitbucket(),
+    startResultsService({ now: () => new Date(Date.now() + serviceDays * DAY_MS) })
+  ])
+  gh = await startLocalGitHub({ artifacts: rs })
   gh.addOrganization('acme')
   gh.addRepository('acme', 'backups', { private: true })
+  // The workflow token of the restore job: `permissions: actions: read` in acme/backups.
   gh.addToken({
-    token: WORKFLOW_TOKEN,
-    login: 'github-actions',
+    token: GITHUB_TOKEN,
+    login: 'github-actions[bot]',
     kind: 'actions',
-    canPushTo: ['acme/backups']
+    canReadFrom: [WORKFLOW_REPOSITORY]
   })
-  gh.serveArtifacts('acme', 'backups', artifactStoreOf(rs))
+  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
   fixture = await createRoundTripWorkspace(bb, 'acme')
-  await backup(FIRST_RUN)
-  richBefore = refsOf(bb.repository('acme', 'rich')!.gitDir)
-  // Upstream rewrites history after the first backup: only rich changes.
-  fixture.rich.write('rewritten.txt', 'history rewritten\n')
+  const rich = bb.repository('acme', 'rich')!.gitDir
+  richBefore = { refs: refsOf(rich), lfs: lfsOids(bb, 'acme', 'rich') }
+  // The first backup ran 80 days ago (by the artifact service's clock): its artifacts have 10 days left.
+  serviceDays = -80
+  await backupJob(backupRuns.before, {})
+  serviceDays = 0
+  // Upstream rewrites history after the first backup: main amended and force-pushed, a tag deleted.
+  fixture.rich.write('README.md', '# rich, rewritten\n')
   await fixture.rich.run(['add', '-A'])
-  await fixture.rich.run(['commit', '-q', '--amend', '-m', 'rewritten'])
+  await fixture.rich.run(['commit', '-q', '--amend', '-m', 'history rewritten upstream'])
   await fixture.rich.push({ force: true })
-  const second = await backup(SECOND_RUN)
-  expect(second.outputs).toMatchObject({ 'backed-up': '1', unchanged: '2' })
-}, 240_000)
+  await fixture.rich.run(['push', '-q', 'origin', '--delete', 'refs/tags/lightweight'])
+  // The cache carries the state: only `rich` is uploaded again, the index points at run 901 for the rest.
+  await backupJob(backupRuns.after, {})
+}, 180_000)
 
 afterAll(async () => {
-  await bb?.close()
-  await rs?.close()
-  await gh?.close()
+  await Promise.all([bb?.close(), gh?.close(), rs?.close()])
   if (base) fs.rmSync(base, { recursive: true, force: true })
 })
 
 describe('the restore action from artifacts', () => {
-  it('restores the newest backup of every repository, fetching each artifact from the run that uploaded it', async () => {
-    const destination = await startFreshBitbucket()
+  it('restores every repository from the newest backup, fetching each from the run that holds it', async () => {
+    gh.clear()
+    const { run, destination } = await restoreAction({})
     try {
-      gh.clear()
-      const run = await restoreAction(destination, {})
-      expect(run.exitCode).toBe(0)
+      expectAllRestored(run, destination, ROUND_TRIP_SLUGS)
+      expect(run.stdout).toContain(`Read the backup index of run ${backupRuns.after}.`)
+      const downloaded = downloadedArtifacts()
+      expect(downloaded[0]).toBe(`${backupRuns.after}:bitbucket-backup-index`)
+      expect(downloaded.slice(1).sort()).toEqual(
+        [
+          `${backupRuns.before}:bitbucket-acme-deep`,
+          `${backupRuns.before}:bitbucket-acme-empty`,
+          `${backupRuns.before}:bitbucket-acme-many`,
+          `${backupRuns.after}:bitbucket-acme-rich`
+        ].sort()
+      )
+      expect(run.summary).toContain('Bitbucket restore')
+    } finally {
+      await destination.close()
+    }
+  }, 60_000)
+
+  it('restores the state of an older run with run-id: the force-push and the deleted tag undone', async () => {
+    const { run, destination } = await restoreAction({ 'run-id': String(backupRuns.before) })
+    try {
       expect(run.outputs).toEqual({ restored: '4', failed: '0' })
-      expect(run.stdout).toMatch(new RegExp(`Read the backup index of run ${SECOND_RUN}`))
-      for (const slug of ROUND_TRIP_SLUGS) {
-        expectRestoredInBitbucket(bb, 'acme', destination, 'reborn', slug)
-      }
-      // rich from the second run, the unchanged ones from the first.
-      const runsOf = new Map(rs.artifacts.map(artifact => [artifact.id, artifact.runId]))
-      const fetchedRuns = zipDownloads().map(id => runsOf.get(id))
-      expect(new Set(fetchedRuns)).toEqual(new Set([String(FIRST_RUN), String(SECOND_RUN)]))
-      expect(run.summary).toMatch(/acme\/rich/)
-
-      const forms = [
-        ...secretForms(WORKFLOW_TOKEN, ['x-access-token']),
-        ...secretForms(RESTORE_TOKEN, ['x-bitbucket-api-token-auth', 'restorer'])
-      ]
-      const shown = run.stdout.replace(/^::add-mask::.*$/gm, '')
-      expect(
-        scanBytes('the run', Buffer.from(`${shown}${run.stderr}${run.summary}`), forms)
-      ).toEqual([])
-      const left = scanTree(run.runnerDir, forms)
-      expect(left.files).toBeGreaterThan(0)
-      expect(left.leaks).toEqual([])
+      expect(run.stdout).toContain(`Read the backup index of run ${backupRuns.before}.`)
+      const rich = destination.repository(RESTORE_WORKSPACE, 'rich')!
+      expect(refsOf(rich.gitDir)).toEqual(richBefore.refs)
+      expect(richBefore.refs.join('\n')).toContain('refs/tags/lightweight')
+      expect(refsOf(bb.repository('acme', 'rich')!.gitDir)).not.toEqual(richBefore.refs)
+      for (const oid of richBefore.lfs)
+        expect(fs.existsSync(path.join(rich.lfsDir, oid))).toBe(true)
+      for (const slug of ['deep', 'many', 'empty'])
+        expectRestoredInBitbucket(bb, 'acme', destination, RESTORE_WORKSPACE, slug)
     } finally {
       await destination.close()
     }
-  }, 120_000)
-
-  it('with run-id, restores each repository as that run knew it: before the force-push', async () => {
-    const destination = await startFreshBitbucket()
-    try {
-      const run = await restoreAction(destination, {
-        'run-id': String(FIRST_RUN),
-        repositories: 'rich'
-      })
-      expect(run.exitCode).toBe(0)
-      expect(refsOf(destination.repository('reborn', 'rich')!.gitDir)).toEqual(richBefore)
-      expect(richBefore).not.toEqual(refsOf(bb.repository('acme', 'rich')!.gitDir))
-    } finally {
-      await destination.close()
-    }
-  }, 120_000)
+  }, 60_000)
 
   it('downloads only the index and the artifacts of the selected repositories', async () => {
-    const destination = await startFreshBitbucket()
+    gh.clear()
+    const { run, destination } = await restoreAction({ repositories: 'ric*' })
     try {
-      gh.clear()
-      const run = await restoreAction(destination, { repositories: 'deep' })
-      expect(run.exitCode).toBe(0)
-      expect(run.outputs).toEqual({ restored: '1', failed: '0' })
-      const names = new Map(rs.artifacts.map(artifact => [artifact.id, artifact.name]))
-      expect(
-        zipDownloads()
-          .map(id => names.get(id))
-          .sort()
-      ).toEqual(['bitbucket-acme-deep', 'bitbucket-backup-index'])
-      expectRestoredInBitbucket(bb, 'acme', destination, 'reborn', 'deep')
+      expectAllRestored(run, destination, ['rich'])
+      expect(destination.repository(RESTORE_WORKSPACE, 'deep')).toBeUndefined()
+      expect(downloadedArtifacts()).toEqual([
+        `${backupRuns.after}:bitbucket-backup-index`,
+        `${backupRuns.after}:bitbucket-acme-rich`
+      ])
     } finally {
       await destination.close()
     }
-  }, 120_000)
+  }, 60_000)
 
-  it('restores an encrypted backup with the age identity from a secret, and says what it needs without one', async () => {
+  it('restores an encrypted backup with encryption-identity, and refuses without it', async () => {
     const keyFile = path.join(base, 'age-key.txt')
     execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' })
-    const identity = fs.readFileSync(keyFile, 'utf8')
     const recipient = execFileSync('age-keygen', ['-y', keyFile]).toString().trim()
-    backupRunner = path.join(base, 'encrypted-runner')
-    await backup(4103, { 'encryption-recipients': recipient })
-    const destination = await startFreshBitbucket()
+    ageIdentity = /AGE-SECRET-KEY-1\S+/.exec(fs.readFileSync(keyFile, 'utf8'))![0]
+    await backupJob(backupRuns.encrypted, { 'encryption-recipients': recipient, cache: 'false' })
+    const without = await restoreAction({})
+    await without.destination.close()
+    expect(without.run.exitCode).toBe(1)
+    expect(without.run.stdout).toMatch(
+      /the backup index is encrypted: give encryption-passphrase or encryption-identity/
+    )
+    // The whole key file, comments included, as a user pastes it into the secret.
+    const { run, destination } = await restoreAction({
+      'encryption-identity': fs.readFileSync(keyFile, 'utf8')
+    })
     try {
-      const refused = await restoreAction(destination, { repositories: 'rich' })
-      expect(refused.exitCode).toBe(1)
-      expect(refused.stdout).toMatch(/encrypted: give encryption-passphrase or encryption-identity/)
-      const run = await restoreAction(destination, {
-        repositories: 'rich',
-        'encryption-identity': identity
-      })
-      expect(run.exitCode).toBe(0)
-      expectRestoredInBitbucket(bb, 'acme', destination, 'reborn', 'rich')
-      const secretKey = /AGE-SECRET-KEY-\S+/.exec(identity)![0]
-      const shown = run.stdout.replace(/^::add-mask::.*$/gm, '')
-      expect(`${shown}${run.stderr}${run.summary}`).not.toContain(secretKey)
-      expect(scanTree(run.runnerDir, [secretKey]).leaks).toEqual([])
+      expect(run.stdout).toContain(`Read the backup index of run ${backupRuns.encrypted}.`)
+      expectAllRestored(run, destination, ROUND_TRIP_SLUGS)
     } finally {
       await destination.close()
     }
-  }, 180_000)
+  }, 90_000)
 
-  it('restores a run sharded across a matrix: the index leads to every shard’s index', async () => {
-    const runId = 4104
-    const job = (inputs: Record<string, string>, jobId: string) => {
-      const runnerDir = fs.mkdtempSync(path.join(base, `${jobId}-`))
-      return backUpRoundTrip(bb, inputs, {
-        runnerDir,
-        env: rs.env({
-          runId,
-          jobId,
-          runnerTemp: path.join(runnerDir, 'temp'),
-          workspace: path.join(runnerDir, 'workspace')
-        })
-      })
-    }
-    // The fewest shards that split these four repositories: the restore must read several indexes.
-    const uuids = ROUND_TRIP_SLUGS.map(slug => bb.repository('acme', slug)!.uuid)
-    const shards = [2, 3, 4, 5, 6].find(n => new Set(uuids.map(uuid => shardOf(uuid, n))).size > 1)!
-    const shardRuns: ActionRun[] = []
-    for (let i = 1; i <= shards; i++) {
-      shardRuns.push(
-        await job({ shard: `${i}/${shards}`, target: 'artifact' }, `backup-${i}of${shards}`)
-      )
-    }
-    expect(shardRuns.map(run => run.exitCode)).toEqual(shardRuns.map(() => 0))
-    expect(shardRuns.filter(run => Number(run.outputs.repositories) > 0).length).toBeGreaterThan(1)
-    expect((await job({ mode: 'index' }, 'index')).exitCode).toBe(0)
-    const destination = await startFreshBitbucket()
+  it('restores every shard of a sharded run through the index job’s index', async () => {
+    const runId = backupRuns.sharded
+    for (const shard of ['1/2', '2/2'])
+      await backupJob(runId, { shard, cache: 'false' }, `backup-${shard.replace('/', 'of')}`)
+    await backupJob(runId, { mode: 'index', cache: 'false' }, 'index')
+    gh.clear()
+    const { run, destination } = await restoreAction({})
     try {
-      const run = await restoreAction(destination, {})
-      expect(run.stdout).toMatch(new RegExp(`Read the backup index of run ${runId}`))
-      expect(run.exitCode).toBe(0)
-      expect(run.outputs).toEqual({ restored: '4', failed: '0' })
-      for (const slug of ROUND_TRIP_SLUGS) {
-        expectRestoredInBitbucket(bb, 'acme', destination, 'reborn', slug)
+      expectAllRestored(run, destination, ROUND_TRIP_SLUGS)
+      const downloaded = downloadedArtifacts()
+      // Each shard job's index, wherever the uuid hash put the repositories, then theirs.
+      expect(downloaded.slice(0, 3)).toEqual([
+        `${runId}:bitbucket-backup-index`,
+        `${runId}:bitbucket-backup-index-shard-1of2`,
+        `${runId}:bitbucket-backup-index-shard-2of2`
+      ])
+      expect(downloaded.slice(3).sort()).toEqual(
+        ROUND_TRIP_SLUGS.map(slug => `${runId}:bitbucket-acme-${slug}`).sort()
+      )
+    } finally {
+      await destination.close()
+    }
+  }, 90_000)
+
+  it("restores a re-run's last attempt with run-id, though the run lists the first attempt's index first", async () => {
+    const runId = backupRuns.rerun
+    await backupJob(runId, { cache: 'false', include: 'rich' })
+    // Over a page of artifacts from another job, then the re-run after an upstream change.
+    const reports = Array.from({ length: 100 }, (_, i) => `report-${i + 1}`)
+    await uploadSmallArtifacts(rs, {
+      runId,
+      repository: WORKFLOW_REPOSITORY,
+      apiUrl: gh.apiUrl,
+      names: reports,
+      parent: base
+    })
+    await fixture.rich.tag('v2.0', { annotated: true })
+    await fixture.rich.run(['push', '-q', 'origin', 'refs/tags/v2.0'])
+    await backupJob(runId, { cache: 'false', include: 'rich' }, 'backup', '2')
+    gh.clear()
+    const { run, destination } = await restoreAction({
+      'run-id': String(runId),
+      repositories: 'rich'
+    })
+    try {
+      expectAllRestored(run, destination, ['rich'])
+      expect(downloadedArtifacts()).toEqual([
+        `${runId}:bitbucket-backup-index-attempt-2`,
+        `${runId}:bitbucket-acme-rich-attempt-2`
+      ])
+    } finally {
+      await destination.close()
+    }
+  }, 90_000)
+
+  it('names the run and the permission when run-id is not a run it can read', async () => {
+    const { run, destination } = await restoreAction({ 'run-id': '424242' })
+    await destination.close()
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(
+      '::error::run 424242 of acme/backups was not found, or github-token may not read its artifacts (it needs actions: read)'
+    )
+  })
+
+  it('fails only the repositories whose artifact expired, and restores the others', async () => {
+    // The backup uploads only the changed `rich`; its index points at run 901 for the rest, whose
+    // artifacts expire 10 days later, as when backups stop and the newest index outlives them.
+    await backupJob(backupRuns.late, {})
+    serviceDays = 20
+    const { run, destination } = await restoreAction({})
+    try {
+      expect(run.stdout).toContain(`Read the backup index of run ${backupRuns.late}.`)
+      expect(run.exitCode).toBe(1)
+      expect(run.outputs).toEqual({ restored: '1', failed: '3' })
+      expectRestoredInBitbucket(bb, 'acme', destination, RESTORE_WORKSPACE, 'rich')
+      for (const slug of ['deep', 'many', 'empty']) {
+        expect(run.stdout).toContain(
+          `::error::acme/${slug}: artifact bitbucket-acme-${slug} of run ${backupRuns.before} could not be downloaded: Artifact has expired`
+        )
+        expect(destination.repository(RESTORE_WORKSPACE, slug)).toBeUndefined()
       }
     } finally {
+      serviceDays = 0
       await destination.close()
     }
-  }, 180_000)
+  }, 60_000)
 
-  it('says in one line when the repository has no backup run, or the token cannot read it', async () => {
-    gh.addRepository('acme', 'elsewhere', { private: true })
-    gh.addToken({
-      token: 'ghs_token0of0elsewhere000000000000000',
-      login: 'github-actions',
-      kind: 'actions',
-      canPushTo: ['acme/elsewhere']
-    })
-    const restoreIn = (repository: string, token: string) =>
-      runAction(
-        { from: 'artifact', 'github-token': token, to: `${base}/nowhere/{slug}.git` },
-        {
-          entry: path.join(projectRoot, 'restore', 'index.js'),
-          env: { GITHUB_API_URL: gh.apiUrl, GITHUB_REPOSITORY: repository }
-        }
-      )
-    const none = await restoreIn('acme/elsewhere', 'ghs_token0of0elsewhere000000000000000')
-    expect(none.exitCode).toBe(1)
-    expect(errorLines(none)).toEqual([
-      'acme/elsewhere has no unexpired bitbucket-backup-index artifact: has a backup run with target: artifact finished?'
-    ])
-    const hidden = await restoreIn('acme/elsewhere', WORKFLOW_TOKEN)
-    expect(hidden.exitCode).toBe(1)
-    expect(errorLines(hidden)).toEqual([
-      expect.stringMatching(
-        /listed no artifacts of acme\/elsewhere \(404\): the run or repository does not exist, or github-token cannot read its Actions artifacts/
-      )
-    ])
+  it('leaves no token or age identity in its output, summary, outputs or files', () => {
+    expect(restoreRuns.length).toBeGreaterThanOrEqual(5)
+    const forms = [
+      ...secretForms(GITHUB_TOKEN, ['x-access-token']),
+      ...secretForms(API_TOKEN, [EMAIL, 'x-bitbucket-api-token-auth', 'jane']),
+      ...secretForms(RESTORE_TOKEN, [RESTORE_EMAIL, 'x-bitbucket-api-token-auth', 'restorer']),
+      ...(ageIdentity ? secretForms(ageIdentity) : [])
+    ]
+    const leaks: Leak[] = []
+    let files = 0
+    for (const run of restoreRuns) {
+      // ::add-mask:: lines are how the runner learns what to mask; it never prints them.
+      const stdout = run.stdout.replace(/^::add-mask::.*$/gm, '')
+      const text = [stdout, run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')
+      leaks.push(...scanBytes(`run output of ${run.runnerDir}`, Buffer.from(text), forms))
+      const tree = scanTree(run.runnerDir, forms)
+      leaks.push(...tree.leaks)
+      files += tree.files
+    }
+    expect(ageIdentity).not.toBe('')
+    expect(files).toBeGreaterThan(0)
+    expect(leaks).toEqual([])
   })
 })

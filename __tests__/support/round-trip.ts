@@ -105,6 +105,21 @@ export async function createRoundTripWorkspace(
   return { rich }
 }
 
+/** The backup action's inputs that back `workspace` up into artifacts with an API token. */
+export function artifactBackupInputs(
+  bb: LocalBitbucket,
+  workspace: string,
+  credentials: { email: string; token: string }
+): Record<string, string> {
+  return {
+    workspace,
+    'bitbucket-api-url': bb.apiUrl,
+    'bitbucket-email': credentials.email,
+    'bitbucket-api-token': credentials.token,
+    target: 'artifact'
+  }
+}
+
 /** Every ref (the backup's own history namespace aside) and every LFS object of the source. */
 export function expectRestoredAsSource(
   bb: LocalBitbucket,
@@ -213,10 +228,16 @@ export function expectRestoredInBitbucket(
 export const RESTORE_EMAIL = 'restorer@example.com'
 export const RESTORE_TOKEN = 'ATATT3xFfGF0restore-into-bitbucket-secret'
 
-/** A fresh local Bitbucket with an empty workspace `reborn` and a token that may restore into it. */
-export async function startFreshBitbucket(): Promise<LocalBitbucket> {
+/** The workspace every restore into Bitbucket goes to. */
+export const RESTORE_WORKSPACE = 'reborn'
+
+/**
+ * A fresh local Bitbucket with an empty RESTORE_WORKSPACE and an API token with the read, write and
+ * admin scopes a restore needs (RESTORE_EMAIL / RESTORE_TOKEN).
+ */
+export async function startRestoreDestination(): Promise<LocalBitbucket> {
   const destination = await startLocalBitbucket()
-  destination.createWorkspace('reborn')
+  destination.createWorkspace(RESTORE_WORKSPACE)
   destination.addApiToken({
     email: RESTORE_EMAIL,
     username: 'restorer',
@@ -230,17 +251,9 @@ export async function startFreshBitbucket(): Promise<LocalBitbucket> {
   return destination
 }
 
-/** The restore action's inputs that send a restore into `reborn` of a fresh Bitbucket. */
-export const freshBitbucketInputs = (destination: LocalBitbucket): Record<string, string> => ({
-  'bitbucket-workspace': 'reborn',
-  'bitbucket-api-url': destination.apiUrl,
-  'bitbucket-email': RESTORE_EMAIL,
-  'bitbucket-api-token': RESTORE_TOKEN
-})
-
 /**
- * Restores with the command line into a workspace of a fresh local Bitbucket (API token with the
- * read, write and admin scopes a restore needs) and compares every repository with the source.
+ * Restores with the command line into a workspace of a fresh local Bitbucket (startRestoreDestination)
+ * and compares every repository with the source.
  */
 export async function restoreIntoFreshBitbucket(
   source: LocalBitbucket,
@@ -250,14 +263,14 @@ export async function restoreIntoFreshBitbucket(
   slugs: readonly string[] = ROUND_TRIP_SLUGS,
   compared: readonly RepositoryFact[] = ALL_FACTS
 ): Promise<{ output: string; figures: { refs: number; lfs: number }[] }> {
-  const destination = await startFreshBitbucket()
+  const destination = await startRestoreDestination()
   try {
     const run = await runCli(
       [
         'restore',
         ...args,
         '--bitbucket-workspace',
-        'reborn',
+        RESTORE_WORKSPACE,
         '--bitbucket-api-url',
         destination.apiUrl
       ],
@@ -268,7 +281,14 @@ export async function restoreIntoFreshBitbucket(
     }
     if (run.output.includes(RESTORE_TOKEN)) throw new Error('the restore printed its token')
     const figures = slugs.map(slug =>
-      expectRestoredInBitbucket(source, sourceWorkspace, destination, 'reborn', slug, compared)
+      expectRestoredInBitbucket(
+        source,
+        sourceWorkspace,
+        destination,
+        RESTORE_WORKSPACE,
+        slug,
+        compared
+      )
     )
     return { output: run.output, figures }
   } finally {

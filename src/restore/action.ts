@@ -9,7 +9,7 @@ import { splitList } from '../settings-parse.js'
 import { downloadFromArtifacts } from './artifact-source.js'
 import { cloneGitHubMirrors, GITHUB_SOURCE_PREFIX } from './github-source.js'
 import { openDestination } from './request.js'
-import { restoreBackups } from './run.js'
+import { restoreBackups, type RestoreOutcome } from './run.js'
 import { findBackups } from './sources.js'
 
 export const RestoreInputs = {
@@ -85,12 +85,13 @@ export async function runRestoreAction(): Promise<void> {
     fs.mkdirSync(workDir, { recursive: true })
     const fromRaw = core.getInput(RestoreInputs.From).trim() || 'artifact'
     let from = fromRaw
+    let unavailable: RestoreOutcome[] = []
     if (fromRaw === 'artifact') {
       if (!token)
         throw new Error(
           'Input "github-token": is empty; it reads the backup artifacts (actions: read).'
         )
-      from = await downloadFromArtifacts({
+      const downloaded = await downloadFromArtifacts({
         token,
         repository: process.env.GITHUB_REPOSITORY ?? '',
         apiUrl: process.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL,
@@ -100,6 +101,8 @@ export async function runRestoreAction(): Promise<void> {
         dir: path.join(workDir, 'artifacts'),
         log: line => core.info(line)
       })
+      from = downloaded.dir
+      unavailable = downloaded.unavailable.map(missing => ({ ...missing, ok: false }))
     } else if (fromRaw.startsWith(GITHUB_SOURCE_PREFIX)) {
       const owner = fromRaw.slice(GITHUB_SOURCE_PREFIX.length).trim()
       if (!owner || !token)
@@ -119,10 +122,10 @@ export async function runRestoreAction(): Promise<void> {
       from = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd(), fromRaw)
     }
     const sources = (await findBackups(from)).filter(source => selected(source.facts.slug))
-    if (sources.length === 0)
+    if (sources.length + unavailable.length === 0)
       throw new Error(`No backup of a selected repository was found in ${fromRaw}.`)
     core.info(`Restoring ${sources.length} repositories to ${destination.describe}`)
-    const outcomes = await restoreBackups({
+    const restored = await restoreBackups({
       sources,
       destination,
       at,
@@ -131,6 +134,7 @@ export async function runRestoreAction(): Promise<void> {
       workDir,
       log: line => core.info(line)
     })
+    const outcomes = [...restored, ...unavailable]
     const failed = outcomes.filter(outcome => !outcome.ok)
     core.setOutput(RestoreOutputs.Restored, outcomes.length - failed.length)
     core.setOutput(RestoreOutputs.Failed, failed.length)

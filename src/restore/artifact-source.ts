@@ -35,16 +35,6 @@ interface ListedArtifact {
   workflow_run?: { id?: number }
 }
 
-/** One line for a listing GitHub refused: which repository, which token, what to change. */
-function listingProblem(options: ArtifactSourceOptions, status: number | undefined): string {
-  const run = options.runId ? `run ${options.runId} of ` : ''
-  const where = `${options.apiUrl} listed no artifacts of ${run}${options.repository || '(GITHUB_REPOSITORY is empty)'}`
-  if (status === 401) return `${where}: github-token was refused (401); give a valid token`
-  if (status === 403 || status === 404)
-    return `${where} (${status}): the run or repository does not exist, or github-token cannot read its Actions artifacts; run the restore in the repository that ran the backups, or give a token with actions: read on it`
-  return `${where}: GitHub answered ${status ?? 'nothing'}`
-}
-
 /** The index artifact to read: of the given run (its last attempt), or the newest of all runs. */
 async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; runId: number }> {
   const [owner, repo] = options.repository.split('/')
@@ -53,7 +43,7 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
     headers: { authorization: `token ${options.token}`, 'x-github-api-version': '2022-11-28' }
   })
   // Within one run the last attempt's index (the highest id) is the complete one; a run lists its
-  // artifacts in no promised order, so every page of it is read.
+  // artifacts in no promised order (oldest first, cli/cli#12437), so every page of it is read.
   let lastAttempt: ListedArtifact | undefined
   for (let page = 1; options.runId || page <= 20; page++) {
     const route = options.runId
@@ -65,8 +55,12 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
       run_id: options.runId,
       per_page: 100,
       page
-    }).catch((error: { status?: number }) => {
-      throw new Error(listingProblem(options, error.status), { cause: error })
+    }).catch((error: unknown) => {
+      // GitHub answers 404 alike for a missing run or repository and for a token that may not read it.
+      if ((error as { status?: number }).status !== 404) throw error
+      throw new Error(
+        `${options.runId ? `run ${options.runId} of ` : ''}${options.repository} was not found, or github-token may not read its artifacts (it needs actions: read)`
+      )
     })
     const { artifacts, total_count } = response.data as {
       artifacts: ListedArtifact[]
@@ -110,8 +104,19 @@ async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexFile> 
   return JSON.parse(await fs.readFile(file, 'utf8')) as IndexFile
 }
 
-/** Downloads what a restore needs into `options.dir`; returns that folder for findBackups(). */
-export async function downloadFromArtifacts(options: ArtifactSourceOptions): Promise<string> {
+/** A selected repository whose artifact could not be downloaded (expired, or refused). */
+export interface UnavailableRepository {
+  repository: string
+  detail: string
+}
+
+/**
+ * Downloads what a restore needs into `options.dir`; returns that folder for findBackups(), and the
+ * repositories whose artifact could not be had: one expired artifact fails only its repositories.
+ */
+export async function downloadFromArtifacts(
+  options: ArtifactSourceOptions
+): Promise<{ dir: string; unavailable: UnavailableRepository[] }> {
   const { DefaultArtifactClient } = await import('@actions/artifact')
   const client = new DefaultArtifactClient()
   const [repositoryOwner, repositoryName] = options.repository.split('/')
@@ -133,24 +138,34 @@ export async function downloadFromArtifacts(options: ArtifactSourceOptions): Pro
     entries.push(...((await readIndex(shardDir, options.keys)).repositories ?? []))
   }
   const wanted = entries.filter(entry => options.select(entry.slug))
-  const artifacts = new Map<number, { name: string; runId: number }>()
+  const artifacts = new Map<number, { name: string; runId: number; repositories: string[] }>()
   for (const entry of wanted) {
     if (!entry.artifact) {
       options.log(`${entry.workspace}/${entry.slug}: no artifact holds a copy (skipped)`)
       continue
     }
-    artifacts.set(entry.artifact.id, {
+    const artifact = artifacts.get(entry.artifact.id) ?? {
       name: entry.artifact.name,
-      runId: Number(entry.artifact.runId)
-    })
+      runId: Number(entry.artifact.runId),
+      repositories: []
+    }
+    artifact.repositories.push(`${entry.workspace}/${entry.slug}`)
+    artifacts.set(entry.artifact.id, artifact)
   }
+  const unavailable: UnavailableRepository[] = []
   for (const [id, artifact] of artifacts) {
-    await client.downloadArtifact(id, {
-      path: path.join(options.dir, artifact.name),
-      findBy: findBy(artifact.runId)
-    })
-    options.log(`Downloaded ${artifact.name} (run ${artifact.runId}).`)
+    try {
+      await client.downloadArtifact(id, {
+        path: path.join(options.dir, artifact.name),
+        findBy: findBy(artifact.runId)
+      })
+      options.log(`Downloaded ${artifact.name} (run ${artifact.runId}).`)
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+      const detail = `artifact ${artifact.name} of run ${artifact.runId} could not be downloaded: ${reason}`
+      unavailable.push(...artifact.repositories.map(repository => ({ repository, detail })))
+    }
   }
   await fs.rm(indexDir, { recursive: true, force: true })
-  return options.dir
+  return { dir: options.dir, unavailable }
 }

@@ -58,8 +58,9 @@ export function permissionsOf(token: Token | undefined, repo: Repo): Permissions
   const pull = repo.visibility === 'public'
   if (!token) return { admin: false, push: false, pull }
   const admin = mayCreateIn(token, repo.owner)
-  const push = admin || lower(token.canPushTo).includes(fullName(repo).toLowerCase())
-  return { admin, push, pull: pull || push }
+  const name = fullName(repo).toLowerCase()
+  const push = admin || lower(token.canPushTo).includes(name)
+  return { admin, push, pull: pull || push || lower(token.canReadFrom).includes(name) }
 }
 
 export const canSee = (token: Token | undefined, repo: Repo): boolean =>

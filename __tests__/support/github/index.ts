@@ -1,6 +1,7 @@
 // A local GitHub (github.com / GitHub Enterprise Server as the action sees it): the REST API under
 // /api/v3, git smart HTTP through the real `git http-backend` with GitHub's push limits enforced by
-// real git, and Git LFS with a separate storage origin. Everything it was asked is logged.
+// real git, Git LFS with a separate storage origin, and the Actions artifacts API over the results
+// service. Everything it was asked is logged.
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import type { Socket } from 'node:net'
@@ -14,7 +15,6 @@ import { handleStorage, objectPath } from './storage.js'
 import {
   findAccount,
   findRepo,
-  fullName,
   lfsDirOf,
   type Account,
   type LocalGitHub,
@@ -22,8 +22,8 @@ import {
   type State
 } from './types.js'
 
-export type { ArtifactStore, StoredArtifact } from './rest-actions.js'
 export type {
+  ArtifactStore,
   GitHubRepoView,
   GitRequest,
   LfsUpload,
@@ -32,6 +32,7 @@ export type {
   PushRecord,
   RestRequest,
   StorageRequest,
+  StoredArtifact,
   TokenKind,
   TokenSpec,
   Visibility
@@ -52,6 +53,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     storageOrigin: '',
     limits: { ...options.limits },
     requireLfsObjects: options.requireLfsObjects ?? true,
+    artifacts: options.artifacts,
     accounts: new Map(),
     tokens: new Map(),
     repos: new Map(),
@@ -62,8 +64,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     gitRequests: [],
     pushes: [],
     lfsUploads: [],
-    storageRequests: [],
-    artifactStores: new Map()
+    storageRequests: []
   }
   fs.mkdirSync(state.reposRoot)
   const sockets = new Set<Socket>()
@@ -108,7 +109,8 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
         login: t.login,
         kind: t.kind,
         canCreateIn: t.canCreateIn ?? [],
-        canPushTo: t.canPushTo ?? []
+        canPushTo: t.canPushTo ?? [],
+        canReadFrom: t.canReadFrom ?? []
       })
     },
     addRepository(owner, name, opts = {}) {
@@ -138,9 +140,6 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     repository(owner, name) {
       const repo = findRepo(state, owner, name)
       return repo && viewOf(state, repo)
-    },
-    serveArtifacts(owner, name, store) {
-      state.artifactStores.set(fullName(repoOrThrow(owner, name)).toLowerCase(), store)
     },
     repositories: () => [...state.repos.values()].map(repo => viewOf(state, repo)),
     lfsObjects(owner, name) {

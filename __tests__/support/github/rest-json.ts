@@ -8,6 +8,7 @@ export const NOT_ACCESSIBLE = 'Resource not accessible by integration'
 
 export interface Answer {
   status: number
+  /** undefined: no body (a redirect). */
   body: unknown
   headers?: Record<string, string>
 }

@@ -1,5 +1,6 @@
 // The REST API of the local GitHub under /api/v3, as GitHub Enterprise Server serves it: accounts,
-// repository create/get/update with GitHub's refusals for each token kind, JSON 404 for the rest.
+// repository create/get/update with GitHub's refusals for each token kind, the Actions artifacts
+// API, JSON 404 for the rest.
 import type * as http from 'node:http'
 import {
   authenticateRest,
@@ -16,7 +17,7 @@ import {
   repoJson,
   type Answer
 } from './rest-json.js'
-import { routeActions } from './rest-actions.js'
+import { routeArtifacts } from './rest-artifacts.js'
 import { routeListing } from './rest-listing.js'
 import { createRepoFromRequest, updateRepo } from './rest-repository.js'
 import { parseJsonObject, readBody, sendJson } from './server.js'
@@ -27,9 +28,14 @@ function route(
   method: string,
   parts: string[],
   token: Token | undefined,
-  body: Buffer
+  body: Buffer,
+  url: URL
 ): Answer {
   const [first, second, third] = parts
+  if (first === 'repos' && parts.length > 3) {
+    const artifacts = routeArtifacts(state, method, parts, token, url)
+    if (artifacts) return artifacts
+  }
   if (method === 'GET' && first === 'user' && parts.length === 1) {
     if (!token) return answer(401, REQUIRES_AUTH)
     if (isIntegration(token)) return answer(403, NOT_ACCESSIBLE)
@@ -117,7 +123,11 @@ export async function handleRest(
   }
   const result =
     routeListing(state, method, parts, url.searchParams, caller.token) ??
-    routeActions(state, state.artifactStores, method, parts, url.searchParams, caller.token) ??
-    route(state, method, parts, caller.token, body)
-  log(sendJson(res, result.status, result.body, { ...headersFor(caller.token), ...result.headers }))
+    route(state, method, parts, caller.token, body, url)
+  const headers = { ...headersFor(caller.token), ...result.headers }
+  if (result.body === undefined) {
+    res.writeHead(result.status, { ...headers, 'Content-Length': 0 }).end()
+    return log(result.status)
+  }
+  log(sendJson(res, result.status, result.body, headers))
 }

@@ -2,7 +2,6 @@
 // its modules share.
 import type { ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
-import type { ArtifactStore } from './rest-actions.js'
 
 export interface LocalGitHubOptions {
   latencyMs?: number
@@ -19,6 +18,35 @@ export interface LocalGitHubOptions {
    * uploaded to this repository is refused with GitHub's GH008 text, as GitHub does since 2018.
    */
   requireLfsObjects?: boolean
+  /**
+   * What the Actions artifacts REST API lists: the artifacts runs uploaded to the results-service
+   * stand-in (pass it; it fits this interface). Without it every repository has no artifacts.
+   */
+  artifacts?: ArtifactStore
+}
+
+/** One finalized artifact as the results service keeps it (its `ArtifactRecord` fits). */
+export interface StoredArtifact {
+  id: number
+  runId: string
+  name: string
+  size: number
+  digest?: string
+  createdAt: Date
+  expiresAt: Date
+  finalizedAt?: Date
+}
+
+/** The results service seen from GitHub's REST API: its artifacts, their runs' repositories, blobs. */
+export interface ArtifactStore {
+  /** Finalized artifacts, oldest first, expired ones included. */
+  readonly artifacts: readonly StoredArtifact[]
+  /** owner/name of the repository a run belongs to; undefined for a run it never saw. */
+  repositoryOf(runId: string): string | undefined
+  /** A read-only signed blob URL for the artifact's zip, good for `ttlMs`. */
+  downloadUrl(artifactId: number, ttlMs: number): string | undefined
+  /** The clock artifacts expire by. */
+  now(): Date
 }
 
 export type Visibility = 'public' | 'private' | 'internal'
@@ -58,6 +86,8 @@ export interface TokenSpec {
   kind: TokenKind
   canCreateIn?: string[]
   canPushTo?: string[]
+  /** owner/name of private repositories it may read (a workflow token with `actions: read`). */
+  canReadFrom?: string[]
 }
 
 export interface RestRequest {
@@ -122,8 +152,6 @@ export interface LocalGitHub {
   pushes: PushRecord[]
   lfsUploads: LfsUpload[]
   storageRequests: StorageRequest[]
-  /** Serves a results service's artifacts as this repository's workflow artifacts (REST API). */
-  serveArtifacts(owner: string, name: string, store: ArtifactStore): void
   /** Empties every log. */
   clear(): void
   close(): Promise<void>
@@ -141,6 +169,7 @@ export interface Token {
   kind: TokenKind
   canCreateIn: string[]
   canPushTo: string[]
+  canReadFrom: string[]
 }
 
 export interface Repo {
@@ -172,6 +201,7 @@ export interface State {
   storageOrigin: string
   limits: NonNullable<LocalGitHubOptions['limits']>
   requireLfsObjects: boolean
+  artifacts?: ArtifactStore
   /** Keyed by lower-case login: GitHub's names are case-insensitive. */
   accounts: Map<string, Account>
   tokens: Map<string, Token>
@@ -185,8 +215,6 @@ export interface State {
   pushes: PushRecord[]
   lfsUploads: LfsUpload[]
   storageRequests: StorageRequest[]
-  /** Workflow artifacts per repository (lower-case owner/name), for the Actions REST API. */
-  artifactStores: Map<string, ArtifactStore>
 }
 
 export const fullName = (repo: Repo): string => `${repo.owner}/${repo.name}`

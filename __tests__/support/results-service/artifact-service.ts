@@ -63,6 +63,13 @@ export function createArtifactService(options: ArtifactServiceOptions) {
   const findLive = (runId: string, name: string) =>
     live().find(a => a.runId === runId && a.name === name)
 
+  /** A read-only SAS URL for the artifact's blob, named as the real service names the download. */
+  const signedDownloadUrl = (record: ArtifactRecord, ttlMs?: number): string => {
+    const fileName = record.blob.slice(record.blob.lastIndexOf('/') + 1)
+    const contentDisposition = `attachment; filename="${fileName.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
+    return blobs.downloadUrl(record.container, record.blob, { contentDisposition, ttlMs })
+  }
+
   const toJson = (a: ArtifactRecord): Json => ({
     workflow_run_backend_id: a.runId,
     workflow_job_run_backend_id: a.jobId,
@@ -168,11 +175,7 @@ export function createArtifactService(options: ArtifactServiceOptions) {
       const name = requireString(body, 'name')
       const record = findLive(runId, name)
       if (!record) throw new TwirpError('not_found', `artifact ${name} not found`)
-      const fileName = record.blob.slice(record.blob.lastIndexOf('/') + 1)
-      const contentDisposition = `attachment; filename="${fileName.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
-      return {
-        signed_url: blobs.downloadUrl(record.container, record.blob, { contentDisposition })
-      }
+      return { signed_url: signedDownloadUrl(record) }
     },
 
     async DeleteArtifact(body, caller) {
@@ -189,6 +192,11 @@ export function createArtifactService(options: ArtifactServiceOptions) {
   return {
     handlers,
     /** Finalized artifacts, oldest first (expired ones included; they are no longer listed). */
-    artifacts: (): ArtifactRecord[] => finalized.map(a => ({ ...a }))
+    artifacts: (): ArtifactRecord[] => finalized.map(a => ({ ...a })),
+    /** The blob URL of a finalized artifact (expired or not: the caller decides), or undefined. */
+    downloadUrl(id: number, ttlMs?: number): string | undefined {
+      const record = finalized.find(a => a.id === id)
+      return record && signedDownloadUrl(record, ttlMs)
+    }
   }
 }

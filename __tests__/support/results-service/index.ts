@@ -69,6 +69,12 @@ export interface ResultsService {
   env(options?: RunEnvOptions): Record<string, string>
   /** Finalized artifacts, oldest first (expired ones included). */
   readonly artifacts: ArtifactRecord[]
+  /** The GITHUB_REPOSITORY that `env()` gave a run: GitHub's REST API lists its artifacts there. */
+  repositoryOf(runId: string | number): string | undefined
+  /** A read-only signed URL for a finalized artifact's zip, good for `ttlMs` (default 6 h). */
+  downloadUrl(artifactId: number, ttlMs?: number): string | undefined
+  /** The service's clock (the `now` option): artifacts expire by it. */
+  now(): Date
   /** Finalized cache entries, oldest first. */
   readonly cacheEntries: CacheEntryRecord[]
   /** Every Twirp call answered so far, in order. */
@@ -126,6 +132,8 @@ export async function startResultsService(
     throw error
   })
 
+  // A run belongs to one repository; the runtime token does not say which, the run's env does.
+  const runRepositories = new Map<string, string>()
   let closing: Promise<void> | undefined
   return {
     url: server.url,
@@ -133,11 +141,16 @@ export async function startResultsService(
     runtimeToken: (runId, jobId, tokenOptions) => makeRuntimeToken(runId, jobId, tokenOptions),
     env(envOptions = {}) {
       const token = makeRuntimeToken(envOptions.runId ?? 1, envOptions.jobId ?? 'backup')
-      return buildRunEnv(server.url, token, envOptions)
+      const env = buildRunEnv(server.url, token, envOptions)
+      runRepositories.set(env.GITHUB_RUN_ID, env.GITHUB_REPOSITORY)
+      return env
     },
     get artifacts() {
       return artifactService.artifacts()
     },
+    repositoryOf: runId => runRepositories.get(String(runId)),
+    downloadUrl: (artifactId, ttlMs) => artifactService.downloadUrl(artifactId, ttlMs),
+    now,
     get cacheEntries() {
       return cacheService.entries()
     },
@@ -159,23 +172,6 @@ export async function startResultsService(
         if (ownRoot) fs.rmSync(root, { recursive: true, force: true })
       })()
       return closing
-    }
-  }
-}
-
-/** The run artifacts a results service finalized, as a repository's Actions REST API serves them. */
-export function artifactStoreOf(rs: ResultsService): {
-  readonly artifacts: ArtifactRecord[]
-  downloadUrl(artifact: { id: number }, ttlMs: number): string
-} {
-  return {
-    get artifacts() {
-      return rs.artifacts
-    },
-    downloadUrl(artifact, ttlMs) {
-      const record = rs.artifacts.find(candidate => candidate.id === artifact.id)
-      if (!record) throw new Error(`results service: no artifact ${artifact.id}`)
-      return rs.blobs.downloadUrl(record.container, record.blob, { ttlMs })
     }
   }
 }
