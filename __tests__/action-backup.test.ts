@@ -207,7 +207,7 @@ describe('the directory target, run as the runner runs it', () => {
     ])
     expect(leaks).toEqual([])
     const commandLines = fs.readFileSync(recorder.log, 'utf8')
-    expect(commandLines).toMatch(/git clone --mirror/)
+    expect(commandLines).toMatch(/git (-c \S+ )*clone --mirror/)
     expect(commandLines).toMatch(/git lfs fetch --all/)
     expect(scanBytes('git command lines', Buffer.from(commandLines), forms)).toEqual([])
   })
