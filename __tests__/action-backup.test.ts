@@ -159,7 +159,10 @@ describe('the directory target, run as the runner runs it', () => {
       ['acme/many', 200, true],
       ['acme/secret', 403, true]
     ])
-    const commandLines = fs.readFileSync(recorder.log, 'utf8').split('\n').slice(linesBefore - 1)
+    const commandLines = fs
+      .readFileSync(recorder.log, 'utf8')
+      .split('\n')
+      .slice(linesBefore - 1)
     const checkedByGit = /^git (-c \S+ )*(ls-remote|fetch|lfs|for-each-ref) /
     expect(commandLines.filter(line => checkedByGit.test(line))).toEqual([])
     expect(commandLines.filter(line => / clone /.test(line))).toHaveLength(1)

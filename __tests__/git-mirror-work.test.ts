@@ -50,6 +50,13 @@ function upstreamWith(name: string, files: Record<string, string | Buffer>): str
   return bare
 }
 
+/** git-lfs reads a file:// remote's objects from its lfs/objects directory. */
+function storeLfsObject(upstream: string, oid: string, content: Buffer): void {
+  const dir = path.join(upstream, 'lfs', 'objects', oid.slice(0, 2), oid.slice(2, 4))
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(path.join(dir, oid), content)
+}
+
 function pointerFor(content: Buffer): { oid: string; text: string } {
   const oid = createHash('sha256').update(content).digest('hex')
   return {
@@ -99,16 +106,7 @@ describe('what a mirror operation leaves out', () => {
     const asset = Buffer.from('an LFS object\n')
     const pointer = pointerFor(asset)
     const upstream = upstreamWith('lfs', { 'asset.bin': pointer.text, 'a.txt': 'x\n' })
-    // git-lfs reads a file:// remote's objects from its lfs/objects directory.
-    const stored = path.join(
-      upstream,
-      'lfs',
-      'objects',
-      pointer.oid.slice(0, 2),
-      pointer.oid.slice(2, 4)
-    )
-    fs.mkdirSync(stored, { recursive: true })
-    fs.writeFileSync(path.join(stored, pointer.oid), asset)
+    storeLfsObject(upstream, pointer.oid, asset)
 
     const { git, calls } = recordingGit()
     const lines: string[] = []
@@ -165,15 +163,7 @@ describe('scanning for LFS pointers', () => {
     const asset = Buffer.from('kept only because git-lfs reads indented pointers\n')
     const pointer = pointerFor(asset)
     const upstream = upstreamWith('lookalike', { 'asset.bin': `\n ${pointer.text}` })
-    const stored = path.join(
-      upstream,
-      'lfs',
-      'objects',
-      pointer.oid.slice(0, 2),
-      pointer.oid.slice(2, 4)
-    )
-    fs.mkdirSync(stored, { recursive: true })
-    fs.writeFileSync(path.join(stored, pointer.oid), asset)
+    storeLfsObject(upstream, pointer.oid, asset)
     const { git, calls } = recordingGit()
     const ops = createMirrorOps(git, { lfs: true, log: () => undefined })
     const mirror = path.join(root, 'backup', 'lookalike.git')

@@ -73,6 +73,16 @@ async function recordingServer(
   }
 }
 
+/** A client that sends the test credential to `origin` only. */
+const clientBoundTo = (origin: string, maxSockets: number) =>
+  createRefAdvertisementClient({
+    authorization: originBoundGitAuthorization(
+      { gitAuthorization: async () => authorization },
+      origin
+    ),
+    maxSockets
+  })
+
 const pkt = (text: string) => `${(text.length + 4).toString(16).padStart(4, '0')}${text}`
 const OID = 'a'.repeat(40)
 const ADVERTISEMENT =
@@ -96,13 +106,7 @@ beforeAll(async () => {
   await app.checkout('main')
   await app.push()
   await manyRefs(bb, 'acme', 'many', 2000)
-  client = createRefAdvertisementClient({
-    authorization: originBoundGitAuthorization(
-      { gitAuthorization: async () => authorization },
-      bb.origin
-    ),
-    maxSockets: 4
-  })
+  client = clientBoundTo(bb.origin, 4)
 }, 60_000)
 
 afterAll(async () => {
@@ -142,13 +146,7 @@ describe('reading the ref advertisement from Node', () => {
         .writeHead(200, { 'Content-Type': 'application/x-git-upload-pack-advertisement' })
         .end(ADVERTISEMENT)
     )
-    const local = createRefAdvertisementClient({
-      authorization: originBoundGitAuthorization(
-        { gitAuthorization: async () => authorization },
-        server.origin
-      ),
-      maxSockets: 3
-    })
+    const local = clientBoundTo(server.origin, 3)
     try {
       const answers = await Promise.all(
         Array.from({ length: 30 }, (_, i) =>
@@ -185,13 +183,7 @@ describe('the credential stays with its origin, and git decides the rest', () =>
     const redirecting = await recordingServer((_req, res) =>
       res.writeHead(302, { Location: `${elsewhere.origin}/acme/app.git/info/refs` }).end()
     )
-    const local = createRefAdvertisementClient({
-      authorization: originBoundGitAuthorization(
-        { gitAuthorization: async () => authorization },
-        redirecting.origin
-      ),
-      maxSockets: 1
-    })
+    const local = clientBoundTo(redirecting.origin, 1)
     try {
       expect(await local.advertisedRefs(`${redirecting.origin}/acme/app.git`)).toBeUndefined()
       expect(redirecting.seen).toHaveLength(1)
