@@ -246,15 +246,18 @@ export interface GenerateOptions {
   bitmaps?: boolean
 }
 
+/** Where a repository of the local Bitbucket keeps its git objects and its LFS objects. */
+export interface UpstreamDirs {
+  gitDir: string
+  lfsDir: string
+}
+
 export async function generateRepository(
-  bb: LocalBitbucket,
-  workspace: string,
+  upstream: UpstreamDirs,
   spec: RepositorySpec,
   options: GenerateOptions = {}
 ): Promise<void> {
   const seed = options.seed ?? 'bench'
-  const upstream = bb.repository(workspace, spec.slug)
-  if (!upstream) throw new Error(`generateRepository: no repository ${workspace}/${spec.slug}`)
   const random = seededRandom(`${seed}/${spec.slug}/sizes`)
   const stream = new ImportStream()
   const mainCommits = Math.max(1, spec.commits)
@@ -327,6 +330,48 @@ async function eachLimited<T>(
   await Promise.all(workers)
 }
 
+/** One repository to fill: its spec and where the local Bitbucket keeps it. */
+export interface FillJob {
+  upstream: UpstreamDirs
+  spec: RepositorySpec
+}
+
+/** Fills repositories, `concurrency` at a time (a process of its own may run this: bench-generate). */
+export async function fillRepositories(
+  jobs: FillJob[],
+  options: GenerateOptions & { concurrency?: number } = {}
+): Promise<void> {
+  await eachLimited(jobs, options.concurrency ?? 4, job =>
+    generateRepository(job.upstream, job.spec, options)
+  )
+}
+
+/** Creates the workspace's repositories in the local Bitbucket; the jobs that would fill them. */
+export function registerWorkspace(
+  bb: LocalBitbucket,
+  workspace: string,
+  repositories: RepositorySpec[]
+): FillJob[] {
+  bb.createWorkspace(workspace)
+  for (const spec of repositories) bb.addRepository(workspace, spec.slug)
+  return repositories.map(spec => {
+    const { gitDir, lfsDir } = bb.repository(workspace, spec.slug)!
+    return { upstream: { gitDir, lfsDir }, spec }
+  })
+}
+
+export function workspaceTotals(
+  workspace: string,
+  repositories: RepositorySpec[]
+): GeneratedWorkspace {
+  return {
+    workspace,
+    repositories,
+    gitBytes: repositories.reduce((sum, spec) => sum + spec.gitBytes, 0),
+    lfsBytes: repositories.reduce((sum, spec) => sum + spec.lfsBytes, 0)
+  }
+}
+
 /** Creates the workspace's repositories in the local Bitbucket and fills them. */
 export async function generateWorkspace(
   bb: LocalBitbucket,
@@ -334,17 +379,8 @@ export async function generateWorkspace(
   repositories: RepositorySpec[],
   options: GenerateOptions & { concurrency?: number } = {}
 ): Promise<GeneratedWorkspace> {
-  bb.createWorkspace(workspace)
-  for (const spec of repositories) bb.addRepository(workspace, spec.slug)
-  await eachLimited(repositories, options.concurrency ?? 4, spec =>
-    generateRepository(bb, workspace, spec, options)
-  )
-  return {
-    workspace,
-    repositories,
-    gitBytes: repositories.reduce((sum, spec) => sum + spec.gitBytes, 0),
-    lfsBytes: repositories.reduce((sum, spec) => sum + spec.lfsBytes, 0)
-  }
+  await fillRepositories(registerWorkspace(bb, workspace, repositories), options)
+  return workspaceTotals(workspace, repositories)
 }
 
 /**
