@@ -668,7 +668,11 @@ function noChangeSection(n: NoChange): string[] {
   const quiet = n.unchanged
   const some = n.someChanged
   const m = (samples: Traffic[], pick: (s: Traffic) => number) => median(samples.map(pick))
-  const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`
+  const pct = (part: number, whole: number) => {
+    const value = (100 * part) / whole
+    // Small shares keep two significant digits (0.0031%), so "0.0%" never hides a real cost.
+    return `${value > 0 && value < 0.1 ? value.toPrecision(2) : value.toFixed(1)}%`
+  }
   const row = (label: string, samples: Traffic[]) =>
     `| ${label} | ${seconds(m(samples, s => s.wallSeconds))} | ${pct(
       m(samples, s => s.wallSeconds),
@@ -722,7 +726,7 @@ function noChangeSection(n: NoChange): string[] {
     `Goals: no-change run at most 11 REST requests: ${quietRest}, ${mark(quietRest <= 11)}; ` +
       `no pack transfer: ${quietPacks}, ${mark(quietPacks === 0)}; ` +
       `at most 5% of the full run's time: ${pct(quietTime, n.full.wallSeconds)}, ${mark(quietTime <= 0.05 * n.full.wallSeconds)}; ` +
-      `${changedPercent}% changed fetches at most 2% of a full backup's bytes: ${(100 * someBytes).toFixed(1)}%, ${mark(someBytes <= 0.02)}.`,
+      `${changedPercent}% changed fetches at most 2% of a full backup's bytes: ${pct(someBytes, 1)}, ${mark(someBytes <= 0.02)}.`,
     ''
   ]
 }
