@@ -47,16 +47,18 @@ export interface LfsScan {
 
 /** Every LFS pointer among the repository's blobs (all objects, so every ref and kept history). */
 export async function scanLfsPointers(git: Git, gitDir: string): Promise<LfsScan> {
-  // Streamed: a repository of millions of objects lists only its small blobs into memory.
-  const candidates: string[] = []
-  await git.lines(
+  const check = await git.run(
     ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype) %(objectsize)'],
-    line => {
-      const [oid, type, size] = line.split(' ')
-      if (type === 'blob' && Number(size) <= MAX_POINTER_BYTES) candidates.push(oid)
-    },
     { cwd: gitDir }
   )
+  const candidates = check
+    .split('\n')
+    .map(line => line.split(' '))
+    .filter(([, type, size]) => {
+      const bytes = Number(size)
+      return type === 'blob' && bytes <= MAX_POINTER_BYTES
+    })
+    .map(([oid]) => oid)
   const pointers = new Map<string, LfsPointer>()
   let lookalikes = 0
   for (let start = 0; start < candidates.length; start += BATCH_BLOBS) {
