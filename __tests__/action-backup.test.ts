@@ -142,12 +142,30 @@ describe('the directory target, run as the runner runs it', () => {
     expect(fs.readFileSync(path.join(clone, 'README.md'), 'utf8')).toBe('# app\n')
   }, 180_000)
 
-  it('fetches nothing on a second run without changes', async () => {
+  it('fetches nothing on a second run without changes, and starts no git to find that out', async () => {
     bb.clearGitRequests()
+    const linesBefore = fs.readFileSync(recorder.log, 'utf8').split('\n').length
     const run = await backup()
     expect(run.outputs).toMatchObject({ unchanged: '3', empty: '1', failed: '1' })
     expect(bb.gitRequests.filter(r => r.command === 'fetch')).toEqual([])
     expect(lfsDownloads()).toEqual([])
+    // One ref advertisement per repository seen before, read by the action itself with the
+    // credential; the denied repository (never backed up) is tried by git clone again.
+    const checks = bb.gitRequests.filter(r => r.service === 'info-refs')
+    expect(checks.map(r => [r.repository, r.status, r.authorization]).sort()).toEqual([
+      ['acme/app', 200, true],
+      ['acme/assets', 200, true],
+      ['acme/empty', 200, true],
+      ['acme/many', 200, true],
+      ['acme/secret', 403, true]
+    ])
+    const commandLines = fs
+      .readFileSync(recorder.log, 'utf8')
+      .split('\n')
+      .slice(linesBefore - 1)
+    const checkedByGit = /^git (-c \S+ )*(ls-remote|fetch|lfs|for-each-ref) /
+    expect(commandLines.filter(line => checkedByGit.test(line))).toEqual([])
+    expect(commandLines.filter(line => / clone /.test(line))).toHaveLength(1)
   }, 120_000)
 
   it('after pushes to two repositories, fetches only those two and only their new objects', async () => {
@@ -207,7 +225,7 @@ describe('the directory target, run as the runner runs it', () => {
     ])
     expect(leaks).toEqual([])
     const commandLines = fs.readFileSync(recorder.log, 'utf8')
-    expect(commandLines).toMatch(/git clone --mirror/)
+    expect(commandLines).toMatch(/git (-c \S+ )*clone --mirror/)
     expect(commandLines).toMatch(/git lfs fetch --all/)
     expect(scanBytes('git command lines', Buffer.from(commandLines), forms)).toEqual([])
   })

@@ -45,3 +45,11 @@ ensurePackage(
   () => has('age', ['--version']) && has('age-keygen', ['--version']),
   'Install it (https://age-encryption.org, or `sudo apt-get install age`, `brew install age`) and run the command again.'
 )
+// `npm run bench` lists the workspace for raw git's floor with curl (scripts/bench-git.sh).
+if (process.argv.includes('--bench')) {
+  ensurePackage(
+    'curl',
+    () => has('curl'),
+    'Install it (`sudo apt-get install curl`, `brew install curl`) and run the command again.'
+  )
+}

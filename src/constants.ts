@@ -52,6 +52,18 @@ export const Outputs = {
 
 export const DEFAULT_API_URL = 'https://api.bitbucket.org/2.0'
 export const DEFAULT_CONCURRENCY = 8
+
+/**
+ * Ref checks wait on one small round trip each, transfers on bandwidth and CPU: more checks than
+ * transfers are in flight (measured in docs/benchmarks.md), never more than this many.
+ */
+const CHECKS_PER_TRANSFER = 4
+const MAX_CHECKS = 64
+
+/** How many repositories' refs are checked at once for a given `concurrency` input. */
+export function checkConcurrency(concurrency: number): number {
+  return Math.max(concurrency, Math.min(MAX_CHECKS, CHECKS_PER_TRANSFER * concurrency))
+}
 export const DEFAULT_CACHE_SIZE_LIMIT = '8GB'
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
 export const DEFAULT_GITHUB_REPOSITORY_NAME = '{slug}'

@@ -141,6 +141,18 @@ export function createBitbucketAuth(
   }
 }
 
+/**
+ * The git credential for HTTP requests the action makes itself (not through git): only for URLs of
+ * `origin`, the way the environment-scoped `http.<origin>.extraheader` binds it for git.
+ */
+export function originBoundGitAuthorization(
+  auth: Pick<BitbucketAuth, 'gitAuthorization'>,
+  origin: string
+): (url: string) => Promise<string | undefined> {
+  const bound = new URL(origin).origin
+  return async url => (new URL(url).origin === bound ? auth.gitAuthorization() : undefined)
+}
+
 /** GitHub takes any user name with a token as the password; x-access-token is the documented one. */
 export const GITHUB_GIT_USER = 'x-access-token'
 

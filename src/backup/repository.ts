@@ -108,30 +108,88 @@ async function writeMetadata(job: RepositoryJob): Promise<void> {
   if (file) await fs.writeFile(file, repositoryMetadata(job.repository))
 }
 
-/** Points HEAD at Bitbucket's main branch so a clone of the backup checks out what users expect. */
-async function followMainBranch(job: RepositoryJob, mirror: string, remote?: RemoteRefs) {
+/**
+ * Points HEAD at Bitbucket's main branch so a clone of the backup checks out what users expect.
+ * True when HEAD was rewritten.
+ */
+async function followMainBranch(
+  job: RepositoryJob,
+  mirror: string,
+  remote?: RemoteRefs
+): Promise<boolean> {
   const branch = job.repository.mainBranch
-  if (!branch || (remote && !remote.refMap.has(`refs/heads/${branch}`))) return
-  await job.ops.setHead(mirror, `refs/heads/${branch}`)
+  if (!branch || (remote && !remote.refMap.has(`refs/heads/${branch}`))) return false
+  return job.ops.setHead(mirror, `refs/heads/${branch}`)
 }
 
-export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOutcome> {
-  const { repository, prior, ops, store, cache, lfs } = job
+/** What the check found for a repository that needs a transfer (or a cache restore first). */
+export interface PendingTransfer {
+  started: number
+  mirrorPresent: boolean
+  /** Upstream's refs, when the check listed them (a repository with state or a mirror). */
+  remote?: RemoteRefs
+  /** Refs unchanged since the recorded state but the mirror is not on disk: restore it, then compare. */
+  restoreThenCompare: boolean
+}
+
+export type RepositoryCheck = { outcome: RepositoryOutcome } | { pending: PendingTransfer }
+
+/**
+ * The cheap half of a backup: one ref advertisement (none for a repository never seen) and the
+ * mirror's refs on disk. An unchanged repository is finished here; anything else is handed to
+ * `transferRepository`. A caller may run checks at a higher concurrency than transfers: a check
+ * waits on one round trip, a transfer on bandwidth and CPU.
+ */
+export async function checkRepository(job: RepositoryJob): Promise<RepositoryCheck> {
+  const { repository, prior, ops, store, lfs } = job
   const started = Date.now()
   const mirror = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
-  const url = repository.httpsCloneUrl
   await followRename(job)
 
-  let mirrorPresent = await pathExists(mirror)
+  const mirrorPresent = await pathExists(mirror)
   // A repository seen before costs one ref advertisement; a new one is cloned straight away.
-  const remote = prior || mirrorPresent ? await ops.remoteRefs(url) : undefined
+  const remote = prior || mirrorPresent ? await ops.remoteRefs(repository.httpsCloneUrl) : undefined
   const refsUnchanged = remote !== undefined && remote.fingerprint === prior?.fingerprint
   const lfsDone = !lfs || prior?.lfsComplete === true
-  if (refsUnchanged && lfsDone && prior) {
-    if (!mirrorPresent && job.mirrorWanted) mirrorPresent = await restoreMirror(job, mirror)
+  const unchanged = refsUnchanged && lfsDone && prior !== undefined
+  if (unchanged && (mirrorPresent || !job.mirrorWanted)) {
     const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined
-    const onDiskAsRecorded = local ? local.fingerprint === prior.fingerprint : !job.mirrorWanted
-    if (onDiskAsRecorded) {
+    if (!local || local.fingerprint === prior.fingerprint) {
+      await writeMetadata(job)
+      return { outcome: unchangedOutcome(job, prior, mirror, started) }
+    }
+    job.log('The mirror on disk differs from the recorded state: fetching to repair it.')
+  }
+  return {
+    pending: {
+      started,
+      mirrorPresent,
+      remote,
+      restoreThenCompare: unchanged && !mirrorPresent && job.mirrorWanted
+    }
+  }
+}
+
+/** Checks, then transfers when the check did not finish the repository. */
+export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOutcome> {
+  const check = await checkRepository(job)
+  return 'outcome' in check ? check.outcome : transferRepository(job, check.pending)
+}
+
+/** The heavy half: restore the cached mirror if any, then fetch or clone, and inspect the result. */
+export async function transferRepository(
+  job: RepositoryJob,
+  pending: PendingTransfer
+): Promise<RepositoryOutcome> {
+  const { repository, prior, ops, store, cache, lfs } = job
+  const { started, remote } = pending
+  const mirror = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
+  const url = repository.httpsCloneUrl
+  let mirrorPresent = pending.mirrorPresent
+  if (pending.restoreThenCompare && prior) {
+    mirrorPresent = await restoreMirror(job, mirror)
+    const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined
+    if (local?.fingerprint === prior.fingerprint) {
       await writeMetadata(job)
       return unchangedOutcome(job, prior, mirror, started)
     }
@@ -143,9 +201,13 @@ export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOu
   const transfer = mirrorPresent
     ? await ops.update(url, mirror, remote ?? (await ops.remoteRefs(url)))
     : await ops.clone(url, mirror)
-  await followMainBranch(job, mirror, remote)
+  const headMoved = await followMainBranch(job, mirror, remote)
   await writeMetadata(job)
-  const inspection = await ops.inspect(mirror)
+  // What the transfer saw still holds (refs, LFS pointers), its size too unless HEAD was rewritten.
+  const inspection = await ops.inspect(
+    mirror,
+    headMoved ? { ...transfer.known, bytes: undefined } : transfer.known
+  )
   for (const ref of transfer.protectedRefs) job.log(`Kept deleted or rewritten history as ${ref}`)
   if (remote && inspection.fingerprint !== remote.fingerprint) {
     job.log('Upstream refs moved during the backup; the next run picks up the difference.')

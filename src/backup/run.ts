@@ -1,10 +1,16 @@
-// Backs up every selected repository, `concurrency` at a time, as the listing streams in.
+// Backs up every selected repository as the listing streams in: many ref checks, `concurrency` transfers.
 import * as core from '@actions/core'
 import pLimit from 'p-limit'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials-types.js'
+import { originBoundGitAuthorization } from '../credentials.js'
 import { createGit, type Git } from '../git/git.js'
 import { createMirrorOps } from '../git/mirror.js'
+import {
+  createRefAdvertisementClient,
+  proxyConfigured,
+  type RefAdvertisementClient
+} from '../git/ref-advertisement.js'
 import { progressLine } from '../report.js'
 import { resultBase, type RepositoryResult } from '../results.js'
 import type { Settings } from '../settings-types.js'
@@ -12,8 +18,9 @@ import { createActionsCache } from '../state/actions-cache.js'
 import type { RepositoryState, WorkspaceState } from '../state/state.js'
 import { createStateStore } from '../state/store.js'
 import { inShard } from '../shard/plan.js'
+import { checkConcurrency } from '../constants.js'
 import { describeRepositoryFailure } from './failure.js'
-import { backUpRepository } from './repository.js'
+import { checkRepository, transferRepository, type RepositoryJob } from './repository.js'
 
 export interface BackupRun {
   results: RepositoryResult[]
@@ -89,14 +96,27 @@ export async function runBackup(
   for (const workspace of settings.workspaces) states.set(workspace, await store.load(workspace))
 
   // The credential goes only to the origin of each clone URL, never to LFS storage hosts.
-  const gitByOrigin = new Map<string, Git>()
-  const gitFor = (url: string): Git => {
+  const checks = checkConcurrency(settings.concurrency)
+  const byOrigin = new Map<string, { git: Git; refs?: RefAdvertisementClient }>()
+  const originOf = (url: string) => {
     const origin = new URL(url).origin
-    if (!gitByOrigin.has(origin)) {
-      gitByOrigin.set(origin, createGit([{ origin, authorization: () => auth.gitAuthorization() }]))
+    let tools = byOrigin.get(origin)
+    if (!tools) {
+      tools = {
+        git: createGit([{ origin, authorization: () => auth.gitAuthorization() }]),
+        // Behind a proxy only git knows the way (Node's http ignores the proxy variables).
+        refs: proxyConfigured()
+          ? undefined
+          : createRefAdvertisementClient({
+              authorization: originBoundGitAuthorization(auth, origin),
+              maxSockets: checks
+            })
+      }
+      byOrigin.set(origin, tools)
     }
-    return gitByOrigin.get(origin)!
+    return tools
   }
+  const gitFor = (url: string): Git => originOf(url).git
 
   let cacheBytesLeft = settings.cacheSizeLimitBytes
   const reserveCacheBytes = (bytes: number) => {
@@ -108,7 +128,8 @@ export async function runBackup(
   const results: RepositoryResult[] = []
   const ready: ReadyMirror[] = []
   const seen = new Set<string>()
-  const limit = pLimit(settings.concurrency)
+  const checkLimit = pLimit(checks)
+  const transferLimit = pLimit(settings.concurrency)
   const pending: Promise<void>[] = []
   let selected = 0
 
@@ -129,17 +150,31 @@ export async function runBackup(
     const log = (line: string) => details.push(line)
     const prior = state?.repositories[repository.uuid]
     try {
-      const outcome = await backUpRepository({
+      const tools = originOf(repository.httpsCloneUrl)
+      const job: RepositoryJob = {
         repository,
         prior,
         mirrorWanted: store.mirrorsOnDisk || options.wantsMirror(prior),
         lfs: settings.lfs,
-        ops: createMirrorOps(gitFor(repository.httpsCloneUrl), { lfs: settings.lfs, log }),
+        ops: createMirrorOps(tools.git, {
+          lfs: settings.lfs,
+          log,
+          advertisedRefs: tools.refs?.advertisedRefs
+        }),
         store,
         cache,
         reserveCacheBytes,
         log
-      })
+      }
+      const check = await checkLimit(() => checkRepository(job))
+      const checkMs = 'pending' in check ? Date.now() - check.pending.started : 0
+      const outcome =
+        'outcome' in check
+          ? check.outcome
+          : await transferLimit(() =>
+              // Time spent waiting for a transfer slot is not this repository's.
+              transferRepository(job, { ...check.pending, started: Date.now() - checkMs })
+            )
       if (outcome.state && state) state.repositories[repository.uuid] = outcome.state
       if (outcome.mirrorReady && outcome.state) {
         const mirror = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
@@ -166,12 +201,13 @@ export async function runBackup(
       seen.add(repository.uuid)
       if (!isSelected(repository.slug) || !inShard(repository.uuid, settings.shard)) continue
       selected++
-      pending.push(limit(() => backUp(repository)))
+      pending.push(backUp(repository))
     }
   } catch (error) {
     listingError = error instanceof Error ? error : new Error(String(error))
   }
   await Promise.all(pending)
+  for (const tools of byOrigin.values()) tools.refs?.close()
 
   // A partial listing says nothing about what disappeared: only a complete one may.
   if (!listingError) {

@@ -65,6 +65,13 @@ function lastErrorLine(stderr: string): string | undefined {
   return [...lines].reverse().find(line => /^(fatal|error):/i.test(line)) ?? lines.pop()
 }
 
+/** The git command an argument list runs (`ls-remote` in `-c protocol.version=0 ls-remote ...`). */
+export function commandOf(args: string[]): string {
+  let index = 0
+  while (args[index] === '-c') index += 2
+  return args[index] ?? 'git'
+}
+
 /**
  * @param auth extraheaders, each bound to one origin
  * @param config further settings that must hold for every call (e.g. LFS options for one remote)
@@ -121,7 +128,7 @@ export function createGit(
     const result = await exec(args, options)
     if (result.exitCode !== 0) {
       const reason = lastErrorLine(result.stderr) ?? `exit code ${result.exitCode}`
-      throw new GitError(`git ${args[0]} failed: ${reason}`, result.stderr)
+      throw new GitError(`git ${commandOf(args)} failed: ${reason}`, result.stderr)
     }
     return result.stdout
   }
@@ -146,7 +153,7 @@ export function createGit(
     if (exitCode !== 0) {
       const text = Buffer.concat(stderr).toString('utf8')
       const reason = lastErrorLine(text) ?? `exit code ${exitCode}`
-      throw new GitError(`git ${args[0]} failed: ${reason}`, text)
+      throw new GitError(`git ${commandOf(args)} failed: ${reason}`, text)
     }
   }
 

@@ -1,9 +1,9 @@
 // Mirror operations on a bare repository: clone aside then move in, fetch atomically, keep rewritten history.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { fingerprintOf, HISTORY_NAMESPACE, type RefSnapshot } from './fingerprint.js'
+import { fingerprintOf, HISTORY_NAMESPACE, readRefFiles, type RefSnapshot } from './fingerprint.js'
 import type { Git } from './git.js'
-import { checkLfsObjects, type LfsPointer } from './lfs-objects.js'
+import { checkLfsObjects, scanLfsPointers, type LfsPointer } from './lfs-objects.js'
 import { appendRefJournal } from './ref-history.js'
 import { DEFAULT_GIT_RETRY, withGitRetry, type GitRetryOptions } from './transient.js'
 
@@ -19,6 +19,18 @@ export interface MirrorTransfer {
   refsChanged: number
   /** History refs created because upstream deleted a ref or moved it off its old commit. */
   protectedRefs: string[]
+  /** What the transfer already knows of the mirror now, for `inspect` (no second scan). */
+  known?: KnownMirrorState
+}
+
+/** Facts about a mirror gathered during a transfer that `inspect` may reuse. */
+export interface KnownMirrorState {
+  /** The mirror's refs (upstream's, without refs/backup/) after the transfer. */
+  refs?: Map<string, string>
+  /** Every LFS pointer among the mirror's objects after the transfer (with `lfs`). */
+  lfsPointers?: LfsPointer[]
+  /** Bytes on disk after the transfer. */
+  bytes?: number
 }
 
 export interface MirrorInspection extends RefSnapshot {
@@ -34,10 +46,30 @@ export interface MirrorOptions {
   retry?: GitRetryOptions
   log?: (line: string) => void
   now?: () => Date
+  /**
+   * Upstream's refs without starting git (`ref-advertisement.ts`), or undefined to ask
+   * `git ls-remote` after all.
+   */
+  advertisedRefs?: (url: string) => Promise<string[] | undefined>
 }
 
 /** The fetch refspecs of a mirror that never lets upstream write into the backup's own namespace. */
 const MIRROR_REFSPECS = ['+refs/*:refs/*', `^${HISTORY_NAMESPACE}*`]
+
+/**
+ * Git's original wire protocol: its ref advertisement is the answer to GET info/refs, so an
+ * ls-remote costs one round trip instead of v2's two (capabilities, then ls-refs), and a clone or
+ * fetch two instead of three. A mirror wants every ref, so v2's ref filtering gains it nothing.
+ * Every smart HTTP server speaks it (v2 is negotiated on top).
+ */
+export const WIRE_PROTOCOL = ['-c', 'protocol.version=0']
+
+/**
+ * Clones and fetches on v0 keep what they receive as a pack: v0 would otherwise explode a pack of
+ * fewer than 100 objects into loose objects, compressing every blob again, and a backup is better
+ * kept packed.
+ */
+export const TRANSFER_SETTINGS = [...WIRE_PROTOCOL, '-c', 'fetch.unpackLimit=1']
 
 function refMapOf(lines: string[]): Map<string, string> {
   const map = new Map<string, string>()
@@ -83,52 +115,75 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
   const now = options.now ?? (() => new Date())
 
   async function remoteRefs(url: string): Promise<RemoteRefs> {
-    const output = await withGitRetry(
-      'git ls-remote',
-      () => git.run(['ls-remote', '--', url]),
-      retry
-    )
-    const lines = output.split('\n')
+    const lines =
+      (await options.advertisedRefs?.(url)) ??
+      (
+        await withGitRetry(
+          'git ls-remote',
+          () => git.run([...WIRE_PROTOCOL, 'ls-remote', '--', url]),
+          retry
+        )
+      ).split('\n')
     return { ...fingerprintOf(lines), refMap: refMapOf(lines) }
   }
 
+  /** The mirror's refs: read from its ref files when they are plain (no process), else by git. */
   async function localRefs(gitDir: string): Promise<Map<string, string>> {
+    const files = await readRefFiles(gitDir)
+    if (files) return refMapOf([...files].map(([name, oid]) => `${oid} ${name}`))
     const output = await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], {
       cwd: gitDir
     })
     return refMapOf(output.split('\n'))
   }
 
-  async function fetchLfs(gitDir: string): Promise<void> {
-    if (!options.lfs || (await localRefs(gitDir)).size === 0) return
+  /**
+   * `git lfs fetch --all` when the objects hold anything that looks like a pointer; a repository
+   * without (most of them, and every empty one) skips git-lfs's own scan of the whole history.
+   * Returns the pointers found, which stay true after the fetch (it adds no git objects).
+   */
+  async function fetchLfs(gitDir: string): Promise<LfsPointer[] | undefined> {
+    if (!options.lfs) return undefined
+    const scan = await scanLfsPointers(git, gitDir)
+    if (scan.pointers.length === 0 && scan.lookalikes === 0) return scan.pointers
     await withGitRetry(
       'git lfs fetch',
       () => git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: gitDir }),
       retry
     )
+    return scan.pointers
   }
 
   /** A new mirror is built beside its final place and renamed in only once git has it all. */
   async function clone(url: string, gitDir: string): Promise<MirrorTransfer> {
     const partial = `${gitDir}.partial`
+    let lfsPointers: LfsPointer[] | undefined
     await fs.mkdir(path.dirname(gitDir), { recursive: true })
     try {
       await withGitRetry(
         'git clone',
         async () => {
           await fs.rm(partial, { recursive: true, force: true })
-          return git.run(['clone', '--mirror', '--quiet', '--', url, partial])
+          // `--mirror` writes MIRROR_REFSPECS[0]; `--config` adds the exclusion beside it.
+          return git.run([
+            ...TRANSFER_SETTINGS,
+            'clone',
+            '--mirror',
+            '--config',
+            `remote.origin.fetch=${MIRROR_REFSPECS[1]}`,
+            '--quiet',
+            '--',
+            url,
+            partial
+          ])
         },
         retry
       )
-      await git.run(['config', '--replace-all', 'remote.origin.fetch', MIRROR_REFSPECS[0]], {
-        cwd: partial
-      })
-      await git.run(['config', '--add', 'remote.origin.fetch', MIRROR_REFSPECS[1]], {
-        cwd: partial
-      })
       let lfsFailure: unknown
-      await fetchLfs(partial).catch(error => (lfsFailure = error))
+      lfsPointers = await fetchLfs(partial).catch(error => {
+        lfsFailure = error
+        return undefined
+      })
       await fs.rename(partial, gitDir)
       if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)
     } finally {
@@ -136,7 +191,13 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     }
     const refs = await localRefs(gitDir)
     await appendRefJournal(gitDir, now(), new Map(), refs)
-    return { bytesFetched: await directorySize(gitDir), refsChanged: refs.size, protectedRefs: [] }
+    const bytes = await directorySize(gitDir)
+    return {
+      bytesFetched: bytes,
+      refsChanged: refs.size,
+      protectedRefs: [],
+      known: { refs, lfsPointers, bytes }
+    }
   }
 
   /** Fetch atomically (all refs move or none), then keep every tip upstream deleted or rewrote. */
@@ -148,7 +209,15 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
       'git fetch',
       () =>
         git.run(
-          ['fetch', '--atomic', '--quiet', '--no-write-fetch-head', 'origin', ...MIRROR_REFSPECS],
+          [
+            ...TRANSFER_SETTINGS,
+            'fetch',
+            '--atomic',
+            '--quiet',
+            '--no-write-fetch-head',
+            'origin',
+            ...MIRROR_REFSPECS
+          ],
           { cwd: gitDir }
         ),
       retry
@@ -179,10 +248,14 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     const upstream = new Map([...after].filter(([ref]) => remote.refMap.has(ref)))
     await appendRefJournal(gitDir, stamp, before, upstream)
     let lfsFailure: unknown
-    await fetchLfs(gitDir).catch(error => (lfsFailure = error))
+    const lfsPointers = await fetchLfs(gitDir).catch(error => {
+      lfsFailure = error
+      return undefined
+    })
     if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)
-    const bytesFetched = Math.max(0, (await directorySize(gitDir)) - sizeBefore)
-    return { bytesFetched, refsChanged, protectedRefs }
+    const bytes = await directorySize(gitDir)
+    const bytesFetched = Math.max(0, bytes - sizeBefore)
+    return { bytesFetched, refsChanged, protectedRefs, known: { lfsPointers, bytes } }
   }
 
   /** True when `newOid` still reaches `oldOid` (a fast-forward): nothing was lost upstream. */
@@ -196,15 +269,23 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     return fingerprintOf([...refs].map(([name, oid]) => `${oid} ${name}`))
   }
 
-  async function setHead(gitDir: string, ref: string): Promise<void> {
+  /**
+   * Points HEAD at `ref`; a HEAD file that already says so (the usual case) costs no git call.
+   * True when HEAD was rewritten.
+   */
+  async function setHead(gitDir: string, ref: string): Promise<boolean> {
+    const head = await fs.readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => '')
+    if (head.trim() === `ref: ${ref}`) return false
     await git.run(['symbolic-ref', 'HEAD', ref], { cwd: gitDir })
+    return true
   }
 
-  async function inspect(gitDir: string): Promise<MirrorInspection> {
-    const refs = await localRefs(gitDir)
+  /** Refs, LFS objects (each read back) and size; `known` is what the transfer already saw. */
+  async function inspect(gitDir: string, known: KnownMirrorState = {}): Promise<MirrorInspection> {
+    const refs = known.refs ?? (await localRefs(gitDir))
     const snapshot = fingerprintOf([...refs].map(([name, oid]) => `${oid} ${name}`))
     const lfs = options.lfs
-      ? await checkLfsObjects(git, gitDir)
+      ? await checkLfsObjects(git, gitDir, known.lfsPointers)
       : { pointers: [], missing: [], bytes: 0 }
     return {
       ...snapshot,
@@ -212,7 +293,7 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
       lfsObjects: lfs.pointers.length,
       lfsBytes: lfs.bytes,
       lfsMissing: lfs.missing,
-      bytes: await directorySize(gitDir)
+      bytes: known.bytes ?? (await directorySize(gitDir))
     }
   }
 
