@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import type * as http from 'node:http'
 import * as zlib from 'node:zlib'
 import { authenticateGit, authorizeGit, type GitIdentity, type Refusal } from './auth.js'
+import { relayCgi } from '../cgi.js'
 import { takeGitFault } from './faults.js'
 import { handleLfsApi, lfsRefusal } from './lfs.js'
 import { settleHead } from './repository.js'
@@ -158,31 +159,6 @@ function lfsOperation(body: Buffer): unknown {
   }
 }
 
-export function parseCgiHeaders(text: string): {
-  status: number
-  headers: Record<string, string[]>
-} {
-  let status = 200
-  const headers: Record<string, string[]> = {}
-  for (const line of text.split(/\r?\n/)) {
-    const colon = line.indexOf(':')
-    if (colon <= 0) continue
-    const name = line.slice(0, colon).trim()
-    const value = line.slice(colon + 1).trim()
-    if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 500
-    else (headers[name] ??= []).push(value)
-  }
-  return { status, headers }
-}
-
-export function headerEnd(buffer: Buffer): { at: number; length: number } | undefined {
-  const crlf = buffer.indexOf('\r\n\r\n')
-  const lf = buffer.indexOf('\n\n')
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { at: crlf, length: 4 }
-  if (lf >= 0) return { at: lf, length: 2 }
-  return undefined
-}
-
 /** Runs `git http-backend` for one request: the body on stdin, CGI headers parsed, the rest streamed. */
 function runBackend(
   state: State,
@@ -214,49 +190,19 @@ function runBackend(
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) env[key] = value
   const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   state.children.add(child)
-  let head: Buffer = Buffer.alloc(0)
-  let started = false
-  let status = 500
-  let bytes = 0
-  let stderr = ''
-  const send = (chunk: Buffer) => {
-    if (chunk.length === 0) return
-    bytes += chunk.length
-    if (!res.write(chunk)) {
-      child.stdout.pause()
-      res.once('drain', () => child.stdout.resume())
-    }
-  }
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (started) return send(chunk)
-    head = Buffer.concat([head, chunk])
-    const end = headerEnd(head)
-    if (!end) return
-    const parsed = parseCgiHeaders(head.subarray(0, end.at).toString('latin1'))
-    status = parsed.status
-    res.writeHead(status, parsed.headers)
-    started = true
-    send(head.subarray(end.at + end.length))
-  })
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const relay = relayCgi(child, res)
   child.stdin.on('error', () => undefined)
   child.stdin.end(body)
-  res.on('close', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  child.on('error', error => (stderr += String(error)))
   child.on('close', () => {
     state.children.delete(child)
-    if (!started) {
-      const text = `git http-backend failed: ${stderr.trim()}\n`
-      status = 500
-      bytes = Buffer.byteLength(text)
-      finish(status, bytes)
+    if (!relay.started) {
+      const text = `git http-backend failed: ${relay.stderr.trim()}\n`
+      finish(500, Buffer.byteLength(text))
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' })
       res.end(text)
       return
     }
-    finish(status, bytes)
+    finish(relay.status, relay.bytes)
     res.end()
   })
 }

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import type * as http from 'node:http'
 import * as zlib from 'node:zlib'
-import { headerEnd, parseCgiHeaders } from '../bitbucket/git-http.js'
+import { relayCgi } from '../cgi.js'
 import { authenticateGit, permissionsOf } from './auth.js'
 import { handleLfs } from './lfs.js'
 import { PushCommandReader, ReceivePackReport } from './pkt-line.js'
@@ -143,49 +143,21 @@ function runBackend(
     req.resume()
   })
 
-  let head: Buffer = Buffer.alloc(0)
-  let started = false
-  let status = 500
-  let stderr = ''
   let report: ReceivePackReport | undefined
-  const send = (chunk: Buffer) => {
-    if (chunk.length === 0) return
-    if (push) {
-      report ??= new ReceivePackReport(commands.capabilities.some(c => c.startsWith('side-band')))
-      report.feed(chunk)
-    }
-    if (!res.write(chunk)) {
-      child.stdout.pause()
-      res.once('drain', () => child.stdout.resume())
-    }
-  }
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (started) return send(chunk)
-    head = Buffer.concat([head, chunk])
-    const end = headerEnd(head)
-    if (!end) return
-    const parsed = parseCgiHeaders(head.subarray(0, end.at).toString('latin1'))
-    status = parsed.status
-    res.writeHead(status, parsed.headers)
-    started = true
-    send(head.subarray(end.at + end.length))
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < 64 * 1024) stderr += chunk.toString()
-  })
-  child.on('error', error => (stderr += String(error)))
-  res.on('close', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  const relay = relayCgi(child, res, chunk => {
+    if (!push) return
+    report ??= new ReceivePackReport(commands.capabilities.some(c => c.startsWith('side-band')))
+    report.feed(chunk)
   })
   const childDone = new Promise<number | null>(resolve => child.on('close', resolve))
   void Promise.all([childDone, requestDone]).then(([code]) => {
     state.children.delete(child)
     gunzip?.destroy()
     if (push && commands.commands.length > 0)
-      recordPush(state, repo, commands, report, code, stderr, requestBytes)
-    finish(started ? status : 500, requestBytes)
-    if (started) return void res.end()
-    const text = `git http-backend failed: ${stderr.trim()}\n`
+      recordPush(state, repo, commands, report, code, relay.stderr, requestBytes)
+    finish(relay.started ? relay.status : 500, requestBytes)
+    if (relay.started) return void res.end()
+    const text = `git http-backend failed: ${relay.stderr.trim()}\n`
     if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' })
     res.end(text)
   })
