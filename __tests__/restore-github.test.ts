@@ -15,7 +15,8 @@ import {
   createRoundTripWorkspace,
   expectRestoredAsSource,
   restoreIntoFreshBitbucket,
-  ROUND_TRIP_SLUGS
+  ROUND_TRIP_SLUGS,
+  runCli
 } from './support/round-trip.js'
 import { scanBytes, scanTree, secretForms } from './support/secret-scan.js'
 
@@ -136,6 +137,38 @@ describe('restoring the github target', () => {
       expect(lfsOids(bb, 'acme', `${slug}-from-github`)).toEqual(lfsOids(bb, 'acme', slug))
     }
     expect(lfsOids(bb, 'acme', 'rich-from-github').size).toBe(3)
+  })
+
+  it('a mirror that cannot be cloned fails alone; the others are restored', async () => {
+    const homepage = `${bb.origin}/acme/broken`
+    const broken = gh.addRepository(OWNER, 'broken', {
+      homepage,
+      description: `Mirror of ${homepage}: its objects lost on disk`,
+      fromGitDir: bb.repository('acme', 'deep')!.gitDir
+    })
+    // Refs without their objects: the server cannot send a pack.
+    fs.rmSync(path.join(broken.gitDir, 'objects'), { recursive: true, force: true })
+    fs.mkdirSync(path.join(broken.gitDir, 'objects'))
+    const destination = path.join(root, 'partly')
+    const run = await runCli(
+      [
+        'restore',
+        '--from',
+        `github:${OWNER}`,
+        '--github-api-url',
+        gh.apiUrl,
+        '--repositories',
+        'rich,broken',
+        '--to',
+        `${destination}/{workspace}/{slug}.git`
+      ],
+      { GITHUB_TOKEN }
+    )
+    expect(run.output).toMatch(/acme\/broken: mirror acme-mirrors\/broken could not be cloned: /)
+    expect(run.output).toMatch(/1 restored, 1 failed/)
+    expect(run.code).toBe(1)
+    expectRestoredAsSource(bb, 'acme', 'rich', path.join(destination, 'acme', 'rich.git'))
+    expect(fs.existsSync(path.join(destination, 'acme', 'broken.git'))).toBe(false)
   })
 
   it('says what is missing when the owner or the token is not given', async () => {

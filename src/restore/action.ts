@@ -110,7 +110,7 @@ export async function runRestoreAction(): Promise<void> {
           `Input "from": "${fromRaw}" needs an owner (github:my-org-mirrors) and github-token that reads its repositories.`
         )
       from = path.join(workDir, 'github')
-      await cloneGitHubMirrors({
+      const cloned = await cloneGitHubMirrors({
         owner,
         apiUrl: githubApiUrl,
         token,
@@ -118,6 +118,7 @@ export async function runRestoreAction(): Promise<void> {
         dir: from,
         log: line => core.info(line)
       })
+      unavailable = cloned.unavailable.map(missing => ({ ...missing, ok: false }))
     } else {
       from = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd(), fromRaw)
     }

@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_API_URL, DEFAULT_GITHUB_API_URL } from '../constants.js'
 import { createSlugFilter } from '../selection.js'
 import { DestinationError, openDestination, type DestinationRequest } from './request.js'
-import { restoreBackups } from './run.js'
+import { restoreBackups, type RestoreOutcome } from './run.js'
+import type { UnavailableRepository } from './artifact-source.js'
 import { verifyBackups } from './verify.js'
 import { createGit } from '../git/git.js'
 import { cloneGitHubMirrors, GITHUB_SOURCE_PREFIX } from './github-source.js'
@@ -83,7 +84,7 @@ async function cloneMirrorsFrom(
   select: (slug: string) => boolean,
   dir: string,
   log: (line: string) => void
-): Promise<void> {
+): Promise<{ unavailable: UnavailableRepository[] }> {
   const owner = from.slice(GITHUB_SOURCE_PREFIX.length).trim()
   const token = request.secrets.githubToken
   if (!owner || !token) {
@@ -91,7 +92,7 @@ async function cloneMirrorsFrom(
       `--from ${from}: give the owner (github:my-org-mirrors) and GITHUB_TOKEN that reads its repositories`
     )
   }
-  await cloneGitHubMirrors({ owner, apiUrl: request.githubApiUrl, token, select, dir, log })
+  return cloneGitHubMirrors({ owner, apiUrl: request.githubApiUrl, token, select, dir, log })
 }
 
 function readIdentities(file: string | undefined): string[] | undefined {
@@ -139,13 +140,24 @@ export async function runRestoreCli(
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-restore-'))
     try {
       let from = values.from
+      let unavailable: RestoreOutcome[] = []
       if (from.startsWith(GITHUB_SOURCE_PREFIX)) {
         from = path.join(workDir, 'github')
-        await cloneMirrorsFrom(values.from, request, selectionOf(values.repositories), from, log)
+        const cloned = await cloneMirrorsFrom(
+          values.from,
+          request,
+          selectionOf(values.repositories),
+          from,
+          log
+        )
+        unavailable = cloned.unavailable.map(missing => ({ ...missing, ok: false }))
       }
-      const sources = await selectedBackups(from, values.repositories, values.from)
+      const sources =
+        unavailable.length > 0
+          ? await findBackups(from)
+          : await selectedBackups(from, values.repositories, values.from)
       log(`Restoring ${sources.length} repositories from ${values.from} to ${destination.describe}`)
-      const outcomes = await restoreBackups({
+      const restored = await restoreBackups({
         sources,
         destination,
         at,
@@ -154,6 +166,7 @@ export async function runRestoreCli(
         workDir,
         log
       })
+      const outcomes = [...restored, ...unavailable]
       const failed = outcomes.filter(outcome => !outcome.ok).length
       log(`${outcomes.length - failed} restored, ${failed} failed`)
       return failed > 0 ? 1 : 0

@@ -6,6 +6,7 @@ import pLimit from 'p-limit'
 import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
+import type { UnavailableRepository } from './artifact-source.js'
 
 export const GITHUB_SOURCE_PREFIX = 'github:'
 
@@ -55,21 +56,44 @@ async function cloneMirror(
   dir: string
 ): Promise<void> {
   const gitDir = path.join(dir, origin.workspace, `${origin.slug}.git`)
+  // Built beside its place and renamed in once complete: a half-cloned mirror is never restored.
+  const partial = `${gitDir}.partial`
   await fs.mkdir(path.dirname(gitDir), { recursive: true })
-  await git.run(['clone', '--mirror', '--quiet', '--', repository.cloneUrl, gitDir])
-  const refs = await git.run(['for-each-ref', '--count=1', '--format=%(refname)'], { cwd: gitDir })
-  if (refs.trim()) await git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: gitDir })
+  try {
+    await git.run(['clone', '--mirror', '--quiet', '--', repository.cloneUrl, partial])
+    const refs = await git.run(['for-each-ref', '--count=1', '--format=%(refname)'], {
+      cwd: partial
+    })
+    if (refs.trim()) await git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: partial })
+    await writeFacts(dir, repository, origin, refs.trim() !== '')
+    await fs.rename(partial, gitDir)
+  } finally {
+    await fs.rm(partial, { recursive: true, force: true })
+  }
+}
+
+async function writeFacts(
+  dir: string,
+  repository: GitHubRepository,
+  origin: MirrorOrigin,
+  hasRefs: boolean
+): Promise<void> {
   // The facts a Bitbucket destination recreates the repository with, where findBackups reads them.
   const facts = {
     workspace: { slug: origin.workspace },
     description: origin.description,
-    mainbranch: refs.trim() ? { name: repository.defaultBranch } : null
+    mainbranch: hasRefs ? { name: repository.defaultBranch } : null
   }
   await fs.writeFile(path.join(dir, origin.workspace, `${origin.slug}.json`), JSON.stringify(facts))
 }
 
-/** Clones every selected mirror of the owner into `options.dir`; returns how many. */
-export async function cloneGitHubMirrors(options: GitHubSourceOptions): Promise<number> {
+/**
+ * Clones every selected mirror of the owner into `options.dir`. A mirror that cannot be cloned is
+ * returned as unavailable; the others go on.
+ */
+export async function cloneGitHubMirrors(
+  options: GitHubSourceOptions
+): Promise<{ unavailable: UnavailableRepository[] }> {
   const api = createGitHubApi({ apiUrl: options.apiUrl, token: options.token, log: options.log })
   const owner = await api.owner(options.owner)
   if (!owner) throw new Error(`GitHub owner "${options.owner}" was not found on ${options.apiUrl}`)
@@ -80,13 +104,21 @@ export async function cloneGitHubMirrors(options: GitHubSourceOptions): Promise<
   })
   const gitFor = githubGitFor(options.token)
   const limit = pLimit(4)
+  const unavailable: UnavailableRepository[] = []
   await Promise.all(
     mirrors.map(({ repository, origin }) =>
       limit(async () => {
-        await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
-        options.log(`Cloned ${repository.fullName} (${origin.workspace}/${origin.slug}).`)
+        const name = `${origin.workspace}/${origin.slug}`
+        try {
+          await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
+          options.log(`Cloned ${repository.fullName} (${name}).`)
+        } catch (error) {
+          const detail = `mirror ${repository.fullName} could not be cloned: ${(error as Error).message}`
+          options.log(`${name}: ${detail}`)
+          unavailable.push({ repository: name, detail })
+        }
       })
     )
   )
-  return mirrors.length
+  return { unavailable }
 }
