@@ -32,6 +32,7 @@ export interface CgiRelay {
   /** Whether the header block arrived and the HTTP answer started. */
   readonly started: boolean
   readonly status: number
+  readonly headers: Record<string, string[]>
   /** Body bytes sent to the client. */
   readonly bytes: number
   /** What the backend wrote to stderr (the first 64 KiB). */
@@ -44,7 +45,13 @@ export function relayCgi(
   res: http.ServerResponse,
   onBody: (chunk: Buffer) => void = () => undefined
 ): CgiRelay {
-  const relay = { started: false, status: 500, bytes: 0, stderr: '' }
+  const relay = {
+    started: false,
+    status: 500,
+    headers: {} as Record<string, string[]>,
+    bytes: 0,
+    stderr: ''
+  }
   let head: Buffer = Buffer.alloc(0)
   const send = (chunk: Buffer) => {
     if (chunk.length === 0) return
@@ -62,6 +69,7 @@ export function relayCgi(
     if (!end) return
     const parsed = parseCgiHeaders(head.subarray(0, end.at).toString('latin1'))
     relay.status = parsed.status
+    relay.headers = parsed.headers
     res.writeHead(relay.status, parsed.headers)
     relay.started = true
     send(head.subarray(end.at + end.length))

@@ -7,8 +7,16 @@ import { authenticateGit, authorizeGit, type GitIdentity, type Refusal } from '.
 import { relayCgi } from '../cgi.js'
 import { takeGitFault } from './faults.js'
 import { handleLfsApi, lfsRefusal } from './lfs.js'
+import type { CachedAnswer } from './ref-cache.js'
 import { settleHead } from './repository.js'
-import { findRepo, type GitRequest, type GitService, type Repo, type State } from './types.js'
+import {
+  findRepo,
+  gitDirOf,
+  type GitRequest,
+  type GitService,
+  type Repo,
+  type State
+} from './types.js'
 
 export interface GitTarget {
   workspace: string
@@ -106,8 +114,8 @@ export function handleGit(
     authorization: Boolean(req.headers.authorization)
   }
   if (takeGitFault(state, req, res, entry)) return
-  const finish = (status: number, responseBytes: number) => {
-    state.gitRequests.push({ ...entry, status, responseBytes })
+  const finish = (status: number, responseBytes: number, cached?: boolean) => {
+    state.gitRequests.push({ ...entry, status, responseBytes, ...(cached ? { cached } : {}) })
   }
   const found = findRepo(state, target.workspace, target.slug)
   const repo = found?.scm === 'git' ? found : undefined
@@ -147,7 +155,16 @@ export function handleGit(
     finish(status, bytes)
   }
   const push = target.service === 'receive-pack'
-  runBackend(state, req, res, url, body, admitted.identity, push ? pushed : finish)
+  if (target.service !== 'info-refs' || write) {
+    return runBackend(state, req, res, url, body, admitted.identity, push ? pushed : finish)
+  }
+  const protocol = req.headers['git-protocol'] as string | undefined
+  void state.refCache.lookup(gitDirOf(state, repo!), protocol).then(cached => {
+    if (!cached?.hit)
+      return runBackend(state, req, res, url, body, admitted.identity, finish, cached)
+    res.writeHead(cached.hit.status, cached.hit.headers).end(cached.hit.body)
+    finish(cached.hit.status, cached.hit.body.length, true)
+  })
 }
 
 /** The `operation` of an LFS batch request: an upload needs the write scope, a download the read. */
@@ -167,7 +184,9 @@ function runBackend(
   url: URL,
   body: Buffer,
   identity: GitIdentity | undefined,
-  finish: (status: number, bytes: number) => void
+  finish: (status: number, bytes: number) => void,
+  /** Where a ref advertisement is kept for the next request while the refs stay as they are. */
+  cache?: { store(answer: CachedAnswer): void }
 ): void {
   const optional: Record<string, string | undefined> = {
     CONTENT_TYPE: req.headers['content-type'],
@@ -190,7 +209,8 @@ function runBackend(
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) env[key] = value
   const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   state.children.add(child)
-  const relay = relayCgi(child, res)
+  const kept: Buffer[] = []
+  const relay = relayCgi(child, res, chunk => cache && kept.push(chunk))
   child.stdin.on('error', () => undefined)
   child.stdin.end(body)
   child.on('close', () => {
@@ -201,6 +221,9 @@ function runBackend(
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' })
       res.end(text)
       return
+    }
+    if (cache && relay.status === 200 && child.exitCode === 0) {
+      cache.store({ status: relay.status, headers: relay.headers, body: Buffer.concat(kept) })
     }
     finish(relay.status, relay.bytes)
     res.end()

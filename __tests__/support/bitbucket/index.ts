@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import { ADMIN_USER, type Registry } from './auth.js'
 import { handleGit, parseGitPath } from './git-http.js'
 import { handleStorage } from './lfs.js'
+import { createRefAdvertisementCache } from './ref-cache.js'
 import { createRepo, mainBranchOf } from './repository.js'
 import { createRest } from './rest.js'
 import { findRepo, gitDirOf, lfsDirOf, type LocalBitbucket, type State } from './types.js'
@@ -56,7 +57,12 @@ async function listen(
 }
 
 export async function startLocalBitbucket(
-  options: { latencyMs?: number; nextDropsFields?: boolean } = {}
+  options: {
+    latencyMs?: number
+    nextDropsFields?: boolean
+    /** false: start git for every ref advertisement (see ref-cache.ts). */
+    refAdvertisementCache?: boolean
+  } = {}
 ): Promise<LocalBitbucket> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'local-bitbucket-'))
   const home = path.join(root, '.home')
@@ -89,6 +95,7 @@ export async function startLocalBitbucket(
     gitRequests: [],
     gitFaults: [],
     children: new Set(),
+    refCache: createRefAdvertisementCache(options.refAdvertisementCache ?? true),
     signingKey: randomBytes(32)
   }
   const rest = createRest(state, options)
@@ -170,6 +177,12 @@ export async function startLocalBitbucket(
     clearRequests: () => void state.requests.splice(0),
     gitRequests: state.gitRequests,
     clearGitRequests: () => void state.gitRequests.splice(0),
+    get refAdvertisementCache() {
+      return state.refCache.enabled
+    },
+    set refAdvertisementCache(enabled: boolean) {
+      state.refCache.enabled = enabled
+    },
     close: async () => {
       for (const child of state.children) child.kill('SIGKILL')
       for (const socket of sockets) socket.destroy()

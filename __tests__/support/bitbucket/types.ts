@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
 import type { Registry } from './auth.js'
+import type { RefAdvertisementCache } from './ref-cache.js'
 
 export type FaultKind = '429' | '429-retry-after' | '500' | '502-html' | 'reset'
 export type GitFaultKind = '500' | '429' | 'reset' | '502-html'
@@ -27,6 +28,8 @@ export interface GitRequest {
   /** Body bytes sent back (headers excluded). */
   responseBytes: number
   authorization: boolean
+  /** A ref advertisement answered from the cache (the refs unchanged since git last answered). */
+  cached?: boolean
 }
 
 export interface RepositoryOptions {
@@ -99,6 +102,8 @@ export interface LocalBitbucket {
   clearRequests(): void
   gitRequests: GitRequest[]
   clearGitRequests(): void
+  /** Whether ref advertisements are answered from the cache (on unless started without it). */
+  refAdvertisementCache: boolean
   close(): Promise<void>
 }
 
@@ -129,6 +134,7 @@ export interface State {
   gitRequests: GitRequest[]
   gitFaults: { kind: GitFaultKind; path?: RegExp }[]
   children: Set<ChildProcess>
+  refCache: RefAdvertisementCache
   /** Key for the storage origin's signed URLs. */
   signingKey: Buffer
 }
