@@ -27,7 +27,8 @@ function recordingGit(): { git: Git; calls: string[][] } {
     git: {
       exec: (args, options) => (calls.push(args), inner.exec(args, options)),
       run: (args, options) => (calls.push(args), inner.run(args, options)),
-      lines: (args, onLine, options) => (calls.push(args), inner.lines(args, onLine, options))
+      lines: (args, onLine, options) => (calls.push(args), inner.lines(args, onLine, options)),
+      open: (args, options) => (calls.push(args), inner.open(args, options))
     }
   }
 }

@@ -1,6 +1,7 @@
 // The one door to git: every call runs here, with credentials only in this process's environment.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import type { Readable, Writable } from 'node:stream'
 
 export interface GitAuth {
   /** Origin the header is bound to, e.g. https://bitbucket.org: git sends it nowhere else. */
@@ -20,6 +21,16 @@ export interface GitOptions {
   cwd?: string
   /** Written to git's stdin (for --stdin and --batch commands). */
   input?: string | Buffer
+}
+
+/** A running git whose stdin and stdout the caller streams through: nothing is buffered here. */
+export interface GitStream {
+  stdin: Writable
+  stdout: Readable
+  /** Settles when git has exited and its output ended: rejects with a GitError unless it exits 0. */
+  exited: Promise<void>
+  /** Ends git early, when the caller gives up on its output (`exited` then rejects). */
+  kill: () => void
 }
 
 export class GitError extends Error {
@@ -63,6 +74,12 @@ function lastErrorLine(stderr: string): string | undefined {
     .map(line => line.trim())
     .filter(Boolean)
   return [...lines].reverse().find(line => /^(fatal|error):/i.test(line)) ?? lines.pop()
+}
+
+/** A failed git as an error that says why in git's words (never the environment). */
+function failure(args: string[], exitCode: number, stderr: string): GitError {
+  const reason = lastErrorLine(stderr) ?? `exit code ${exitCode}`
+  return new GitError(`git ${commandOf(args)} failed: ${reason}`, stderr)
 }
 
 /** The git command an argument list runs (`ls-remote` in `-c protocol.version=0 ls-remote ...`). */
@@ -126,10 +143,7 @@ export function createGit(
   /** Runs git and returns stdout; a failure throws with git's last stderr line (never the env). */
   async function run(args: string[], options: GitOptions = {}): Promise<string> {
     const result = await exec(args, options)
-    if (result.exitCode !== 0) {
-      const reason = lastErrorLine(result.stderr) ?? `exit code ${result.exitCode}`
-      throw new GitError(`git ${commandOf(args)} failed: ${reason}`, result.stderr)
-    }
+    if (result.exitCode !== 0) throw failure(args, result.exitCode, result.stderr)
     return result.stdout
   }
 
@@ -150,14 +164,40 @@ export function createGit(
       onLine(line)
     }
     const exitCode = await closed
-    if (exitCode !== 0) {
-      const text = Buffer.concat(stderr).toString('utf8')
-      const reason = lastErrorLine(text) ?? `exit code ${exitCode}`
-      throw new GitError(`git ${commandOf(args)} failed: ${reason}`, text)
+    if (exitCode !== 0) throw failure(args, exitCode, Buffer.concat(stderr).toString('utf8'))
+  }
+
+  /**
+   * Starts git with stdin and stdout as pipes, for a caller that feeds and reads it as it goes
+   * (`cat-file --batch`), so neither side ever holds more than a pipe's worth.
+   */
+  async function open(args: string[], options: Pick<GitOptions, 'cwd'> = {}): Promise<GitStream> {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: await environment(),
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    // git may exit before reading all of it (a failure): that is reported by its exit code.
+    child.stdin.on('error', () => undefined)
+    const stderr: Buffer[] = []
+    child.stderr.on('data', chunk => stderr.push(chunk))
+    const exited = new Promise<void>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', code =>
+        code === 0 ? resolve() : reject(failure(args, code ?? -1, Buffer.concat(stderr).toString()))
+      )
+    })
+    // A caller that fails on another process first may never await this one.
+    exited.catch(() => undefined)
+    return {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      exited,
+      kill: () => void child.kill()
     }
   }
 
-  return { exec, run, lines }
+  return { exec, run, lines, open }
 }
 
 export type Git = ReturnType<typeof createGit>
