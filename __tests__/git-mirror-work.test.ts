@@ -8,7 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { createGit, type Git } from '../src/git/git.js'
 import { readRefFiles } from '../src/git/fingerprint.js'
-import { scanLfsPointers } from '../src/git/lfs-objects.js'
+import { scanLfsPointers } from '../src/git/lfs-scan.js'
 import { createMirrorOps } from '../src/git/mirror.js'
 
 let root: string

@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { createGit, GitError } from '../src/git/git.js'
-import { parsePointer } from '../src/git/lfs-objects.js'
+import { parsePointer } from '../src/git/lfs-scan.js'
 import { createMirrorOps, historyRefName } from '../src/git/mirror.js'
 import { isTransientGitFailure, withGitRetry } from '../src/git/transient.js'
 
