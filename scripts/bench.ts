@@ -7,6 +7,9 @@
 //                                     full, no change, 5% changed (with raw ls-remote beside them);
 //                                     then 1,000 tiny repositories, the same runs (the worst case)
 //   --scenario=large-artifact         one 1 GB repository to the artifact target (peak memory)
+//   --scenario=memory-objects         peak memory and time for a repository of few objects and one of
+//                                     many (scripts/bench-memory-objects.ts); --objects=10000,1000000
+//                                     --before=path/to/index.js (another bundle measured beside it)
 //   --latency-ms=40 --runs=3 --small=40 --medium=15 --large=5 --repositories=1000
 //   --changed-percent=5 --concurrency=N (default: the action's default) --out=docs/benchmarks.md
 //   --size-mb=1024 --target=artifact  (large-artifact)
@@ -32,6 +35,7 @@ import { startLocalBitbucket, type LocalBitbucket } from '../__tests__/support/b
 import { startResultsService } from '../__tests__/support/results-service/index.js'
 import { checkConcurrency, DEFAULT_CONCURRENCY } from '../src/constants.js'
 import { createRefAdvertisementClient } from '../src/git/ref-advertisement.js'
+import { MEMORY_OBJECTS_HEADING, memoryObjects } from './bench-memory-objects.js'
 
 const MB = 1024 * 1024
 const args = new Map(
@@ -48,7 +52,13 @@ const numberArg = (name: string, fallback: number) => {
 const scenarios = new Set(
   (args.get('scenario') ?? 'comparison,no-change,no-change-tiny').split(',')
 )
-const known = new Set(['comparison', 'no-change', 'no-change-tiny', 'large-artifact'])
+const known = new Set([
+  'comparison',
+  'no-change',
+  'no-change-tiny',
+  'large-artifact',
+  'memory-objects'
+])
 for (const scenario of scenarios) {
   if (!known.has(scenario)) throw new Error(`bench: unknown scenario ${scenario} (${[...known]})`)
 }
@@ -798,6 +808,22 @@ function keptSection(heading: string): string[] {
   return [...(next < 0 ? rest : rest.slice(0, next)).trimEnd().split('\n'), '']
 }
 
+/** The text with each heading's section replaced by new lines (or added at the end). */
+function withSections(text: string, replacements: Map<string, string[]>): string {
+  let result = text
+  for (const [heading, lines] of replacements) {
+    const start = result.indexOf(`\n${heading}\n`)
+    if (start < 0) {
+      result = `${result.trimEnd()}\n\n${lines.join('\n')}`
+      continue
+    }
+    const next = result.indexOf('\n## ', start + 1)
+    const after = next < 0 ? '' : result.slice(next)
+    result = `${result.slice(0, start + 1)}${lines.join('\n')}${after}`
+  }
+  return result
+}
+
 /** A short reading of the figures, with the numbers of this run. */
 function interpretation(
   c: Comparison | undefined,
@@ -910,10 +936,29 @@ if (comparisonFigures || noChangeFigures.length > 0) {
     )
   )
 }
+/** Scenarios with a section of their own (which says its machine and command): heading → lines. */
+const ownSections = new Map<string, string[]>()
 if (scenarios.has('large-artifact')) {
-  sections.push(...largeArtifactSection([await largeRepositoryToArtifact()]))
-} else {
-  sections.push(...keptSection(LARGE_ARTIFACT_HEADING))
+  ownSections.set(LARGE_ARTIFACT_HEADING, largeArtifactSection([await largeRepositoryToArtifact()]))
+}
+if (scenarios.has('memory-objects')) {
+  const before = args.get('before')
+  ownSections.set(
+    MEMORY_OBJECTS_HEADING,
+    await memoryObjects({
+      blobCounts: (args.get('objects') ?? '10000,1000000').split(',').map(Number),
+      pointers: 3,
+      bundles: [
+        ...(before ? [{ label: 'before', entry: path.resolve(before) }] : []),
+        { label: before ? 'after' : 'the action', entry }
+      ],
+      runs,
+      command: reproduceCommand()
+    })
+  )
+}
+for (const heading of [LARGE_ARTIFACT_HEADING, MEMORY_OBJECTS_HEADING]) {
+  sections.push(...(ownSections.get(heading) ?? keptSection(heading)))
 }
 
 const lines = [
@@ -933,5 +978,10 @@ const lines = [
   ...sections
 ]
 fs.mkdirSync(path.dirname(output), { recursive: true })
-fs.writeFileSync(output, lines.join('\n'))
+if (!comparisonFigures && noChangeFigures.length === 0 && fs.existsSync(output)) {
+  // Only scenarios with sections of their own ran: the rest of the file stays as it was.
+  fs.writeFileSync(output, withSections(fs.readFileSync(output, 'utf8'), ownSections))
+} else {
+  fs.writeFileSync(output, lines.join('\n'))
+}
 console.log(`bench: wrote ${output}`)
