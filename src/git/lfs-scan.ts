@@ -31,7 +31,7 @@ export function parsePointer(text: string): LfsPointer | undefined {
  */
 const LFS_MARKERS = [Buffer.from('git-lfs'), Buffer.from('hawser'), Buffer.from('git-media')]
 
-/** Type first, so a line is judged by its first bytes; `--unordered` lists in pack order, faster. */
+/** Type first, so a line is judged by its first bytes; `--unordered`: names flow at once, unsorted. */
 const CHECK_ARGS = [
   'cat-file',
   '--batch-all-objects',
