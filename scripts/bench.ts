@@ -8,7 +8,7 @@
 //                                     then 1,000 tiny repositories, the same runs (the worst case)
 //   --scenario=large-artifact         one 1 GB repository to the artifact target (peak memory)
 //   --scenario=memory-objects         peak memory and time for a repository of few objects and one of
-//                                     many (scripts/bench-memory-objects.ts); --objects=10000,1000000
+//                                     many (scripts/bench-memory-objects.ts); --objects=10000,100000,1000000
 //                                     --before=path/to/index.js (another bundle measured beside it)
 //   --latency-ms=40 --runs=3 --small=40 --medium=15 --large=5 --repositories=1000
 //   --changed-percent=5 --concurrency=N (default: the action's default) --out=docs/benchmarks.md
@@ -946,14 +946,15 @@ if (scenarios.has('memory-objects')) {
   ownSections.set(
     MEMORY_OBJECTS_HEADING,
     await memoryObjects({
-      blobCounts: (args.get('objects') ?? '10000,1000000').split(',').map(Number),
+      blobCounts: (args.get('objects') ?? '10000,100000,1000000').split(',').map(Number),
       pointers: 3,
       bundles: [
         ...(before ? [{ label: 'before', entry: path.resolve(before) }] : []),
         { label: before ? 'after' : 'the action', entry }
       ],
       runs,
-      command: reproduceCommand()
+      command: reproduceCommand(),
+      machine: machineLine()
     })
   )
 }
