@@ -285,7 +285,8 @@ function memoryObjectsSection(
     '`git cat-file --batch` running beside it as they come, and reads both outputs as bytes: at most a',
     "pipe's worth of either is held. What remains of the difference between a small and a large",
     'repository is buffers in flight and garbage not yet collected, which does not grow with the count.',
-    'The wall time is mostly the clone and `git lfs fetch --all` (git-lfs walks every object itself).',
+    'The wall time is mostly `git lfs fetch --all`, which walks every object itself; the scan is a',
+    'few seconds of it.',
     ''
   ]
 }
