@@ -105,18 +105,24 @@ export function createGit(
     ...(await authEnvironment(auth, config))
   })
 
-  /** Starts git with stdin fed from `options.input` (or closed); listeners go on before any await. */
-  function start(args: string[], options: GitOptions, env: NodeJS.ProcessEnv) {
+  /**
+   * Starts git with stdin fed from `options.input`, left open for the caller (`stdin: 'stream'`) or
+   * closed; listeners go on before any await.
+   */
+  function start(
+    args: string[],
+    options: GitOptions & { stdin?: 'stream' },
+    env: NodeJS.ProcessEnv
+  ) {
+    const piped = options.input !== undefined || options.stdin === 'stream'
     const child = spawn('git', args, {
       cwd: options.cwd,
       env,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
+      stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe']
     })
-    if (options.input !== undefined) {
-      // git may exit before reading all of it (a failure): that is reported by its exit code.
-      child.stdin?.on('error', () => undefined)
-      child.stdin?.end(options.input)
-    }
+    // git may exit before reading all of it (a failure): that is reported by its exit code.
+    child.stdin?.on('error', () => undefined)
+    if (options.input !== undefined) child.stdin?.end(options.input)
     return child
   }
 
@@ -172,15 +178,9 @@ export function createGit(
    * (`cat-file --batch`), so neither side ever holds more than a pipe's worth.
    */
   async function open(args: string[], options: Pick<GitOptions, 'cwd'> = {}): Promise<GitStream> {
-    const child = spawn('git', args, {
-      cwd: options.cwd,
-      env: await environment(),
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
-    // git may exit before reading all of it (a failure): that is reported by its exit code.
-    child.stdin.on('error', () => undefined)
+    const child = start(args, { cwd: options.cwd, stdin: 'stream' }, await environment())
     const stderr: Buffer[] = []
-    child.stderr.on('data', chunk => stderr.push(chunk))
+    child.stderr!.on('data', chunk => stderr.push(chunk))
     const exited = new Promise<void>((resolve, reject) => {
       child.on('error', reject)
       child.on('close', code =>
@@ -190,8 +190,8 @@ export function createGit(
     // A caller that fails on another process first may never await this one.
     exited.catch(() => undefined)
     return {
-      stdin: child.stdin,
-      stdout: child.stdout,
+      stdin: child.stdin!,
+      stdout: child.stdout!,
       exited,
       kill: () => void child.kill()
     }
