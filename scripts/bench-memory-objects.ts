@@ -7,9 +7,10 @@ import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { distEntry, runAction } from '../__tests__/support/action-runner.js'
+import { distEntry } from '../__tests__/support/action-runner.js'
 import { seededBytes } from '../__tests__/support/bitbucket/generate-workspace.js'
 import { startLocalBitbucket, type LocalBitbucket } from '../__tests__/support/bitbucket/index.js'
+import { addBenchCredential, runBenchAction } from './bench-action.js'
 
 export const MEMORY_OBJECTS_HEADING = '## Peak memory against the number of objects in a repository'
 
@@ -36,8 +37,6 @@ interface Sample {
 }
 
 const MB = 1024 * 1024
-const EMAIL = 'bench@example.com'
-const TOKEN = 'ATATT-bench-objects'
 const LFS_BYTES = 64 * 1024
 
 /**
@@ -125,29 +124,11 @@ async function measure(bb: LocalBitbucket, workspace: string, bundle: Bundle, lf
   try {
     // Dirty pages of the last run written back first, so no run pays for another's writes.
     execFileSync('sync')
-    const started = Date.now()
-    const run = await runAction(
-      {
-        workspace,
-        'bitbucket-api-url': bb.apiUrl,
-        'bitbucket-email': EMAIL,
-        'bitbucket-api-token': TOKEN,
-        target: 'directory',
-        'backup-dir': 'backup',
-        cache: 'false'
-      },
-      {
-        runnerDir,
-        timeoutMs: 60 * 60_000,
-        env: { RUNNER_ENVIRONMENT: 'self-hosted' },
-        ...(bundle.entry ? { entry: bundle.entry } : {})
-      }
-    )
-    const wallSeconds = (Date.now() - started) / 1000
-    if (run.exitCode !== 0) {
-      throw new Error(`bench: the action failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`)
-    }
-    const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8'))
+    const { wallSeconds, report } = await runBenchAction(bb, {
+      workspace,
+      runnerDir,
+      entry: bundle.entry
+    })
     const [result] = report.repositories
     // A backup that missed the pointers would have skipped the work being measured.
     if (result.status !== 'backed-up' || result.lfsObjects !== lfsObjects) {
@@ -155,7 +136,7 @@ async function measure(bb: LocalBitbucket, workspace: string, bundle: Bundle, lf
         `bench: expected ${lfsObjects} LFS objects backed up: ${JSON.stringify(result)}`
       )
     }
-    return { wallSeconds, peakRssBytes: report.peakRssBytes as number }
+    return { wallSeconds, peakRssBytes: report.peakRssBytes }
   } finally {
     fs.rmSync(runnerDir, { recursive: true, force: true })
   }
@@ -179,7 +160,7 @@ const seconds = (value: number) => `${value.toFixed(1)} s`
 export async function memoryObjects(options: MemoryObjectsOptions): Promise<string[]> {
   const bb = await startLocalBitbucket()
   try {
-    bb.addApiToken({ email: EMAIL, username: 'bench', token: TOKEN })
+    addBenchCredential(bb)
     const repositories = options.blobCounts.map(blobs => {
       const workspace = `objects-${blobs}`
       bb.createWorkspace(workspace)
@@ -271,6 +252,10 @@ function memoryObjectsSection(
     ...options.bundles.map(
       bundle => `- **${bundle.label}**: \`${shownPath(bundle.entry ?? distEntry)}\``
     ),
+    '',
+    "A `--before` bundle is any commit's committed `dist/`, unpacked beside its `package.json`, e.g. " +
+      '`mkdir /tmp/bbb-dist-7435d59 && git archive 7435d59 dist | tar -x -C /tmp/bbb-dist-7435d59 --strip-components=1` ' +
+      '(7435d59: the last commit before the streamed scan).',
     '',
     '| bundle | objects in the repository | wall time, median (range) | peak memory of the action, median (range) |',
     '| --- | ---: | ---: | ---: |',

@@ -20,7 +20,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { node24Binary, runAction, type ActionRun } from '../__tests__/support/action-runner.js'
+import { node24Binary } from '../__tests__/support/action-runner.js'
 import { workingCopy } from '../__tests__/support/bitbucket/fixtures.js'
 import {
   addCommits,
@@ -35,6 +35,7 @@ import { startLocalBitbucket, type LocalBitbucket } from '../__tests__/support/b
 import { startResultsService } from '../__tests__/support/results-service/index.js'
 import { checkConcurrency, DEFAULT_CONCURRENCY } from '../src/constants.js'
 import { createRefAdvertisementClient } from '../src/git/ref-advertisement.js'
+import { addBenchCredential, BENCH_EMAIL, BENCH_TOKEN, runBenchAction } from './bench-action.js'
 import { MEMORY_OBJECTS_HEADING, memoryObjects } from './bench-memory-objects.js'
 
 const MB = 1024 * 1024
@@ -80,10 +81,8 @@ const entry = args.get('entry') ? path.resolve(args.get('entry')!) : undefined
 const benchGit = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-git.sh')
 const benchGenerate = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-generate.ts')
 
-const EMAIL = 'bench@example.com'
-const TOKEN = 'ATATT-bench'
-const restAuthorization = `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64')}`
-const gitAuthorization = `Basic ${Buffer.from(`x-bitbucket-api-token-auth:${TOKEN}`).toString('base64')}`
+const restAuthorization = `Basic ${Buffer.from(`${BENCH_EMAIL}:${BENCH_TOKEN}`).toString('base64')}`
+const gitAuthorization = `Basic ${Buffer.from(`x-bitbucket-api-token-auth:${BENCH_TOKEN}`).toString('base64')}`
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -145,32 +144,13 @@ async function measureAction(
   extraInputs: Record<string, string> = {}
 ) {
   clearLogs(bb)
-  const started = Date.now()
-  const run: ActionRun = await runAction(
-    {
-      workspace,
-      'bitbucket-api-url': bb.apiUrl,
-      'bitbucket-email': EMAIL,
-      'bitbucket-api-token': TOKEN,
-      target: 'directory',
-      'backup-dir': 'backup',
-      cache: 'false',
-      ...(concurrencyInput ? { concurrency: concurrencyInput } : {}),
-      ...extraInputs
-    },
-    {
-      runnerDir,
-      timeoutMs: 60 * 60_000,
-      env: { RUNNER_ENVIRONMENT: 'self-hosted' },
-      ...(entry ? { entry } : {})
-    }
-  )
-  const wallSeconds = (Date.now() - started) / 1000
-  if (run.exitCode !== 0) {
-    throw new Error(`bench: the action failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`)
-  }
-  const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8'))
-  return { ...trafficOf(bb, wallSeconds), peakRssBytes: report.peakRssBytes as number, run }
+  const { run, wallSeconds, report } = await runBenchAction(bb, {
+    workspace,
+    runnerDir,
+    entry,
+    inputs: { ...(concurrencyInput ? { concurrency: concurrencyInput } : {}), ...extraInputs }
+  })
+  return { ...trafficOf(bb, wallSeconds), peakRssBytes: report.peakRssBytes, run }
 }
 
 type ShellMode = 'floor' | 'seed' | 'ls-remote'
@@ -238,7 +218,7 @@ async function generateApart(
 
 async function startBench(refAdvertisementCache: boolean): Promise<LocalBitbucket> {
   const bb = await startLocalBitbucket({ latencyMs, refAdvertisementCache })
-  bb.addApiToken({ email: EMAIL, username: 'bench', token: TOKEN })
+  addBenchCredential(bb)
   return bb
 }
 
@@ -563,7 +543,7 @@ async function largeRepositoryToArtifact(): Promise<LargeArtifact> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-bench-'))
   try {
     bb.createWorkspace('bench')
-    bb.addApiToken({ email: EMAIL, username: 'bench', token: TOKEN })
+    addBenchCredential(bb)
     bb.addRepository('bench', 'large')
     // Roughly 40% git (incompressible blobs over many commits) and 60% LFS, like a game or ML repo.
     const wc = await workingCopy(bb, 'bench', 'large')
@@ -582,32 +562,17 @@ async function largeRepositoryToArtifact(): Promise<LargeArtifact> {
 
     const runnerDir = path.join(base, 'runner')
     fs.mkdirSync(runnerDir)
-    const started = Date.now()
-    const run = await runAction(
-      {
-        workspace: 'bench',
-        'bitbucket-api-url': bb.apiUrl,
-        'bitbucket-email': EMAIL,
-        'bitbucket-api-token': TOKEN,
-        target,
-        'backup-dir': 'backup',
-        cache: 'false'
-      },
-      {
-        runnerDir,
-        timeoutMs: 30 * 60_000,
-        env: {
-          ...rs.env({
-            runId: 1,
-            runnerTemp: path.join(runnerDir, 'temp'),
-            workspace: path.join(runnerDir, 'workspace')
-          })
-        }
-      }
-    )
-    const wallSeconds = (Date.now() - started) / 1000
-    if (run.exitCode !== 0) throw new Error(`the action failed:\n${run.stdout}\n${run.stderr}`)
-    const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8'))
+    const { wallSeconds, report } = await runBenchAction(bb, {
+      workspace: 'bench',
+      runnerDir,
+      entry,
+      inputs: { target },
+      env: rs.env({
+        runId: 1,
+        runnerTemp: path.join(runnerDir, 'temp'),
+        workspace: path.join(runnerDir, 'workspace')
+      })
+    })
     const uploaded = rs.artifacts.reduce((sum, artifact) => sum + artifact.size, 0)
     return {
       scenario: `one ${repositoryMb} MB repository (${gitMb} MB git, ${lfsMb} MB LFS), target ${target}`,

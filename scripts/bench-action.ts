@@ -1,0 +1,58 @@
+// The one way the benchmarks run the bundled action, as the runner runs it, against a local Bitbucket
+// that knows the bench credential: a backup to the directory target unless the inputs say otherwise.
+import * as fs from 'node:fs'
+import { runAction, type ActionRun } from '../__tests__/support/action-runner.js'
+import type { LocalBitbucket } from '../__tests__/support/bitbucket/index.js'
+
+export const BENCH_EMAIL = 'bench@example.com'
+export const BENCH_TOKEN = 'ATATT-bench'
+
+/** A local Bitbucket account the bench's runs authenticate as. */
+export function addBenchCredential(bb: LocalBitbucket): void {
+  bb.addApiToken({ email: BENCH_EMAIL, username: 'bench', token: BENCH_TOKEN })
+}
+
+export interface BenchRun {
+  run: ActionRun
+  wallSeconds: number
+  /** The JSON report the action wrote (its `report` output). */
+  report: { peakRssBytes: number; repositories: Record<string, unknown>[] }
+}
+
+/** One run of the action, `cache: false`; a failed run throws with its log. */
+export async function runBenchAction(
+  bb: LocalBitbucket,
+  options: {
+    workspace: string
+    runnerDir: string
+    /** Another bundle in place of dist/index.js. */
+    entry?: string
+    inputs?: Record<string, string>
+    env?: Record<string, string>
+  }
+): Promise<BenchRun> {
+  const started = Date.now()
+  const run = await runAction(
+    {
+      workspace: options.workspace,
+      'bitbucket-api-url': bb.apiUrl,
+      'bitbucket-email': BENCH_EMAIL,
+      'bitbucket-api-token': BENCH_TOKEN,
+      target: 'directory',
+      'backup-dir': 'backup',
+      cache: 'false',
+      ...options.inputs
+    },
+    {
+      runnerDir: options.runnerDir,
+      timeoutMs: 60 * 60_000,
+      env: { RUNNER_ENVIRONMENT: 'self-hosted', ...options.env },
+      ...(options.entry ? { entry: options.entry } : {})
+    }
+  )
+  const wallSeconds = (Date.now() - started) / 1000
+  if (run.exitCode !== 0) {
+    throw new Error(`bench: the action failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`)
+  }
+  return { run, wallSeconds, report: JSON.parse(fs.readFileSync(run.outputs.report, 'utf8')) }
+}
