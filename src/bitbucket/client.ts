@@ -159,11 +159,15 @@ export function createBitbucketClient(options: ClientOptions) {
     }
   }
 
-  /** Keeps our fields and page size on a `next` URL that dropped them; everything else stays opaque. */
-  function withListingParams(next: string): string {
+  /**
+   * Keeps our fields, page size and project filter on a `next` URL that dropped them (a page 2
+   * without `q` would be a page of every project); everything else stays opaque.
+   */
+  function withListingParams(next: string, first: URLSearchParams): string {
     const url = new URL(next)
-    if (!url.searchParams.has('fields')) url.searchParams.set('fields', REPOSITORY_FIELDS)
-    if (!url.searchParams.has('pagelen')) url.searchParams.set('pagelen', '100')
+    for (const [name, value] of first) {
+      if (!url.searchParams.has(name)) url.searchParams.set(name, value)
+    }
     return url.href
   }
 
@@ -189,7 +193,7 @@ export function createBitbucketClient(options: ClientOptions) {
         }
         yield repository
       }
-      url = page.next ? withListingParams(page.next) : undefined
+      url = page.next ? withListingParams(page.next, params) : undefined
     }
   }
 
