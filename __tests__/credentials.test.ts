@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { basic, createBitbucketAuth, looksLikeAppPassword } from '../src/credentials.js'
+import {
+  basic,
+  createBitbucketAuth,
+  gitUserAdvice,
+  looksLikeAppPassword
+} from '../src/credentials.js'
 import { parseRetryAfter, retryDelay } from '../src/retry.js'
 
 function tokenServer(expiresIn = 3600) {
@@ -34,6 +39,21 @@ describe('credentials', () => {
       ])
     )
     expect(auth.description).not.toContain('ATATT-1')
+  })
+
+  it('says which user name git needs when git rejects a credential', () => {
+    const options = { oauthTokenUrl: 'x', mask: () => undefined }
+    const apiToken = createBitbucketAuth(
+      { kind: 'api-token', email: 'jane@example.com', token: 'ATATT-1', gitUsername: 'jane@x' },
+      options
+    )
+    const accessToken = createBitbucketAuth({ kind: 'access-token', token: 'ATCTT-1' }, options)
+    expect(gitUserAdvice(apiToken)).toMatch(
+      /user name x-bitbucket-api-token-auth or your Bitbucket username .*never the email$/
+    )
+    expect(gitUserAdvice(accessToken)).toMatch(
+      /user name x-token-auth; check it has the repository scope/
+    )
   })
 
   it('uses a Bearer token for REST and x-token-auth for git with an access token', async () => {

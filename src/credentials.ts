@@ -103,6 +103,13 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
   }
 }
 
+/** What git needs with this credential, for the line that explains a git 401. */
+export function gitUserAdvice(auth: Pick<BitbucketAuth, 'restUsername'>): string {
+  return auth.restUsername === undefined
+    ? `git takes this token with the user name ${BEARER_GIT_USER}; check it has the repository scope and has not expired or been revoked`
+    : `git takes an API token with the user name ${API_TOKEN_GIT_USER} or your Bitbucket username (bitbucket-git-username), never the email`
+}
+
 /** Builds the credential's REST and git identities; every derived secret is masked before use. */
 export function createBitbucketAuth(
   input: BitbucketCredentialInput,
