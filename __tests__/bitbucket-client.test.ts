@@ -143,6 +143,15 @@ describe('Bitbucket client paging', () => {
     expect(second.searchParams.get('after')).toBe('opaque+cursor')
     expect(second.searchParams.has('q')).toBe(false)
   })
+  it('yields a repository once when a shifted page lists it again', async () => {
+    const web = { ...page.values[0], uuid: '{2}', slug: 'web' }
+    const { fetchScript } = scripted([
+      () =>
+        Response.json({ ...page, next: 'https://api.bitbucket.org/2.0/repositories/acme?page=2' }),
+      () => Response.json({ values: [page.values[0], web] })
+    ])
+    expect(await listAll(client(fetchScript, []).bitbucket)).toEqual(['api', 'web'])
+  })
 })
 
 describe('Bitbucket client errors', () => {

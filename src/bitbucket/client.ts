@@ -181,10 +181,15 @@ export function createBitbucketClient(options: ClientOptions) {
     }
     let url: string | undefined =
       `${options.apiUrl}/repositories/${encodeURIComponent(workspace)}?${params}`
+    // Page-number pages shift when a repository is created mid-listing: one may come twice.
+    const listed = new Set<string>()
     while (url) {
       const page: ApiPage<ApiRepository> = await getJson<ApiPage<ApiRepository>>(url)
       for (const api of page.values ?? []) {
         const repository = normalizeRepository(api, workspace)
+        const key = repository.uuid || repository.fullName
+        if (listed.has(key)) continue
+        listed.add(key)
         if (repository.scm !== 'git') {
           options.log.info(
             `${repository.fullName}: skipped, it is a ${repository.scm} repository, not git.`
