@@ -94,6 +94,44 @@ describe('credentials', () => {
     expect(await auth.restAuthorization()).toBe('Bearer token-3')
   })
 
+  it('retries the OAuth token request through a gateway error, a rate limit and a reset', async () => {
+    const answers = [
+      () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502 }),
+      () => new Response('Rate limit for this resource has been exceeded', { status: 429 }),
+      () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } })
+      },
+      () => Response.json({ access_token: 'token-1', expires_in: 3600 })
+    ]
+    const waits: number[] = []
+    const auth = createBitbucketAuth(
+      { kind: 'oauth', clientId: 'key', clientSecret: 'secret' },
+      {
+        oauthTokenUrl: 'https://bitbucket.org/site/oauth2/access_token',
+        fetch: (async () => answers.shift()!()) as typeof fetch,
+        sleep: async ms => void waits.push(ms),
+        mask: () => {}
+      }
+    )
+    expect(await auth.restAuthorization()).toBe('Bearer token-1')
+    expect(waits).toHaveLength(3)
+  })
+
+  it('says the token endpoint failed, not the consumer, when it keeps answering 502', async () => {
+    const auth = createBitbucketAuth(
+      { kind: 'oauth', clientId: 'key', clientSecret: 'secret' },
+      {
+        oauthTokenUrl: 'https://bitbucket.org/site/oauth2/access_token',
+        fetch: (async () => new Response('<html>502</html>', { status: 502 })) as typeof fetch,
+        sleep: async () => {},
+        mask: () => {}
+      }
+    )
+    await expect(auth.restAuthorization()).rejects.toThrow(
+      /^No OAuth token could be obtained from https:\/\/bitbucket.org\/site\/oauth2\/access_token \(HTTP 502 after 5 attempts\)/
+    )
+  })
+
   it('says which OAuth consumer was rejected without echoing the secret', async () => {
     const rejecting = (async () =>
       new Response('{"error":"invalid_client"}', { status: 400 })) as typeof fetch
