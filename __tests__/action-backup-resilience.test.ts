@@ -162,6 +162,7 @@ describe('resilience', () => {
     const [line] = errorLines(run)
     expect(line).toContain('acme/flaky')
     expect(line).toContain('user name "someone-else"')
+    expect(line).toContain('the user name x-bitbucket-api-token-auth or your Bitbucket username')
     fs.rmSync(run.runnerDir, { recursive: true, force: true })
   }, 120_000)
 })

@@ -111,6 +111,49 @@ describe('Bitbucket client retries', () => {
   })
 })
 
+describe('Bitbucket client paging', () => {
+  it('keeps the project filter, fields and page size on a next link that kept only the page', async () => {
+    const { fetchScript, urls } = scripted([
+      () =>
+        Response.json({ ...page, next: 'https://api.bitbucket.org/2.0/repositories/acme?page=2' }),
+      () => Response.json({ values: [{ ...page.values[0], uuid: '{2}', slug: 'web' }] })
+    ])
+    const { bitbucket } = client(fetchScript, [])
+    const slugs: string[] = []
+    for await (const repository of bitbucket.listRepositories('acme', { projects: ['API'] })) {
+      slugs.push(repository.slug)
+    }
+    expect(slugs).toEqual(['api', 'web'])
+    const second = new URL(urls[1]).searchParams
+    expect(second.get('page')).toBe('2')
+    expect(second.get('q')).toBe('project.key = "API"')
+    expect(second.get('fields')).toBe(new URL(urls[0]).searchParams.get('fields'))
+    expect(second.get('pagelen')).toBe('100')
+  })
+
+  it('leaves the parameters a next link kept (page size, cursor) as they are', async () => {
+    const next = 'https://api.bitbucket.org/2.0/repositories/acme?pagelen=50&after=opaque%2Bcursor'
+    const { fetchScript, urls } = scripted([
+      () => Response.json({ ...page, next }),
+      () => Response.json({ values: [] })
+    ])
+    await listAll(client(fetchScript, []).bitbucket)
+    const second = new URL(urls[1])
+    expect(second.searchParams.get('pagelen')).toBe('50')
+    expect(second.searchParams.get('after')).toBe('opaque+cursor')
+    expect(second.searchParams.has('q')).toBe(false)
+  })
+  it('yields a repository once when a shifted page lists it again', async () => {
+    const web = { ...page.values[0], uuid: '{2}', slug: 'web' }
+    const { fetchScript } = scripted([
+      () =>
+        Response.json({ ...page, next: 'https://api.bitbucket.org/2.0/repositories/acme?page=2' }),
+      () => Response.json({ values: [page.values[0], web] })
+    ])
+    expect(await listAll(client(fetchScript, []).bitbucket)).toEqual(['api', 'web'])
+  })
+})
+
 describe('Bitbucket client errors', () => {
   it.each([
     [

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { basic, createBitbucketAuth, looksLikeAppPassword } from '../src/credentials.js'
+import {
+  basic,
+  createBitbucketAuth,
+  gitUserAdvice,
+  looksLikeAppPassword
+} from '../src/credentials.js'
 import { parseRetryAfter, retryDelay } from '../src/retry.js'
 
 function tokenServer(expiresIn = 3600) {
@@ -34,6 +39,21 @@ describe('credentials', () => {
       ])
     )
     expect(auth.description).not.toContain('ATATT-1')
+  })
+
+  it('says which user name git needs when git rejects a credential', () => {
+    const options = { oauthTokenUrl: 'x', mask: () => undefined }
+    const apiToken = createBitbucketAuth(
+      { kind: 'api-token', email: 'jane@example.com', token: 'ATATT-1', gitUsername: 'jane@x' },
+      options
+    )
+    const accessToken = createBitbucketAuth({ kind: 'access-token', token: 'ATCTT-1' }, options)
+    expect(gitUserAdvice(apiToken)).toMatch(
+      /user name x-bitbucket-api-token-auth or your Bitbucket username .*never the email$/
+    )
+    expect(gitUserAdvice(accessToken)).toMatch(
+      /user name x-token-auth; check it has the repository scope/
+    )
   })
 
   it('uses a Bearer token for REST and x-token-auth for git with an access token', async () => {
@@ -72,6 +92,44 @@ describe('credentials', () => {
     expect(await auth.restAuthorization()).toBe('Bearer token-2')
     auth.invalidate()
     expect(await auth.restAuthorization()).toBe('Bearer token-3')
+  })
+
+  it('retries the OAuth token request through a gateway error, a rate limit and a reset', async () => {
+    const answers = [
+      () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502 }),
+      () => new Response('Rate limit for this resource has been exceeded', { status: 429 }),
+      () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } })
+      },
+      () => Response.json({ access_token: 'token-1', expires_in: 3600 })
+    ]
+    const waits: number[] = []
+    const auth = createBitbucketAuth(
+      { kind: 'oauth', clientId: 'key', clientSecret: 'secret' },
+      {
+        oauthTokenUrl: 'https://bitbucket.org/site/oauth2/access_token',
+        fetch: (async () => answers.shift()!()) as typeof fetch,
+        sleep: async ms => void waits.push(ms),
+        mask: () => {}
+      }
+    )
+    expect(await auth.restAuthorization()).toBe('Bearer token-1')
+    expect(waits).toHaveLength(3)
+  })
+
+  it('says the token endpoint failed, not the consumer, when it keeps answering 502', async () => {
+    const auth = createBitbucketAuth(
+      { kind: 'oauth', clientId: 'key', clientSecret: 'secret' },
+      {
+        oauthTokenUrl: 'https://bitbucket.org/site/oauth2/access_token',
+        fetch: (async () => new Response('<html>502</html>', { status: 502 })) as typeof fetch,
+        sleep: async () => {},
+        mask: () => {}
+      }
+    )
+    await expect(auth.restAuthorization()).rejects.toThrow(
+      /^No OAuth token could be obtained from https:\/\/bitbucket.org\/site\/oauth2\/access_token \(HTTP 502 after 5 attempts\)/
+    )
   })
 
   it('says which OAuth consumer was rejected without echoing the secret', async () => {

@@ -1,6 +1,7 @@
 // The one module that knows Bitbucket credentials: user names for REST and git, OAuth tokens, masking.
 import * as core from '@actions/core'
 import type { BitbucketAuth } from './credentials-types.js'
+import { parseRetryAfter, retryDelay, sleep as realSleep } from './retry.js'
 import type { BitbucketCredentialInput } from './settings-types.js'
 
 export const APP_PASSWORD_REMOVED =
@@ -13,6 +14,9 @@ export const API_TOKEN_GIT_USER = 'x-bitbucket-api-token-auth'
 export const BEARER_GIT_USER = 'x-token-auth'
 /** Refresh an OAuth token this long before it expires, so a long clone never starts with a stale one. */
 const OAUTH_REFRESH_MARGIN_MS = 5 * 60 * 1000
+/** Token requests tried on a rate limit, a gateway error or a dropped connection (about a minute). */
+const OAUTH_TOKEN_ATTEMPTS = 5
+const OAUTH_TRANSIENT = new Set([429, 500, 502, 503, 504])
 
 /** Bitbucket app passwords start with ATBB (API tokens with ATATT, access tokens with ATCTT). */
 export function looksLikeAppPassword(secret: string): boolean {
@@ -30,6 +34,7 @@ export interface AuthOptions {
   mask?: (secret: string) => void
   /** Counts OAuth token requests (they are REST traffic too). */
   onTokenRequest?: () => void
+  sleep?: (ms: number) => Promise<void>
 }
 
 export class CredentialError extends Error {
@@ -60,24 +65,57 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
   let token: { value: string; expiresAt: number } | undefined
   let inFlight: Promise<string> | undefined
 
-  const requestToken = async (): Promise<string> => {
+  /** One POST to the token URL: the response, or the reason it could not be read (network). */
+  const postForToken = async (): Promise<Response | string> => {
     options.onTokenRequest?.()
-    const response = await doFetch(options.oauthTokenUrl, {
-      method: 'POST',
-      headers: {
-        Authorization: basic(clientId, clientSecret),
-        'Content-Type': 'application/x-www-form-urlencoded'
-      },
-      body: 'grant_type=client_credentials'
-    })
-    const text = await response.text()
-    if (!response.ok) {
-      throw new CredentialError(
-        `The OAuth consumer (bitbucket-oauth-client-id) was rejected by ${options.oauthTokenUrl} ` +
-          `(HTTP ${response.status}); check the key and secret, and that the consumer is private (client credentials)`
+    try {
+      return await doFetch(options.oauthTokenUrl, {
+        method: 'POST',
+        headers: {
+          Authorization: basic(clientId, clientSecret),
+          'Content-Type': 'application/x-www-form-urlencoded'
+        },
+        body: 'grant_type=client_credentials'
+      })
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error
+      return (error.cause as { code?: string } | undefined)?.code ?? 'connection failed'
+    }
+  }
+
+  const requestToken = async (): Promise<string> => {
+    const sleep = options.sleep ?? realSleep
+    let answer: Response | string
+    let text = ''
+    // The token endpoint sits behind the same gateways and rate limits as REST: retry those.
+    for (let attempt = 1; ; attempt++) {
+      answer = await postForToken()
+      text = typeof answer === 'string' ? '' : await answer.text()
+      const transient = typeof answer === 'string' || OAUTH_TRANSIENT.has(answer.status)
+      if (!transient || attempt >= OAUTH_TOKEN_ATTEMPTS) break
+      const retryAfter = typeof answer === 'string' ? null : answer.headers.get('retry-after')
+      await sleep(
+        parseRetryAfter(retryAfter) ?? retryDelay(attempt, { baseMs: 2000, maxMs: 30_000 })
       )
     }
-    const body = JSON.parse(text) as { access_token?: string; expires_in?: number }
+    if (typeof answer === 'string' || OAUTH_TRANSIENT.has(answer.status)) {
+      const what = typeof answer === 'string' ? answer : `HTTP ${answer.status}`
+      throw new CredentialError(
+        `No OAuth token could be obtained from ${options.oauthTokenUrl} (${what} after ${OAUTH_TOKEN_ATTEMPTS} attempts); run again later`
+      )
+    }
+    if (!answer.ok) {
+      throw new CredentialError(
+        `The OAuth consumer (bitbucket-oauth-client-id) was rejected by ${options.oauthTokenUrl} ` +
+          `(HTTP ${answer.status}); check the key and secret, and that the consumer is private (client credentials)`
+      )
+    }
+    let body: { access_token?: string; expires_in?: number } = {}
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {
+      // Not JSON: reported below as an answer without a token.
+    }
     if (!body.access_token)
       throw new CredentialError(`${options.oauthTokenUrl} answered without an access_token`)
     mask(body.access_token)
@@ -101,6 +139,13 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
     gitAuthorization: async () => basic(BEARER_GIT_USER, await accessToken()),
     invalidate: () => (token = undefined)
   }
+}
+
+/** What git needs with this credential, for the line that explains a git 401. */
+export function gitUserAdvice(auth: Pick<BitbucketAuth, 'restUsername'>): string {
+  return auth.restUsername === undefined
+    ? `git takes this token with the user name ${BEARER_GIT_USER}; check it has the repository scope and has not expired or been revoked`
+    : `git takes an API token with the user name ${API_TOKEN_GIT_USER} or your Bitbucket username (bitbucket-git-username), never the email`
 }
 
 /** Builds the credential's REST and git identities; every derived secret is masked before use. */

@@ -1,4 +1,5 @@
 // One line for the report that says why a repository failed, in the user's terms.
+import { gitUserAdvice } from '../credentials.js'
 import type { BitbucketAuth } from '../credentials-types.js'
 import { GitError } from '../git/git.js'
 
@@ -11,7 +12,7 @@ export function describeRepositoryFailure(error: unknown, auth: BitbucketAuth): 
       text
     )
   ) {
-    return `Bitbucket rejected ${auth.description} for git (user name "${auth.gitUsername}"): ${message}`
+    return `Bitbucket rejected ${auth.description} for git (user name "${auth.gitUsername}"): ${message}; ${gitUserAdvice(auth)}`
   }
   if (/returned error: 403|Access denied|Forbidden/i.test(text)) {
     return `the credential may not read this repository (403): grant it read access or exclude the repository`

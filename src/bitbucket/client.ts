@@ -159,11 +159,15 @@ export function createBitbucketClient(options: ClientOptions) {
     }
   }
 
-  /** Keeps our fields and page size on a `next` URL that dropped them; everything else stays opaque. */
-  function withListingParams(next: string): string {
+  /**
+   * Keeps our fields, page size and project filter on a `next` URL that dropped them (a page 2
+   * without `q` would be a page of every project); everything else stays opaque.
+   */
+  function withListingParams(next: string, first: URLSearchParams): string {
     const url = new URL(next)
-    if (!url.searchParams.has('fields')) url.searchParams.set('fields', REPOSITORY_FIELDS)
-    if (!url.searchParams.has('pagelen')) url.searchParams.set('pagelen', '100')
+    for (const [name, value] of first) {
+      if (!url.searchParams.has(name)) url.searchParams.set(name, value)
+    }
     return url.href
   }
 
@@ -177,10 +181,15 @@ export function createBitbucketClient(options: ClientOptions) {
     }
     let url: string | undefined =
       `${options.apiUrl}/repositories/${encodeURIComponent(workspace)}?${params}`
+    // Page-number pages shift when a repository is created mid-listing: one may come twice.
+    const listed = new Set<string>()
     while (url) {
       const page: ApiPage<ApiRepository> = await getJson<ApiPage<ApiRepository>>(url)
       for (const api of page.values ?? []) {
         const repository = normalizeRepository(api, workspace)
+        const key = repository.uuid || repository.fullName
+        if (listed.has(key)) continue
+        listed.add(key)
         if (repository.scm !== 'git') {
           options.log.info(
             `${repository.fullName}: skipped, it is a ${repository.scm} repository, not git.`
@@ -189,7 +198,7 @@ export function createBitbucketClient(options: ClientOptions) {
         }
         yield repository
       }
-      url = page.next ? withListingParams(page.next) : undefined
+      url = page.next ? withListingParams(page.next, params) : undefined
     }
   }
 

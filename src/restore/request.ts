@@ -3,6 +3,7 @@
 import { createBitbucketClient } from '../bitbucket/client.js'
 import { basic, createBitbucketAuth } from '../credentials.js'
 import { defaultOAuthTokenUrl } from '../settings.js'
+import { parseBitbucketApiUrl } from '../settings-parse.js'
 import type { BitbucketCredentialInput } from '../settings-types.js'
 import {
   bitbucketDestination,
@@ -60,7 +61,7 @@ export function openDestination(
     )
   }
   if (request.bitbucketWorkspace) {
-    const apiUrl = request.bitbucketApiUrl.replace(/\/+$/, '')
+    const apiUrl = parseBitbucketApiUrl('bitbucket-api-url', request.bitbucketApiUrl).href
     const auth = createBitbucketAuth(bitbucketCredential(secrets), {
       oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
       mask: () => undefined
