@@ -94,16 +94,6 @@ describe('parseSettings', () => {
   })
 
   it.each([
-    ['https://api.bitbucket.org/2.0/', 'https://api.bitbucket.org/2.0'],
-    ['https://api.bitbucket.org', 'https://api.bitbucket.org/2.0'],
-    ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080/2.0'],
-    ['https://proxy.example.com/bitbucket/2.0//', 'https://proxy.example.com/bitbucket/2.0']
-  ])('takes bitbucket-api-url %s as the REST API base %s', (raw, expected) => {
-    const { settings } = parse({ ...baseInputs, 'bitbucket-api-url': raw })
-    expect(settings.apiUrl).toBe(expected)
-  })
-
-  it.each([
     [{ workspace: '' }, 'Input "workspace": is empty; expected one or more workspace slugs'],
     [{ workspace: 'acme corp' }, 'Input "workspace": "acme corp" is not a workspace slug'],
     [
@@ -127,14 +117,6 @@ describe('parseSettings', () => {
       'Input "bitbucket-api-url": "http://api.example.com/2.0" does not use https'
     ],
     [{ 'bitbucket-api-url': 'not a url' }, 'Input "bitbucket-api-url": "not a url" is not a URL'],
-    [
-      { 'bitbucket-api-url': 'https://api.bitbucket.org/1.0' },
-      'Input "bitbucket-api-url": "https://api.bitbucket.org/1.0" is not the base URL of the Bitbucket REST API 2.0 (its path must end in /2.0); expected e.g. https://api.bitbucket.org/2.0.'
-    ],
-    [
-      { 'bitbucket-api-url': 'https://api.bitbucket.org/2.0/repositories' },
-      'is not the base URL of the Bitbucket REST API 2.0'
-    ],
     [
       { 'bitbucket-api-url': 'https://u:p@api.bitbucket.org/2.0' },
       'the URL contains a user name or password'

@@ -82,24 +82,6 @@ export function parseUrl(input: string, raw: string): URL {
   return url
 }
 
-/**
- * The Bitbucket REST API 2.0 base: every endpoint lives under /2.0, so an origin alone means
- * that, and any other path (none, /1.0, /2.0/repositories) would only end in a misleading 404.
- */
-export function parseBitbucketApiUrl(input: string, raw: string): URL {
-  const url = parseUrl(input, raw)
-  const pathname = url.pathname.replace(/\/+$/, '')
-  if (url.search || url.hash || (pathname !== '' && !pathname.endsWith('/2.0'))) {
-    fail(
-      input,
-      `"${raw}" is not the base URL of the Bitbucket REST API 2.0 (its path must end in /2.0)`,
-      `expected e.g. ${DEFAULT_API_URL}`
-    )
-  }
-  url.pathname = pathname || '/2.0'
-  return url
-}
-
 export function readSecret(source: InputSource, name: string): string {
   const value = source.get(name).trim()
   if (value) source.mask(value)

@@ -15,7 +15,6 @@ import type { BitbucketCredentialInput, Settings, TargetKind } from './settings-
 import {
   fail,
   parseBoolean,
-  parseBitbucketApiUrl,
   parseInteger,
   parseSize,
   parseUrl,
@@ -175,10 +174,7 @@ function balanced(glob: string): boolean {
 export function parseSettings(source: InputSource): Settings {
   const workspaces = parseWorkspaces(source.get(Inputs.Workspace))
   const credential = parseCredential(source)
-  const apiUrl = parseBitbucketApiUrl(
-    Inputs.ApiUrl,
-    source.get(Inputs.ApiUrl).trim() || DEFAULT_API_URL
-  )
+  const apiUrl = parseUrl(Inputs.ApiUrl, source.get(Inputs.ApiUrl).trim() || DEFAULT_API_URL)
   const tokenUrlRaw = source.get(Inputs.OAuthTokenUrl).trim()
   const oauthTokenUrl = tokenUrlRaw
     ? parseUrl(Inputs.OAuthTokenUrl, tokenUrlRaw).href

@@ -3,7 +3,6 @@
 import { createBitbucketClient } from '../bitbucket/client.js'
 import { basic, createBitbucketAuth } from '../credentials.js'
 import { defaultOAuthTokenUrl } from '../settings.js'
-import { parseBitbucketApiUrl } from '../settings-parse.js'
 import type { BitbucketCredentialInput } from '../settings-types.js'
 import {
   bitbucketDestination,
@@ -61,7 +60,7 @@ export function openDestination(
     )
   }
   if (request.bitbucketWorkspace) {
-    const apiUrl = parseBitbucketApiUrl('bitbucket-api-url', request.bitbucketApiUrl).href
+    const apiUrl = request.bitbucketApiUrl.replace(/\/+$/, '')
     const auth = createBitbucketAuth(bitbucketCredential(secrets), {
       oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
       mask: () => undefined
