@@ -187,6 +187,19 @@ describe('Bitbucket client errors', () => {
     expect((error as Error).message).toMatch(expected)
     expect((error as Error).message).not.toContain('\n')
     expect((error as Error).message).not.toContain('ATATT-secret')
+    expect((error as Error).message).not.toContain('bitbucket-api-url')
+  })
+
+  it('says the API base must end in /2.0 when a 404 came from a base without it', async () => {
+    const body = '{"type":"error","error":{"message":"Not found"}}'
+    const { fetchScript, urls } = scripted([() => new Response(body, { status: 404 })])
+    const bare = client(fetchScript, [], { apiUrl: 'https://api.bitbucket.org' }).bitbucket
+    const error = (await listAll(bare).catch((e: Error) => e)) as Error
+    expect(urls[0]).toMatch(/^https:\/\/api\.bitbucket\.org\/repositories\/acme\?/)
+    expect(error.message).toMatch(
+      /HTTP 404\); check the workspace input .* bitbucket-api-url must be the REST API 2\.0 base, e\.g\. https:\/\/api\.bitbucket\.org\/2\.0 \(this request went to \/repositories\/acme\)\.$/
+    )
+    expect(error.message).not.toContain('\n')
   })
 })
 

@@ -55,10 +55,14 @@ export function describeFailure(
     }
     case 404: {
       const workspace = /\/repositories\/([^/?]+)\/?$/.exec(endpoint)?.[1]
+      // Every REST 2.0 endpoint lives under /2.0: a base without it 404s on everything.
+      const base = /\/2\.0\//.test(endpoint)
+        ? ''
+        : ` bitbucket-api-url must be the REST API 2.0 base, e.g. https://api.bitbucket.org/2.0 (this request went to ${endpoint}).`
       return new BitbucketError(
-        workspace
+        (workspace
           ? `Workspace "${decodeURIComponent(workspace)}" was not found or ${auth.description} cannot see it (HTTP 404); check the workspace input (bitbucket.org/<workspace>).`
-          : `Bitbucket has no ${endpoint} (HTTP 404).`,
+          : `Bitbucket has no ${endpoint} (HTTP 404).`) + base,
         status
       )
     }
