@@ -86,7 +86,7 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
   const requestToken = async (): Promise<string> => {
     const sleep = options.sleep ?? realSleep
     let answer: Response | string
-    let text = ''
+    let text: string
     // The token endpoint sits behind the same gateways and rate limits as REST: retry those.
     for (let attempt = 1; ; attempt++) {
       answer = await postForToken()
