@@ -143,6 +143,18 @@ describe('Bitbucket client paging', () => {
     expect(second.searchParams.get('after')).toBe('opaque+cursor')
     expect(second.searchParams.has('q')).toBe(false)
   })
+  it('reads a relative next link against the page it came from', async () => {
+    const web = { ...page.values[0], uuid: '{2}', slug: 'web' }
+    const { fetchScript, urls } = scripted([
+      () => Response.json({ ...page, next: '/2.0/repositories/acme?page=2' }),
+      () => Response.json({ values: [web] })
+    ])
+    expect(await listAll(client(fetchScript, []).bitbucket)).toEqual(['api', 'web'])
+    const second = new URL(urls[1])
+    expect(second.origin + second.pathname).toBe('https://api.bitbucket.org/2.0/repositories/acme')
+    expect(second.searchParams.get('page')).toBe('2')
+  })
+
   it('yields a repository once when a shifted page lists it again', async () => {
     const web = { ...page.values[0], uuid: '{2}', slug: 'web' }
     const { fetchScript } = scripted([

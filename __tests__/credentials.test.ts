@@ -94,6 +94,26 @@ describe('credentials', () => {
     expect(await auth.restAuthorization()).toBe('Bearer token-3')
   })
 
+  it('keeps a token that lives less than the refresh margin for half its life', async () => {
+    let now = 0
+    const server = tokenServer(120)
+    const auth = createBitbucketAuth(
+      { kind: 'oauth', clientId: 'key', clientSecret: 'secret' },
+      {
+        oauthTokenUrl: 'https://t.example/token',
+        fetch: server.fetchToken,
+        now: () => now,
+        mask: () => {}
+      }
+    )
+    expect(await auth.restAuthorization()).toBe('Bearer token-1')
+    now = 59 * 1000
+    expect(await auth.restAuthorization()).toBe('Bearer token-1')
+    expect(server.calls()).toBe(1)
+    now = 61 * 1000
+    expect(await auth.restAuthorization()).toBe('Bearer token-2')
+  })
+
   it('retries the OAuth token request through a gateway error, a rate limit and a reset', async () => {
     const answers = [
       () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502 }),

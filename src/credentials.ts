@@ -62,7 +62,7 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
   const doFetch = options.fetch ?? fetch
   const now = options.now ?? Date.now
   const mask = options.mask ?? core.setSecret
-  let token: { value: string; expiresAt: number } | undefined
+  let token: { value: string; refreshAt: number } | undefined
   let inFlight: Promise<string> | undefined
 
   /** One POST to the token URL: the response, or the reason it could not be read (network). */
@@ -120,12 +120,15 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
       throw new CredentialError(`${options.oauthTokenUrl} answered without an access_token`)
     mask(body.access_token)
     mask(Buffer.from(`${BEARER_GIT_USER}:${body.access_token}`).toString('base64'))
-    token = { value: body.access_token, expiresAt: now() + (body.expires_in ?? 3600) * 1000 }
+    const lifetimeMs = (body.expires_in ?? 3600) * 1000
+    // A token shorter-lived than the margin is still used for half its life, not asked for anew each call.
+    const refreshAt = now() + lifetimeMs - Math.min(OAUTH_REFRESH_MARGIN_MS, lifetimeMs / 2)
+    token = { value: body.access_token, refreshAt }
     return body.access_token
   }
 
   const accessToken = async (): Promise<string> => {
-    if (token && token.expiresAt - now() > OAUTH_REFRESH_MARGIN_MS) return token.value
+    if (token && now() < token.refreshAt) return token.value
     // Concurrent callers share one token request.
     inFlight ??= requestToken().finally(() => (inFlight = undefined))
     return inFlight

@@ -163,8 +163,9 @@ export function createBitbucketClient(options: ClientOptions) {
    * Keeps our fields, page size and project filter on a `next` URL that dropped them (a page 2
    * without `q` would be a page of every project); everything else stays opaque.
    */
-  function withListingParams(next: string, first: URLSearchParams): string {
-    const url = new URL(next)
+  function withListingParams(next: string, current: string, first: URLSearchParams): string {
+    // `next` is an absolute URI in the spec; a relative one is read against the page it came from.
+    const url = new URL(next, current)
     for (const [name, value] of first) {
       if (!url.searchParams.has(name)) url.searchParams.set(name, value)
     }
@@ -198,7 +199,7 @@ export function createBitbucketClient(options: ClientOptions) {
         }
         yield repository
       }
-      url = page.next ? withListingParams(page.next, params) : undefined
+      url = page.next ? withListingParams(page.next, url, params) : undefined
     }
   }
 
