@@ -109,6 +109,27 @@ describe('planning a mirror push', () => {
       )
     ).toEqual({ kind: 'large-files', files: ['big/a.bin (120.00 MB)'] })
   })
+
+  it('reads the same refusals in the words another server may use', () => {
+    expect(
+      classifyPushRefusal(
+        'error: RPC failed; HTTP 413 curl 22 The requested URL returned error: 413'
+      )
+    ).toEqual({ kind: 'too-large' })
+    expect(
+      classifyPushRefusal('remote: - Pushes cannot update more than 3 branches and tags.')
+    ).toEqual({ kind: 'ref-limit', limit: 3 })
+    expect(
+      classifyPushRefusal(
+        'remote: error: GH013: Repository rule violations found for refs/heads/a.\nremote: - Push updates too many branches or tags at once.'
+      )
+    ).toEqual({ kind: 'ref-limit', limit: undefined })
+    expect(
+      classifyPushRefusal(
+        'remote: error: GH013: Repository rule violations found for refs/heads/main.\nremote: - Changes must be made through a pull request.'
+      )
+    ).toBeUndefined()
+  })
 })
 
 describe('pushing a mirror with real git', () => {

@@ -1,6 +1,8 @@
 // The GitHub side of a mirror's life: finding the mirrors the github target made (GitHub's listings, paged,
 // through the real REST client against the local GitHub) and deciding when one lags its backup.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createGitHubApi } from '../src/github/api.js'
 import { githubPushDue } from '../src/github/target.js'
 import { mirrorOrigin } from '../src/restore/github-source.js'
@@ -44,6 +46,46 @@ describe('listing an owner’s repositories', () => {
     expect(own.map(repository => repository.name).sort()).toEqual(['open-one', 'secret-one'])
     const asStranger = await api.listRepositories({ login: 'jane', type: 'User' }, 'someone-else')
     expect(asStranger.map(repository => repository.name)).toEqual(['open-one'])
+  })
+})
+
+describe('listing through Link headers', () => {
+  it('follows rel="next" when the server pages by fewer than 100, wherever the link points', async () => {
+    const seen: string[] = []
+    const server = http.createServer((req, res) => {
+      seen.push(req.url!)
+      const url = new URL(req.url!, 'http://x')
+      const page = Number(url.searchParams.get('page') ?? 1)
+      const names = Array.from({ length: 30 }, (_, i) => `r-${(page - 1) * 30 + i}`).slice(
+        0,
+        page === 3 ? 5 : 30
+      )
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      // GitHub's next link may name another path (/organizations/ID/repos) than the one asked for.
+      if (page < 3)
+        res.setHeader(
+          'link',
+          `<${origin}/organizations/7/repos?per_page=100&page=${page + 1}>; rel="next", <${origin}/organizations/7/repos?per_page=100&page=3>; rel="last"`
+        )
+      res.setHeader('content-type', 'application/json')
+      res.end(
+        JSON.stringify(names.map(name => ({ name, full_name: `capped/${name}`, private: true })))
+      )
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const api = createGitHubApi({ apiUrl, token: TOKEN })
+      const listed = await api.listRepositories({ login: 'capped', type: 'Organization' })
+      expect(listed).toHaveLength(65)
+      expect(seen).toEqual([
+        '/orgs/capped/repos?type=all&per_page=100&page=1',
+        '/organizations/7/repos?per_page=100&page=2',
+        '/organizations/7/repos?per_page=100&page=3'
+      ])
+    } finally {
+      await new Promise(resolve => server.close(resolve))
+    }
   })
 })
 

@@ -16,6 +16,8 @@ export interface GitHubRepository {
   description: string | null
   homepage: string | null
   private: boolean
+  /** private, public or internal, as GitHub made it. */
+  visibility?: string
 }
 
 export interface NewRepository {
@@ -46,6 +48,7 @@ interface RawRepository {
   description: string | null
   homepage: string | null
   private: boolean
+  visibility?: string
 }
 
 interface OctokitFailure {
@@ -66,8 +69,18 @@ function toRepository(raw: RawRepository): GitHubRepository {
     defaultBranch: raw.default_branch ?? 'main',
     description: raw.description,
     homepage: raw.homepage,
-    private: raw.private
+    private: raw.private,
+    visibility: raw.visibility ?? (raw.private ? 'private' : 'public')
   }
+}
+
+/** The `rel="next"` URL of a Link header, when there is one. */
+export function nextLink(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(',')) {
+    const match = /<([^>]+)>\s*;(?:.*;)?\s*rel="?([^";]*)"?/.exec(part.trim())
+    if (match && match[2].split(/\s+/).includes('next')) return match[1]
+  }
+  return undefined
 }
 
 function githubMessage(failure: OctokitFailure): string {
@@ -111,17 +124,17 @@ export function createGitHubApi(options: {
   })
   let requestCount = 0
 
-  /** One call with retries; resolves undefined on 404 when `missingOk`. */
-  async function call<T>(
+  /** One call with retries, data and headers; resolves undefined on 404 when `missingOk`. */
+  async function respond<T>(
     route: string,
     parameters: Record<string, unknown>,
     missingOk = false
-  ): Promise<T | undefined> {
+  ): Promise<{ data: T; headers: Record<string, string | number | undefined> } | undefined> {
     for (let attempt = 1; ; attempt++) {
       requestCount++
       try {
         const response = await send(route, parameters)
-        return response.data as T
+        return { data: response.data as T, headers: response.headers }
       } catch (error) {
         const failure = error as OctokitFailure
         if (missingOk && failure.status === 404) return undefined
@@ -138,6 +151,14 @@ export function createGitHubApi(options: {
         await sleep(wait)
       }
     }
+  }
+
+  async function call<T>(
+    route: string,
+    parameters: Record<string, unknown>,
+    missingOk = false
+  ): Promise<T | undefined> {
+    return (await respond<T>(route, parameters, missingOk))?.data
   }
 
   return {
@@ -190,26 +211,33 @@ export function createGitHubApi(options: {
     /** Every repository of an owner the token can read: an organization's, or the token's own user's. */
     async listRepositories(owner: GitHubOwner, ownLogin?: string): Promise<GitHubRepository[]> {
       const own = owner.type === 'User' && ownLogin?.toLowerCase() === owner.login.toLowerCase()
+      const [route, parameters]: [string, Record<string, unknown>] =
+        owner.type === 'Organization'
+          ? ['GET /orgs/{org}/repos', { org: owner.login, type: 'all' }]
+          : own
+            ? // Only the owner's own listing includes private repositories.
+              ['GET /user/repos', { affiliation: 'owner' }]
+            : ['GET /users/{username}/repos', { username: owner.login }]
       const found: GitHubRepository[] = []
-      for (let page = 1; ; page++) {
-        const paging = { per_page: 100, page }
-        const batch =
-          owner.type === 'Organization'
-            ? await call<RawRepository[]>('GET /orgs/{org}/repos', {
-                org: owner.login,
-                type: 'all',
-                ...paging
-              })
-            : own
-              ? // Only the owner's own listing includes private repositories.
-                await call<RawRepository[]>('GET /user/repos', { affiliation: 'owner', ...paging })
-              : await call<RawRepository[]>('GET /users/{username}/repos', {
-                  username: owner.login,
-                  ...paging
-                })
-        found.push(...(batch ?? []).map(toRepository))
-        if ((batch ?? []).length < paging.per_page) return found
+      let next: [string, Record<string, unknown>] | undefined = [
+        route,
+        { ...parameters, per_page: 100, page: 1 }
+      ]
+      for (let page = 1; next; page++) {
+        const response: { data: RawRepository[]; headers: Record<string, unknown> } | undefined =
+          await respond<RawRepository[]>(...next)
+        const batch: RawRepository[] = response?.data ?? []
+        found.push(...batch.map(toRepository))
+        // The Link header is GitHub's documented paging (a server may cap per_page below 100).
+        const link: unknown = response?.headers.link
+        const linked = nextLink(typeof link === 'string' ? link : undefined)
+        next = linked
+          ? [`GET ${linked}`, {}]
+          : link === undefined && batch.length >= 100
+            ? [route, { ...parameters, per_page: 100, page: page + 1 }]
+            : undefined
       }
+      return found
     },
 
     async setDefaultBranch(fullName: string, branch: string): Promise<void> {

@@ -14,7 +14,11 @@ export const OWNER_PROBLEMS = {
   notFound: (settings: GitHubSettings) =>
     `github-owner "${settings.owner}" was not found on ${settings.apiUrl}; expected an existing organization or user login`,
   otherUser: (settings: GitHubSettings, login: string | undefined) =>
-    `github-owner "${settings.owner}" is a user account other than the token's${login ? ` (${login})` : ''}, so repositories cannot be created there; use a token of ${settings.owner}, or an organization`
+    login === undefined
+      ? `github-owner "${settings.owner}" is a user account and github-token is an installation token (a GitHub App's, or the workflow's own GITHUB_TOKEN), which cannot create repositories in a user account; use a personal access token of ${settings.owner}, or an organization`
+      : `github-owner "${settings.owner}" is a user account other than the token's (${login}), so repositories cannot be created there; use a token of ${settings.owner}, or an organization`,
+  hidden: (settings: GitHubSettings, name: string) =>
+    `${settings.owner}/${name} already exists on GitHub but github-token cannot see it; give the token access to it (a fine-grained token: Repository access "All repositories"), or choose another github-repository-name`
 }
 
 export function creationRefused(settings: GitHubSettings, error: GitHubApiError): string {

@@ -56,9 +56,19 @@ export type PushRefusal =
 
 /** Reads git's stderr: git's own pack limit, GH013's ref-count policy, GH001's file limit. */
 export function classifyPushRefusal(stderr: string): PushRefusal | undefined {
-  if (/pack exceeds maximum allowed size/i.test(stderr)) return { kind: 'too-large' }
-  const limit = /Pushes can ?not update more than (\d+) branches or tags/i.exec(stderr)
+  // A server may also refuse the body at the HTTP layer: git then reports the 413.
+  if (/pack exceeds maximum allowed size|RPC failed; HTTP 413|returned error: 413/i.test(stderr)) {
+    return { kind: 'too-large' }
+  }
+  const limit = /Pushes can ?not update more than (\d+) branch(?:es)? (?:or|and) tags?/i.exec(
+    stderr
+  )
   if (limit) return { kind: 'ref-limit', limit: Number(limit[1]) }
+  // The push policy in other words: GH013 naming a count of branches or tags (halved when no number).
+  if (/GH013/.test(stderr) && /\b(?:branches|tags|ref updates)\b/i.test(stderr)) {
+    const stated = /(?:more than|at most|up to|limit(?: is|ed to)?:?) (\d+)/i.exec(stderr)
+    return { kind: 'ref-limit', limit: stated ? Number(stated[1]) : undefined }
+  }
   if (/GH001/.test(stderr)) {
     const files = [...stderr.matchAll(/File (.+?) is ([\d.]+ ?[KMG]?B)/g)].map(
       match => `${match[1]} (${match[2]})`

@@ -77,6 +77,32 @@ interface RunContext {
   now: () => Date
 }
 
+/** GitHub drops a trailing ".git" from a new repository's name; the name asked for then answers 404. */
+function nameGitHubGives(name: string): string {
+  return name.replace(/\.git$/i, '') || name
+}
+
+/** The mirror if it exists: under the name GitHub gave it last time, the name asked for, or GitHub's form of it. */
+async function findRepository(
+  context: RunContext,
+  candidate: GitHubCandidate,
+  name: string
+): Promise<GitHubRepository | undefined> {
+  const { api, owner, settings } = context
+  const record = candidate.state.github
+  const recorded =
+    record &&
+    (record.requested ?? record.repository).toLowerCase() ===
+      `${settings.owner}/${name}`.toLowerCase()
+      ? [record.repository.slice(record.repository.indexOf('/') + 1)]
+      : []
+  for (const each of new Set([...recorded, name, nameGitHubGives(name)])) {
+    const found = await api.repository(owner.login, each)
+    if (found) return found
+  }
+  return undefined
+}
+
 async function ensureRepository(
   context: RunContext,
   candidate: GitHubCandidate,
@@ -84,7 +110,7 @@ async function ensureRepository(
   log: (line: string) => void
 ): Promise<{ repository: GitHubRepository; created: boolean }> {
   const { api, owner, settings } = context
-  const existing = await api.repository(owner.login, name)
+  const existing = await findRepository(context, candidate, name)
   if (existing) return { repository: existing, created: false }
   if (context.cannotCreate) throw new Error(context.cannotCreate)
   try {
@@ -94,12 +120,15 @@ async function ensureRepository(
       homepage: candidate.repository.htmlUrl,
       visibility: settings.visibility
     })
-    log(`created ${repository.htmlUrl} (${settings.visibility})`)
+    log(`created ${repository.htmlUrl} (${repository.visibility ?? settings.visibility})`)
     return { repository, created: true }
   } catch (error) {
     if (error instanceof GitHubApiError && error.status === 422) {
-      const raced = await api.repository(owner.login, name)
+      const raced = await findRepository(context, candidate, name)
       if (raced) return { repository: raced, created: false }
+      if (/already exists/i.test(error.githubMessage)) {
+        throw new Error(OWNER_PROBLEMS.hidden(settings, nameGitHubGives(name)), { cause: error })
+      }
     }
     if (error instanceof GitHubApiError && [403, 404, 422].includes(error.status)) {
       throw new Error(creationRefused(settings, error), { cause: error })

@@ -57,8 +57,9 @@ export interface Permissions {
 export function permissionsOf(token: Token | undefined, repo: Repo): Permissions {
   const pull = repo.visibility === 'public'
   if (!token) return { admin: false, push: false, pull }
-  const admin = mayCreateIn(token, repo.owner)
   const name = fullName(repo).toLowerCase()
+  if (lower(token.cannotSee).includes(name)) return { admin: false, push: false, pull }
+  const admin = mayCreateIn(token, repo.owner)
   const push = admin || lower(token.canPushTo).includes(name)
   return { admin, push, pull: pull || push || lower(token.canReadFrom).includes(name) }
 }

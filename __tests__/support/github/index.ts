@@ -110,7 +110,8 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
         kind: t.kind,
         canCreateIn: t.canCreateIn ?? [],
         canPushTo: t.canPushTo ?? [],
-        canReadFrom: t.canReadFrom ?? []
+        canReadFrom: t.canReadFrom ?? [],
+        cannotSee: t.cannotSee ?? []
       })
     },
     addRepository(owner, name, opts = {}) {

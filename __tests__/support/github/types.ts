@@ -88,6 +88,8 @@ export interface TokenSpec {
   canPushTo?: string[]
   /** owner/name of private repositories it may read (a workflow token with `actions: read`). */
   canReadFrom?: string[]
+  /** owner/name of repositories outside its reach though it may create (a fine-grained token limited to selected repositories). */
+  cannotSee?: string[]
 }
 
 export interface RestRequest {
@@ -170,6 +172,7 @@ export interface Token {
   canCreateIn: string[]
   canPushTo: string[]
   canReadFrom: string[]
+  cannotSee: string[]
 }
 
 export interface Repo {
