@@ -266,6 +266,20 @@ describe('the github target, run as the runner runs it', () => {
 })
 
 describe('the github target refuses clearly', () => {
+  it('warns, without failing, when the token is rejected on a run with nothing to push', async () => {
+    gh.clear()
+    const run = await backup({
+      'github-token': 'ghp_expired0token000000000000000000000',
+      include: 'app'
+    })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ unchanged: '1', failed: '0' })
+    expect(gh.pushes).toEqual([])
+    expect(run.stdout).toMatch(
+      /^::warning::GitHub mirrors are up to date, but the next change cannot be mirrored: github-token was rejected by .*\(Bad credentials\)/m
+    )
+  })
+
   it("names the workflow's GITHUB_TOKEN when an installation token may not create repositories", async () => {
     gh.addToken({
       token: 'ghs_workflow0token0000000000000000000',

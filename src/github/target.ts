@@ -28,6 +28,7 @@ export interface GitHubCandidate {
 
 export interface GitHubLog {
   info(message: string): void
+  warning(message: string): void
   startGroup(name: string): void
   endGroup(): void
 }
@@ -234,6 +235,25 @@ async function openContext(
   return { settings, api, owner, cannotCreate, gitFor, lfs, now }
 }
 
+/**
+ * With nothing to push, the owner and token are still checked: an expired token is a warning today
+ * instead of a failure on the day something changes.
+ */
+async function checkAccessOnly(
+  settings: GitHubSettings,
+  lfs: boolean,
+  log: GitHubLog
+): Promise<{ restRequests: number }> {
+  try {
+    const context = await openContext(settings, lfs, () => new Date())
+    return { restRequests: context.api.requestCount }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    log.warning(`GitHub mirrors are up to date, but the next change cannot be mirrored: ${reason}`)
+    return { restRequests: 0 }
+  }
+}
+
 /** Pushes every candidate; a failure marks that repository failed and the others go on. */
 export async function mirrorToGitHub(options: {
   settings: GitHubSettings
@@ -244,7 +264,7 @@ export async function mirrorToGitHub(options: {
   now?: () => Date
 }): Promise<{ restRequests: number }> {
   const { settings, candidates, log } = options
-  if (candidates.length === 0) return { restRequests: 0 }
+  if (candidates.length === 0) return checkAccessOnly(settings, options.lfs, log)
   const fail = (candidate: GitHubCandidate, reason: string) => {
     candidate.result.status = 'failed'
     candidate.result.detail = `GitHub mirror: ${reason}`
