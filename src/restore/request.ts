@@ -1,7 +1,7 @@
 // One destination request, from the command line or the restore action, turned into a Destination;
 // the secrets for each kind of destination are checked before anything is read or written.
 import { createBitbucketClient } from '../bitbucket/client.js'
-import { basic, createBitbucketAuth } from '../credentials.js'
+import { basic, createBitbucketAuth, maskGitHubToken, maskGitPassword } from '../credentials.js'
 import { defaultOAuthTokenUrl } from '../settings.js'
 import type { BitbucketCredentialInput } from '../settings-types.js'
 import {
@@ -43,9 +43,14 @@ function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketC
   )
 }
 
+/**
+ * @param mask registers each secret and every form it is sent in (the restore action's log masking);
+ * the command line has no log to mask
+ */
 export function openDestination(
   request: DestinationRequest,
-  log: (line: string) => void
+  log: (line: string) => void,
+  mask: (secret: string) => void = () => undefined
 ): Destination {
   const chosen = [request.to, request.bitbucketWorkspace, request.githubOwner].filter(Boolean)
   if (chosen.length !== 1) {
@@ -54,6 +59,7 @@ export function openDestination(
   const { secrets } = request
   if (request.to) {
     const { toUsername: user, toPassword: password } = secrets
+    if (user && password) maskGitPassword(user, password, mask)
     return urlDestination(
       request.to,
       user && password ? async () => basic(user, password) : undefined
@@ -63,7 +69,7 @@ export function openDestination(
     const apiUrl = request.bitbucketApiUrl.replace(/\/+$/, '')
     const auth = createBitbucketAuth(bitbucketCredential(secrets), {
       oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
-      mask: () => undefined
+      mask
     })
     const client = createBitbucketClient({
       apiUrl,
@@ -77,6 +83,7 @@ export function openDestination(
       'a GitHub destination needs a token that may create repositories there (GITHUB_TOKEN for the command line, destination-github-token for the action)'
     )
   }
+  maskGitHubToken(secrets.githubToken, mask)
   return githubDestination({
     token: secrets.githubToken,
     owner: request.githubOwner!,
