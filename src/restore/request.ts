@@ -43,6 +43,16 @@ function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketC
   )
 }
 
+/** A `scheme://user:password@host/...` template (its placeholders do not matter). */
+function hasPassword(template: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(template)) return false
+  try {
+    return new URL(template.replace(/\{(workspace|slug|project)\}/g, 'x')).password !== ''
+  } catch {
+    return false
+  }
+}
+
 /**
  * @param mask registers each secret and every form it is sent in (the restore action's log masking);
  * the command line has no log to mask
@@ -58,6 +68,11 @@ export function openDestination(
   }
   const { secrets } = request
   if (request.to) {
+    if (hasPassword(request.to)) {
+      throw new DestinationError(
+        'the destination URL holds a password, which would be printed and handed to git in the URL; remove it and give it in RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD (to-username + to-password for the action)'
+      )
+    }
     const { toUsername: user, toPassword: password } = secrets
     if (user && password) maskGitPassword(user, password, mask)
     return urlDestination(
