@@ -213,6 +213,22 @@ describe('Bitbucket client errors', () => {
     )
     expect(error.message).not.toContain('\n')
   })
+
+  it('sends the credential to no host a next link names but the API', async () => {
+    const sent: { url: string; authorization: string | null }[] = []
+    const fetchScript = (async (url: string, init?: RequestInit) => {
+      sent.push({
+        url: String(url),
+        authorization: new Headers(init?.headers).get('authorization')
+      })
+      const next =
+        sent.length === 1 ? 'https://elsewhere.example.com/2.0/repositories/acme' : undefined
+      return new Response(JSON.stringify({ ...page, next }))
+    }) as typeof fetch
+    const error = await listAll(client(fetchScript, []).bitbucket).catch((e: Error) => e)
+    expect(sent.map(request => new URL(request.url).origin)).toEqual(['https://api.bitbucket.org'])
+    expect((error as Error).message).toMatch(/linked to https:\/\/elsewhere\.example\.com/)
+  })
 })
 
 describe('repository objects', () => {

@@ -182,6 +182,18 @@ describe('restoring the directory target with the command line', () => {
     expect(result.output).toMatch(/give exactly one of --to, --bitbucket-workspace, --github-owner/)
     expect(result.output).toMatch(/Secrets \(environment only\)/)
   })
+
+  it('refuses a destination URL with a password in it, without printing it', async () => {
+    const result = await restore([
+      '--from',
+      backupDir(),
+      '--to',
+      'http://restorer:url-secret-pw@127.0.0.1:1/{slug}.git'
+    ])
+    expect(result.code).toBe(2)
+    expect(result.output).toMatch(/RESTORE_GIT_USERNAME \+ RESTORE_GIT_PASSWORD/)
+    expect(result.output).not.toContain('url-secret-pw')
+  })
 })
 
 describe('verifying a backup', () => {

@@ -208,6 +208,18 @@ export function githubGitAuthorization(token: string): string {
   return basic(GITHUB_GIT_USER, token)
 }
 
+/** Masks a GitHub token and the Basic value git sends it in, as soon as it is read. */
+export function maskGitHubToken(token: string, mask: (secret: string) => void): void {
+  mask(token)
+  mask(githubGitAuthorization(token).slice(6))
+}
+
+/** Masks a user name and password given for git, and the Basic value git sends them in. */
+export function maskGitPassword(user: string, password: string, mask: (secret: string) => void) {
+  mask(password)
+  mask(basic(user, password).slice(6))
+}
+
 /** Installation tokens (GitHub Apps and the workflow's own GITHUB_TOKEN) start with ghs_. */
 export function isInstallationToken(token: string): boolean {
   return token.startsWith('ghs_')

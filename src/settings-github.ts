@@ -6,6 +6,7 @@ import {
   DEFAULT_GITHUB_REPOSITORY_NAME,
   Inputs
 } from './constants.js'
+import { maskGitHubToken } from './credentials.js'
 import {
   fail,
   parseBoolean,
@@ -62,6 +63,7 @@ export function parseGitHubSettings(
   wanted: boolean
 ): GitHubSettings | undefined {
   const token = readSecret(source, Inputs.GitHubToken)
+  if (token) maskGitHubToken(token, source.mask)
   if (!wanted) return undefined
   if (!token) {
     fail(

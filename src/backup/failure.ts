@@ -17,6 +17,9 @@ export function describeRepositoryFailure(error: unknown, auth: BitbucketAuth): 
   if (/returned error: 403|Access denied|Forbidden/i.test(text)) {
     return `the credential may not read this repository (403): grant it read access or exclude the repository`
   }
+  if (/returned error: 30[1278]\b/.test(text)) {
+    return `Bitbucket redirected git elsewhere; git follows no redirect with the credential, so it cannot reach another host: ${message}`
+  }
   if (/returned error: 404|not found/i.test(text)) {
     return `the repository was not found over git (404); it may have been deleted during the run`
   }

@@ -92,12 +92,20 @@ export function createBitbucketClient(options: ClientOptions) {
   const baseDelayMs = options.baseDelayMs ?? 3000
   let waitedMs = 0
   let requestCount = 0
+  const apiOrigin = new URL(options.apiUrl).origin
 
   /** One REST call with the client's retries; `init` makes it a write (restores create repositories). */
   async function getJson<T>(
     url: string,
     init: { method?: string; body?: unknown } = {}
   ): Promise<T> {
+    // The credential goes to the API's origin only, whatever a `next` link names.
+    if (new URL(url).origin !== apiOrigin) {
+      throw new BitbucketError(
+        `Bitbucket linked to ${new URL(url).origin}, not its API at ${apiOrigin}; the credential is sent only there, so the listing stopped.`,
+        0
+      )
+    }
     let refreshedToken = false
     for (let attempt = 1; ; attempt++) {
       requestCount++

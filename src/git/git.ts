@@ -44,13 +44,19 @@ export class GitError extends Error {
   }
 }
 
-/** Environment-scoped git configuration: an extraheader per origin, and no credential helper. */
+/**
+ * Environment-scoped git configuration: an extraheader per origin, no credential helper, and no
+ * redirects while a header is configured: git matches `http.<origin>.extraheader` once, against the
+ * URL it was given, and after following a redirect (its default, `initial`) it sends that header to
+ * wherever the redirect pointed.
+ */
 export async function authEnvironment(
   auth: GitAuth[],
   config: readonly (readonly [string, string])[] = []
 ): Promise<Record<string, string>> {
   const entries: [string, string][] = [
     ['credential.helper', ''],
+    ...(auth.length > 0 ? [['http.followRedirects', 'false'] as [string, string]] : []),
     ...config.map(([k, v]): [string, string] => [k, v])
   ]
   for (const { origin, authorization } of auth) {

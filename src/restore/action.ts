@@ -8,6 +8,7 @@ import { createSlugFilter } from '../selection.js'
 import { splitList } from '../settings-parse.js'
 import { downloadFromArtifacts } from './artifact-source.js'
 import { cloneGitHubMirrors, GITHUB_SOURCE_PREFIX } from './github-source.js'
+import { maskGitHubToken } from '../credentials.js'
 import { openDestination } from './request.js'
 import { restoreBackups, type RestoreOutcome } from './run.js'
 import { findBackups } from './sources.js'
@@ -45,6 +46,7 @@ function secret(name: string): string | undefined {
 export async function runRestoreAction(): Promise<void> {
   try {
     const token = secret(RestoreInputs.Token)
+    if (token) maskGitHubToken(token, core.setSecret)
     const passphrase = secret(RestoreInputs.EncryptionPassphrase)
     const identityText = secret(RestoreInputs.EncryptionIdentity)
     const identities = identityText?.split(/\s+/).filter(line => line.startsWith('AGE-SECRET-KEY-'))
@@ -79,7 +81,8 @@ export async function runRestoreAction(): Promise<void> {
           toPassword: secret(RestoreInputs.ToPassword)
         }
       },
-      line => core.info(line)
+      line => core.info(line),
+      core.setSecret
     )
     const workDir = path.join(process.env.RUNNER_TEMP || process.cwd(), 'bitbucket-restore')
     fs.mkdirSync(workDir, { recursive: true })

@@ -1,7 +1,7 @@
 // One destination request, from the command line or the restore action, turned into a Destination;
 // the secrets for each kind of destination are checked before anything is read or written.
 import { createBitbucketClient } from '../bitbucket/client.js'
-import { basic, createBitbucketAuth } from '../credentials.js'
+import { basic, createBitbucketAuth, maskGitHubToken, maskGitPassword } from '../credentials.js'
 import { defaultOAuthTokenUrl } from '../settings.js'
 import type { BitbucketCredentialInput } from '../settings-types.js'
 import {
@@ -43,9 +43,24 @@ function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketC
   )
 }
 
+/** A `scheme://user:password@host/...` template (its placeholders do not matter). */
+function hasPassword(template: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(template)) return false
+  try {
+    return new URL(template.replace(/\{(workspace|slug|project)\}/g, 'x')).password !== ''
+  } catch {
+    return false
+  }
+}
+
+/**
+ * @param mask registers each secret and every form it is sent in (the restore action's log masking);
+ * the command line has no log to mask
+ */
 export function openDestination(
   request: DestinationRequest,
-  log: (line: string) => void
+  log: (line: string) => void,
+  mask: (secret: string) => void = () => undefined
 ): Destination {
   const chosen = [request.to, request.bitbucketWorkspace, request.githubOwner].filter(Boolean)
   if (chosen.length !== 1) {
@@ -53,7 +68,13 @@ export function openDestination(
   }
   const { secrets } = request
   if (request.to) {
+    if (hasPassword(request.to)) {
+      throw new DestinationError(
+        'the destination URL holds a password, which would be printed and handed to git in the URL; remove it and give it in RESTORE_GIT_USERNAME + RESTORE_GIT_PASSWORD (to-username + to-password for the action)'
+      )
+    }
     const { toUsername: user, toPassword: password } = secrets
+    if (user && password) maskGitPassword(user, password, mask)
     return urlDestination(
       request.to,
       user && password ? async () => basic(user, password) : undefined
@@ -63,7 +84,7 @@ export function openDestination(
     const apiUrl = request.bitbucketApiUrl.replace(/\/+$/, '')
     const auth = createBitbucketAuth(bitbucketCredential(secrets), {
       oauthTokenUrl: defaultOAuthTokenUrl(new URL(apiUrl)),
-      mask: () => undefined
+      mask
     })
     const client = createBitbucketClient({
       apiUrl,
@@ -77,6 +98,7 @@ export function openDestination(
       'a GitHub destination needs a token that may create repositories there (GITHUB_TOKEN for the command line, destination-github-token for the action)'
     )
   }
+  maskGitHubToken(secrets.githubToken, mask)
   return githubDestination({
     token: secrets.githubToken,
     owner: request.githubOwner!,
