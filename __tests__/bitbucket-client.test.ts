@@ -214,20 +214,27 @@ describe('Bitbucket client errors', () => {
     expect(error.message).not.toContain('\n')
   })
 
-  it('sends the credential to no host a next link names but the API', async () => {
+  it('sends the credential to no host a next link names but the API: the page is read there', async () => {
     const sent: { url: string; authorization: string | null }[] = []
     const fetchScript = (async (url: string, init?: RequestInit) => {
       sent.push({
         url: String(url),
         authorization: new Headers(init?.headers).get('authorization')
       })
-      const next =
-        sent.length === 1 ? 'https://elsewhere.example.com/2.0/repositories/acme' : undefined
-      return new Response(JSON.stringify({ ...page, next }))
+      if (sent.length > 1)
+        return Response.json({ values: [{ ...page.values[0], uuid: '{2}', slug: 'web' }] })
+      return Response.json({
+        ...page,
+        next: 'https://elsewhere.example.com/2.0/repositories/acme?page=2'
+      })
     }) as typeof fetch
-    const error = await listAll(client(fetchScript, []).bitbucket).catch((e: Error) => e)
-    expect(sent.map(request => new URL(request.url).origin)).toEqual(['https://api.bitbucket.org'])
-    expect((error as Error).message).toMatch(/linked to https:\/\/elsewhere\.example\.com/)
+    expect(await listAll(client(fetchScript, []).bitbucket)).toEqual(['api', 'web'])
+    expect(sent.map(request => request.url)).toEqual([
+      expect.stringMatching(/^https:\/\/api\.bitbucket\.org\/2\.0\/repositories\/acme\?/),
+      expect.stringMatching(/^https:\/\/api\.bitbucket\.org\/2\.0\/repositories\/acme\?/)
+    ])
+    expect(new URL(sent[1].url).searchParams.get('page')).toBe('2')
+    expect(sent.every(request => request.authorization)).toBe(true)
   })
 })
 

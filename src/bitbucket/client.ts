@@ -174,6 +174,14 @@ export function createBitbucketClient(options: ClientOptions) {
   function withListingParams(next: string, current: string, first: URLSearchParams): string {
     // `next` is an absolute URI in the spec; a relative one is read against the page it came from.
     const url = new URL(next, current)
+    // The credential goes to the API's origin only: a link naming another host (a proxy's inner
+    // name, localhost for 127.0.0.1) is read as the same page on the API's origin.
+    if (url.origin !== apiOrigin) {
+      options.log.debug(`next link on ${url.origin}, read on ${apiOrigin}`)
+      const api = new URL(apiOrigin)
+      url.protocol = api.protocol
+      url.host = api.host
+    }
     for (const [name, value] of first) {
       if (!url.searchParams.has(name)) url.searchParams.set(name, value)
     }
