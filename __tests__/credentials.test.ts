@@ -15,9 +15,16 @@ function tokenServer(expiresIn = 3600) {
     expect(init?.body).toBe('grant_type=client_credentials')
     expect((init?.headers as Record<string, string>).Authorization).toBe(basic('key', 'secret'))
     await new Promise(resolve => setTimeout(resolve, 5))
-    return new Response(JSON.stringify({ access_token: `token-${calls}`, expires_in: expiresIn }), {
-      status: 200
-    })
+    return new Response(
+      JSON.stringify({
+        access_token: `token-${calls}`,
+        refresh_token: `refresh-${calls}`,
+        expires_in: expiresIn
+      }),
+      {
+        status: 200
+      }
+    )
   }) as typeof fetch
   return { fetchToken, calls: () => calls }
 }
@@ -86,6 +93,7 @@ describe('credentials', () => {
     expect(headers).toEqual(['Bearer token-1', 'Bearer token-1', basic('x-token-auth', 'token-1')])
     expect(server.calls()).toBe(1)
     expect(masked).toContain('token-1')
+    expect(masked).toContain('refresh-1')
     now = 50 * 60 * 1000 // 10 minutes left: still good
     expect(await auth.restAuthorization()).toBe('Bearer token-1')
     now = 56 * 60 * 1000 // under 5 minutes left: refresh

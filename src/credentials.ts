@@ -110,7 +110,7 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
           `(HTTP ${answer.status}); check the key and secret, and that the consumer is private (client credentials)`
       )
     }
-    let body: { access_token?: string; expires_in?: number } = {}
+    let body: { access_token?: string; refresh_token?: string; expires_in?: number } = {}
     try {
       body = JSON.parse(text) as typeof body
     } catch {
@@ -119,6 +119,8 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
     if (!body.access_token)
       throw new CredentialError(`${options.oauthTokenUrl} answered without an access_token`)
     mask(body.access_token)
+    // Never used, but a secret all the same: masked in case anything ever prints the answer.
+    if (body.refresh_token) mask(body.refresh_token)
     mask(Buffer.from(`${BEARER_GIT_USER}:${body.access_token}`).toString('base64'))
     const lifetimeMs = (body.expires_in ?? 3600) * 1000
     // A token shorter-lived than the margin is still used for half its life, not asked for anew each call.
