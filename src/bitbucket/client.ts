@@ -163,7 +163,7 @@ export function createBitbucketClient(options: ClientOptions) {
           429
         )
       }
-      throw describeFailure(status, text, url, options.auth)
+      throw describeFailure(status, text, url, options.auth, init.method)
     }
   }
 

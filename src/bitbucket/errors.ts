@@ -14,24 +14,56 @@ export class BitbucketError extends Error {
 
 const NEEDED_SCOPES =
   'read:repository:bitbucket and read:workspace:bitbucket (API tokens) or repository (access tokens, OAuth)'
+/** POST and PUT of a repository (restores): the spec's `admin:repository:bitbucket` / `repository:admin`. */
+const WRITE_SCOPES =
+  'admin:repository:bitbucket (API tokens) or repository:admin (access tokens, OAuth)'
+
+interface ErrorBody {
+  message?: string
+  /** A string in the spec's `error` schema; an object with `required` in Bitbucket's scope answers. */
+  detail?: string
+  required?: string[]
+}
 
 /** Bitbucket's JSON error body when there is one; gateways answer HTML and rate limits plain text. */
-function errorBody(text: string): { message?: string; required?: string[] } {
+function errorBody(text: string): ErrorBody {
   try {
     const body = JSON.parse(text) as {
-      error?: { message?: string; detail?: { required?: string[] } }
+      error?: {
+        message?: string
+        detail?: unknown
+        data?: { required?: unknown }
+        fields?: Record<string, unknown>
+      }
     }
-    return { message: body.error?.message, required: body.error?.detail?.required }
+    const error = body.error ?? {}
+    const detail = error.detail as { required?: unknown } | string | undefined
+    const listed = [
+      typeof detail === 'object' ? detail?.required : undefined,
+      error.data?.required
+    ].find(Array.isArray) as string[] | undefined
+    // Bitbucket also answers a rejected field as `fields: {project: ["..."]}`.
+    const fields = Object.entries(error.fields ?? {})
+      .map(([field, problems]) => `${field}: ${[problems].flat().join(' ')}`)
+      .join('; ')
+    return {
+      message: error.message,
+      detail: typeof detail === 'string' ? detail : fields || undefined,
+      required: listed
+    }
   } catch {
     return {}
   }
 }
 
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().replace(/\.$/, '').slice(0, 300)
+
 export function describeFailure(
   status: number,
   bodyText: string,
   url: string,
-  auth: BitbucketAuth
+  auth: BitbucketAuth,
+  method = 'GET'
 ): BitbucketError {
   const body = errorBody(bodyText)
   const endpoint = new URL(url).pathname
@@ -47,14 +79,25 @@ export function describeFailure(
       )
     }
     case 403: {
-      const scopes = body.required?.length ? body.required.join(', ') : NEEDED_SCOPES
+      const writing = method !== 'GET'
+      const scopes = body.required?.length
+        ? body.required.join(', ')
+        : writing
+          ? WRITE_SCOPES
+          : NEEDED_SCOPES
+      // The spec's detail is free text: quoted when no list of scopes says what to grant.
+      const said =
+        !body.required?.length && body.detail ? ` (Bitbucket: ${oneLine(body.detail)})` : ''
       return new BitbucketError(
-        `${auth.description} may not read ${endpoint} (HTTP 403): give it the scope ${scopes}.`,
+        `${auth.description} may not ${writing ? 'create or change' : 'read'} ${endpoint} (${writing ? `${method}, ` : ''}HTTP 403): give it the scope ${scopes}${said}.`,
         status
       )
     }
     case 404: {
-      const workspace = /\/repositories\/([^/?]+)\/?$/.exec(endpoint)?.[1]
+      // A create (POST) answers 404 only when the workspace itself is missing.
+      const workspace = (
+        method === 'GET' ? /\/repositories\/([^/?]+)\/?$/ : /\/repositories\/([^/?]+)\/[^/?]+\/?$/
+      ).exec(endpoint)?.[1]
       // Every REST 2.0 endpoint lives under /2.0: a base without it 404s on everything.
       const base = /\/2\.0\//.test(endpoint)
         ? ''
@@ -72,8 +115,13 @@ export function describeFailure(
         status
       )
     default: {
+      // The message alone is often just "Bad request"; the detail says which field and why.
+      const said = [body.message, body.detail]
+        .filter(Boolean)
+        .filter((part, index, parts) => parts.indexOf(part) === index)
+        .join(': ')
       const detail =
-        body.message ??
+        oneLine(said) ||
         bodyText
           .replace(/<[^>]*>/g, ' ')
           .replace(/\s+/g, ' ')

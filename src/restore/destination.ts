@@ -20,6 +20,8 @@ export interface OpenedDestination {
   localPath?: string
   /** Runs after the push, with the branch HEAD should name (e.g. the main branch). */
   finish?(mainBranch: string | undefined): Promise<void>
+  /** What the destination did differently from the original (told with the outcome). */
+  note?: string
 }
 
 export interface Destination {
@@ -64,6 +66,9 @@ export function urlDestination(
   }
 }
 
+/** A create Bitbucket refused for its content (400; 404 or 409 or 422 from stricter servers). */
+const REFUSED_INPUT = new Set([400, 404, 409, 422])
+
 export function bitbucketDestination(options: {
   workspace: string
   apiUrl: string
@@ -76,21 +81,42 @@ export function bitbucketDestination(options: {
   return {
     describe: `Bitbucket workspace ${options.workspace}`,
     async open(facts) {
-      let repository: ApiRepository | undefined
-      try {
-        repository = await client.getJson<ApiRepository>(endpoint(facts.slug))
-      } catch (error) {
-        if (!(error instanceof BitbucketError && error.status === 404)) throw error
-      }
-      repository ??= await client.getJson<ApiRepository>(endpoint(facts.slug), {
-        method: 'POST',
-        body: {
-          scm: 'git',
-          is_private: facts.isPrivate,
-          description: facts.description,
-          ...(facts.projectKey ? { project: { key: facts.projectKey } } : {})
+      const found = async () => {
+        try {
+          return await client.getJson<ApiRepository>(endpoint(facts.slug))
+        } catch (error) {
+          if (!(error instanceof BitbucketError && error.status === 404)) throw error
+          return undefined
         }
-      })
+      }
+      const create = (project: boolean) =>
+        client.getJson<ApiRepository>(endpoint(facts.slug), {
+          method: 'POST',
+          body: {
+            type: 'repository',
+            scm: 'git',
+            is_private: facts.isPrivate,
+            description: facts.description,
+            ...(project && facts.projectKey ? { project: { key: facts.projectKey } } : {})
+          }
+        })
+      let note: string | undefined
+      let repository = await found()
+      if (!repository) {
+        try {
+          repository = await create(true)
+        } catch (error) {
+          if (!(error instanceof BitbucketError)) throw error
+          // The answer lost to a gateway error after Bitbucket created it (the retry then hears "exists").
+          repository = await found()
+          if (!repository) {
+            if (!facts.projectKey || !REFUSED_INPUT.has(error.status)) throw error
+            // Mostly a project the destination lacks (a new workspace): its default one, said in the outcome.
+            repository = await create(false).catch(() => Promise.reject(error))
+            note = `project ${facts.projectKey} was refused (${error.message.replace(/\.$/, '')}), so it is in project ${repository?.project?.key ?? "the workspace's default"}`
+          }
+        }
+      }
       const https = repository?.links?.clone?.find(link => link.name === 'https')?.href
       if (!https)
         throw new Error(`Bitbucket gave no https clone link for ${options.workspace}/${facts.slug}`)
@@ -102,10 +128,10 @@ export function bitbucketDestination(options: {
         if (!mainBranch || repository?.mainbranch?.name === mainBranch) return
         await client.getJson(endpoint(facts.slug), {
           method: 'PUT',
-          body: { mainbranch: { name: mainBranch } }
+          body: { type: 'repository', mainbranch: { type: 'branch', name: mainBranch } }
         })
       }
-      return { url, git, finish }
+      return { url, git, finish, note }
     }
   }
 }

@@ -115,7 +115,7 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
     return {
       repository: name,
       ok: true,
-      detail: `restored to ${opened.url}`,
+      detail: `restored to ${opened.url}${opened.note ? `; ${opened.note}` : ''}`,
       refs,
       lfsObjects: lfs.length
     }
