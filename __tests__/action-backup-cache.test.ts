@@ -163,6 +163,26 @@ describe('runs that share only the Actions cache', () => {
     expect(run.stdout).toMatch(/::warning::/)
   }, 180_000)
 
+  it('a run that lost its state finds the mirror entries saved already and keeps using them', async () => {
+    for (const entry of rs.cacheEntries.filter(e => e.key.startsWith('bitbucket-backup-state:')))
+      await rs.evictCache(entry.key)
+    rs.reset()
+    const lost = await freshRunnerBackup()
+    expect(lost.exitCode).toBe(0)
+    // An entry can never be overwritten: no reservation of a key that exists, no warning about it.
+    const refused = rs.requests.filter(r => r.method === 'CreateCacheEntry' && r.status === 409)
+    expect(refused).toEqual([])
+    expect(lost.stdout).not.toMatch(/::warning::/)
+    app.write('a.txt', 'app v3\n')
+    await app.commit('v3')
+    await app.push()
+    const next = await freshRunnerBackup()
+    expect(next.outputs).toMatchObject({ 'backed-up': '1', unchanged: '2', empty: '1' })
+    expect(next.stdout).toMatch(/Restored the mirror from cache entry bitbucket-backup-mirror-/)
+    expect(next.stdout).not.toMatch(/No cached mirror/)
+    expect(refsOf(backupOf('app'))).toEqual(refsOf(upstreamDirs.get('app')!))
+  }, 180_000)
+
   it('no credential in any cache entry, runner file, log or output', async () => {
     for (const entry of rs.cacheEntries) {
       leaks.push(

@@ -5,6 +5,8 @@ export interface CacheStore {
   readonly available: boolean
   /** The key that was restored (exact or by prefix), or undefined on a miss or an error. */
   restore(paths: string[], key: string, restoreKeys?: string[]): Promise<string | undefined>
+  /** True when an entry with exactly this key (and these paths) exists; nothing is downloaded. */
+  has(paths: string[], key: string): Promise<boolean>
   /** True when the entry was saved; false when it already existed, the service refused or failed. */
   save(paths: string[], key: string): Promise<boolean>
 }
@@ -20,16 +22,20 @@ function describe(error: unknown): string {
 
 export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore {
   const available = enabled && cache.isFeatureAvailable()
+  const lookup = async (paths: string[], key: string, restoreKeys: string[], only: boolean) => {
+    if (!available) return undefined
+    try {
+      return await cache.restoreCache(paths, key, restoreKeys, { lookupOnly: only })
+    } catch (error) {
+      log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
+      return undefined
+    }
+  }
   return {
     available,
-    async restore(paths, key, restoreKeys = []) {
-      if (!available) return undefined
-      try {
-        return await cache.restoreCache(paths, key, restoreKeys)
-      } catch (error) {
-        log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
-        return undefined
-      }
+    restore: (paths, key, restoreKeys = []) => lookup(paths, key, restoreKeys, false),
+    async has(paths, key) {
+      return (await lookup(paths, key, [], true)) === key
     },
     async save(paths, key) {
       if (!available) return false
