@@ -183,6 +183,20 @@ describe('runs that share only the Actions cache', () => {
     expect(refsOf(backupOf('app'))).toEqual(refsOf(upstreamDirs.get('app')!))
   }, 180_000)
 
+  it('a cache service that keeps failing costs one wait in the run, not one per repository', async () => {
+    rs.reset()
+    rs.failNext({ service: 'cache', status: 503, count: 1000 })
+    const started = Date.now()
+    const run = await freshRunnerBackup()
+    rs.reset()
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ 'backed-up': '3', empty: '1' })
+    expect(run.stdout).toMatch(/::warning::.*the rest of this run goes without the Actions cache/)
+    // The state lookup (5 attempts) and the state save (5 attempts); no mirror waits its own turn.
+    expect(rs.requests.filter(r => r.service === 'cache').length).toBeLessThanOrEqual(10)
+    expect(Date.now() - started).toBeLessThan(150_000)
+  }, 240_000)
+
   it('no credential in any cache entry, runner file, log or output', async () => {
     for (const entry of rs.cacheEntries) {
       leaks.push(

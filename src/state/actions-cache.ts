@@ -7,8 +7,11 @@ export interface CacheStore {
   restore(paths: string[], key: string, restoreKeys?: string[]): Promise<string | undefined>
   /** True when an entry with exactly this key (and these paths) exists; nothing is downloaded. */
   has(paths: string[], key: string): Promise<boolean>
-  /** True when the entry was saved; false when it already existed, the service refused or failed. */
-  save(paths: string[], key: string): Promise<boolean>
+  /**
+   * True when the entry was saved; false when it already existed, the service refused or failed.
+   * `evenIfFailing` tries even after the service stopped answering this run (the state entry).
+   */
+  save(paths: string[], key: string, options?: { evenIfFailing?: boolean }): Promise<boolean>
 }
 
 export interface CacheLog {
@@ -16,16 +19,35 @@ export interface CacheLog {
   debug(message: string): void
 }
 
+/**
+ * The toolkit swallows service errors (a miss and an outage both restore nothing) after retrying
+ * each call for about 30 s; an empty answer this slow means the service is failing.
+ */
+export const FAILING_AFTER_MS = 15_000
+
 function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]
 }
 
 export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore {
   const available = enabled && cache.isFeatureAvailable()
+  // Once the service fails, later calls are skipped: hundreds of repositories would each wait ~30 s.
+  let failing = false
+  const fail = (message: string) => {
+    if (failing) return
+    failing = true
+    log.warning(`${message}; the rest of this run goes without the Actions cache.`)
+  }
   const lookup = async (paths: string[], key: string, restoreKeys: string[], only: boolean) => {
-    if (!available) return undefined
+    if (!available || failing) return undefined
+    const started = Date.now()
     try {
-      return await cache.restoreCache(paths, key, restoreKeys, { lookupOnly: only })
+      const found = await cache.restoreCache(paths, key, restoreKeys, { lookupOnly: only })
+      const elapsed = Date.now() - started
+      if (found === undefined && elapsed >= FAILING_AFTER_MS) {
+        fail(`The Actions cache gave nothing for ${key} after ${Math.round(elapsed / 1000)} s`)
+      }
+      return found
     } catch (error) {
       log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
       return undefined
@@ -37,8 +59,8 @@ export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore 
     async has(paths, key) {
       return (await lookup(paths, key, [], true)) === key
     },
-    async save(paths, key) {
-      if (!available) return false
+    async save(paths, key, options = {}) {
+      if (!available || (failing && !options.evenIfFailing)) return false
       try {
         const id = await cache.saveCache(paths, key)
         if (id === -1)
