@@ -140,6 +140,13 @@ describe('the artifact target', () => {
     )
     expect(index.repositories).toHaveLength(6)
     expect(index.repositories.every((r: { artifact: unknown }) => r.artifact !== null)).toBe(true)
+    // The index never says an artifact lives longer than the service keeps it.
+    for (const { artifact } of index.repositories as {
+      artifact: { id: number; expiresAt: string }
+    }[]) {
+      const record = rs.artifacts.find(candidate => candidate.id === artifact.id)!
+      expect(Date.parse(artifact.expiresAt)).toBeLessThanOrEqual(record.expiresAt.getTime())
+    }
   }, 180_000)
 
   it('stays under the per-job artifact limit by grouping, and every repository still restores', async () => {

@@ -163,6 +163,40 @@ describe('runs that share only the Actions cache', () => {
     expect(run.stdout).toMatch(/::warning::/)
   }, 180_000)
 
+  it('a run that lost its state finds the mirror entries saved already and keeps using them', async () => {
+    for (const entry of rs.cacheEntries.filter(e => e.key.startsWith('bitbucket-backup-state:')))
+      await rs.evictCache(entry.key)
+    rs.reset()
+    const lost = await freshRunnerBackup()
+    expect(lost.exitCode).toBe(0)
+    // An entry can never be overwritten: no reservation of a key that exists, no warning about it.
+    const refused = rs.requests.filter(r => r.method === 'CreateCacheEntry' && r.status === 409)
+    expect(refused).toEqual([])
+    expect(lost.stdout).not.toMatch(/::warning::/)
+    app.write('a.txt', 'app v3\n')
+    await app.commit('v3')
+    await app.push()
+    const next = await freshRunnerBackup()
+    expect(next.outputs).toMatchObject({ 'backed-up': '1', unchanged: '2', empty: '1' })
+    expect(next.stdout).toMatch(/Restored the mirror from cache entry bitbucket-backup-mirror-/)
+    expect(next.stdout).not.toMatch(/No cached mirror/)
+    expect(refsOf(backupOf('app'))).toEqual(refsOf(upstreamDirs.get('app')!))
+  }, 180_000)
+
+  it('a cache service that keeps failing costs one wait in the run, not one per repository', async () => {
+    rs.reset()
+    rs.failNext({ service: 'cache', status: 503, count: 1000 })
+    const started = Date.now()
+    const run = await freshRunnerBackup()
+    rs.reset()
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ 'backed-up': '3', empty: '1' })
+    expect(run.stdout).toMatch(/::warning::.*the rest of this run goes without the Actions cache/)
+    // The state lookup (5 attempts) and the state save (5 attempts); no mirror waits its own turn.
+    expect(rs.requests.filter(r => r.service === 'cache').length).toBeLessThanOrEqual(10)
+    expect(Date.now() - started).toBeLessThan(150_000)
+  }, 240_000)
+
   it('no credential in any cache entry, runner file, log or output', async () => {
     for (const entry of rs.cacheEntries) {
       leaks.push(

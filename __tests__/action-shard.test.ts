@@ -25,7 +25,7 @@ const uuids = new Map<string, string>()
 const slugOf = (i: number) => `repo-${String(i).padStart(5, '0')}`
 
 /** Every job of one workflow run on its own fresh runner, at the same paths (as hosted runners are). */
-async function job(inputs: Record<string, string>, jobId: string, runId = 42) {
+async function job(inputs: Record<string, string>, jobId: string, runId = 42, attempt = 1) {
   const runnerDir = path.join(base, 'runner')
   fs.rmSync(runnerDir, { recursive: true, force: true })
   fs.mkdirSync(runnerDir)
@@ -39,12 +39,15 @@ async function job(inputs: Record<string, string>, jobId: string, runId = 42) {
     },
     {
       runnerDir,
-      env: rs.env({
-        runId,
-        jobId,
-        runnerTemp: path.join(runnerDir, 'temp'),
-        workspace: path.join(runnerDir, 'workspace')
-      }),
+      env: {
+        ...rs.env({
+          runId,
+          jobId,
+          runnerTemp: path.join(runnerDir, 'temp'),
+          workspace: path.join(runnerDir, 'workspace')
+        }),
+        GITHUB_RUN_ATTEMPT: String(attempt)
+      },
       timeoutMs: 300_000
     }
   )
@@ -181,5 +184,31 @@ describe('the index of a sharded run', () => {
       return shard.repositories.map(repository => repository.slug)
     })
     expect(slugs.sort()).toEqual(Array.from({ length: 10 }, (_, i) => slugOf(i)))
+  }, 300_000)
+
+  it('after a re-run of one shard, the index points at the last attempt of that shard only', async () => {
+    const runId = 78
+    const shardJob = (shard: string, attempt: number) =>
+      job(
+        { shard, include: 'repo-0000[0-9]', target: 'artifact', cache: 'false' },
+        `backup-${shard.replace('/', 'of')}`,
+        runId,
+        attempt
+      )
+    expect((await shardJob('1/2', 1)).exitCode).toBe(0)
+    expect((await shardJob('2/2', 1)).exitCode).toBe(0)
+    // "Re-run failed jobs": shard 2 runs again as attempt 2, then the index job.
+    expect((await shardJob('2/2', 2)).exitCode).toBe(0)
+    const index = await job({ mode: 'index', cache: 'false' }, 'index', runId, 2)
+    expect(index.exitCode).toBe(0)
+    const { dir, names } = await downloadRunArtifacts(rs, runId, base)
+    expect(names).toContain('bitbucket-backup-index-shard-2of2')
+    const top = JSON.parse(
+      fs.readFileSync(path.join(dir, 'bitbucket-backup-index-attempt-2', 'index.json'), 'utf8')
+    ) as { shards: { name: string }[] }
+    expect(top.shards.map(shard => shard.name)).toEqual([
+      'bitbucket-backup-index-shard-1of2',
+      'bitbucket-backup-index-shard-2of2-attempt-2'
+    ])
   }, 300_000)
 })

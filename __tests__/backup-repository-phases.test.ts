@@ -121,6 +121,7 @@ function job(
         fs.mkdirSync(paths[0], { recursive: true })
         return 'key'
       },
+      has: async () => false,
       save: async () => true
     },
     mirrorWanted: options.wanted ?? false,

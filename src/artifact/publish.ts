@@ -113,7 +113,8 @@ export async function publishArtifacts(options: {
           name,
           id,
           runId: settings.runId,
-          uploadedAt: new Date().toISOString(),
+          // Retention runs from the upload's start: the index never promises a later expiry.
+          uploadedAt: new Date(started).toISOString(),
           retentionDays: settings.retentionDays,
           fingerprint: member.state.fingerprint,
           lfs: member.state.lfsComplete,

@@ -217,7 +217,9 @@ export async function transferRepository(
   let cacheKey = prior?.mirrorCacheKey
   if (store.mirrorsViaCache && (lfsComplete || !lfs)) {
     const key = mirrorCacheKey(repository.uuid, inspection.fingerprint, lfs)
-    if (key !== cacheKey && job.reserveCacheBytes(inspection.bytes)) {
+    // An entry can never be overwritten: an earlier run (or shard) may have saved this one already.
+    if (key !== cacheKey && (await cache.has([mirror], key))) cacheKey = key
+    else if (key !== cacheKey && job.reserveCacheBytes(inspection.bytes)) {
       if (await cache.save([mirror], key)) cacheKey = key
     } else if (key !== cacheKey) {
       job.log('Over the cache size budget: the next change clones this repository afresh.')

@@ -54,14 +54,29 @@ export async function runPlan(
   return results
 }
 
+/**
+ * A re-run shard uploads `...-shard-2of4-attempt-2` beside its first attempt's index (names are
+ * immutable): only the last attempt of each shard counts, or a restore finds its repositories twice.
+ */
+function lastAttempts<T extends { name: string }>(artifacts: T[]): T[] {
+  const byShard = new Map<string, { artifact: T; attempt: number }>()
+  for (const artifact of artifacts) {
+    const [, shard, attempt] = /^(.*?)(?:-attempt-(\d+))?$/.exec(artifact.name)!
+    const seen = byShard.get(shard)
+    if (!seen || Number(attempt ?? 1) > seen.attempt)
+      byShard.set(shard, { artifact, attempt: Number(attempt ?? 1) })
+  }
+  return [...byShard.values()].map(entry => entry.artifact)
+}
+
 /** The index job: one `bitbucket-backup-index` naming every shard's index of this run. */
 export async function runIndexMerge(
   settings: Settings,
   uploader: ArtifactUploader,
   list: () => Promise<{ name: string; id: number }[]>
 ): Promise<void> {
-  const shardIndexes = (await list()).filter(artifact =>
-    artifact.name.startsWith(`${INDEX_ARTIFACT}-shard-`)
+  const shardIndexes = lastAttempts(
+    (await list()).filter(artifact => artifact.name.startsWith(`${INDEX_ARTIFACT}-shard-`))
   )
   if (shardIndexes.length === 0) {
     throw new Error(

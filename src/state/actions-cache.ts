@@ -5,8 +5,13 @@ export interface CacheStore {
   readonly available: boolean
   /** The key that was restored (exact or by prefix), or undefined on a miss or an error. */
   restore(paths: string[], key: string, restoreKeys?: string[]): Promise<string | undefined>
-  /** True when the entry was saved; false when it already existed, the service refused or failed. */
-  save(paths: string[], key: string): Promise<boolean>
+  /** True when an entry with exactly this key (and these paths) exists; nothing is downloaded. */
+  has(paths: string[], key: string): Promise<boolean>
+  /**
+   * True when the entry was saved; false when it already existed, the service refused or failed.
+   * `evenIfFailing` tries even after the service stopped answering this run (the state entry).
+   */
+  save(paths: string[], key: string, options?: { evenIfFailing?: boolean }): Promise<boolean>
 }
 
 export interface CacheLog {
@@ -14,25 +19,48 @@ export interface CacheLog {
   debug(message: string): void
 }
 
+/**
+ * The toolkit swallows service errors (a miss and an outage both restore nothing) after retrying
+ * each call for about 30 s; an empty answer this slow means the service is failing.
+ */
+export const FAILING_AFTER_MS = 15_000
+
 function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]
 }
 
 export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore {
   const available = enabled && cache.isFeatureAvailable()
+  // Once the service fails, later calls are skipped: hundreds of repositories would each wait ~30 s.
+  let failing = false
+  const fail = (message: string) => {
+    if (failing) return
+    failing = true
+    log.warning(`${message}; the rest of this run goes without the Actions cache.`)
+  }
+  const lookup = async (paths: string[], key: string, restoreKeys: string[], only: boolean) => {
+    if (!available || failing) return undefined
+    const started = Date.now()
+    try {
+      const found = await cache.restoreCache(paths, key, restoreKeys, { lookupOnly: only })
+      const elapsed = Date.now() - started
+      if (found === undefined && elapsed >= FAILING_AFTER_MS) {
+        fail(`The Actions cache gave nothing for ${key} after ${Math.round(elapsed / 1000)} s`)
+      }
+      return found
+    } catch (error) {
+      log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
+      return undefined
+    }
+  }
   return {
     available,
-    async restore(paths, key, restoreKeys = []) {
-      if (!available) return undefined
-      try {
-        return await cache.restoreCache(paths, key, restoreKeys)
-      } catch (error) {
-        log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
-        return undefined
-      }
+    restore: (paths, key, restoreKeys = []) => lookup(paths, key, restoreKeys, false),
+    async has(paths, key) {
+      return (await lookup(paths, key, [], true)) === key
     },
-    async save(paths, key) {
-      if (!available) return false
+    async save(paths, key, options = {}) {
+      if (!available || (failing && !options.evenIfFailing)) return false
       try {
         const id = await cache.saveCache(paths, key)
         if (id === -1)

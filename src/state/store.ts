@@ -71,7 +71,12 @@ export function createStateStore(
     async save(state) {
       const file = stateFile(state.workspace)
       await writeStateFile(file, state)
-      if (cache.available) await cache.save([file], `${statePrefix(state.workspace)}${runKey}`)
+      // The one entry worth a try even when the service failed earlier: the next run starts from it.
+      if (cache.available) {
+        await cache.save([file], `${statePrefix(state.workspace)}${runKey}`, {
+          evenIfFailing: true
+        })
+      }
     },
     mirrorPath(workspace, slug, uuid) {
       return inBackupDir
