@@ -1,10 +1,11 @@
 // Where state and mirrors live between runs: beside the mirrors in backup-dir, and in the Actions cache.
+import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Settings } from '../settings-types.js'
 import { shardLabel } from '../shard/plan.js'
-import type { CacheStore } from './actions-cache.js'
-import { readStateFile, writeStateFile, type WorkspaceState } from './state.js'
+import type { CacheLog, CacheStore } from './actions-cache.js'
+import { emptyState, readStateFile, writeStateFile, type WorkspaceState } from './state.js'
 
 export const STATE_FILE_NAME = '.bitbucket-backup-state.json'
 
@@ -34,7 +35,8 @@ export function stateCacheKeyPrefix(workspace: string, shard?: string): string {
 export function createStateStore(
   settings: Settings,
   cache: CacheStore,
-  env: NodeJS.ProcessEnv = process.env
+  env: NodeJS.ProcessEnv = process.env,
+  log: Pick<CacheLog, 'warning'> = core
 ): StateStore {
   const inBackupDir = settings.targets.includes('directory')
   // Shards of a matrix keep state apart: each job reads and writes only its own.
@@ -66,7 +68,18 @@ export function createStateStore(
         const prefix = statePrefix(workspace)
         await cache.restore([file], `${prefix}${runKey}`, [prefix])
       }
-      return readStateFile(file, workspace)
+      try {
+        return await readStateFile(file, workspace)
+      } catch (error) {
+        // A state the user keeps on disk is theirs to look at; one from the cache (another
+        // version of the action, a damaged entry) only costs a full run.
+        if (present) throw error
+        log.warning(
+          `${workspace}: the state restored from the Actions cache could not be read (${error instanceof Error ? error.message : String(error)}); this run starts afresh and saves a new one`
+        )
+        await fs.rm(file, { force: true })
+        return emptyState(workspace)
+      }
     },
     async save(state) {
       const file = stateFile(state.workspace)
