@@ -1,4 +1,5 @@
 // Grouping under the per-job artifact limit, and when a dormant repository is uploaded again.
+import { singleName } from '../src/artifact/publish.js'
 import { describe, expect, it } from '@jest/globals'
 import { groupForLimit, refreshAfterDays, uploadDue } from '../src/artifact/plan.js'
 import type { RepositoryState } from '../src/state/state.js'
@@ -81,5 +82,30 @@ describe('uploadDue', () => {
     expect(uploadDue(state(66), 90, now)).toBe(false)
     expect(uploadDue(state(67), 90, now)).toBe(true)
     expect(uploadDue(state(5), 7, now)).toBe(true)
+  })
+})
+
+describe('singleName', () => {
+  const repository = (workspace: string, slug: string, uuid: string) => ({ workspace, slug, uuid })
+
+  it('names each repository by workspace and slug, and tells apart two that would read the same', () => {
+    const taken = new Set<string>()
+    expect(singleName(repository('acme', 'api', '{11111111-aaaa}'), taken)).toBe(
+      'bitbucket-acme-api'
+    )
+    expect(singleName(repository('a-b', 'c', '{22222222-bbbb}'), taken)).toBe('bitbucket-a-b-c')
+    expect(singleName(repository('a', 'b-c', '{33333333-cccc}'), taken)).toBe(
+      'bitbucket-a-b-c-33333333'
+    )
+  })
+
+  it('never takes the name of the index or of a group', () => {
+    const taken = new Set<string>()
+    expect(singleName(repository('backup', 'index', '{44444444-dddd}'), taken)).toBe(
+      'bitbucket-backup-index-44444444'
+    )
+    expect(singleName(repository('group', '001', '{55555555-eeee}'), taken)).toBe(
+      'bitbucket-group-001-55555555'
+    )
   })
 })

@@ -46,6 +46,24 @@ function artifactName(base: string, settings: ArtifactSettings): string {
   return settings.runAttempt !== '1' ? `${base}-attempt-${settings.runAttempt}` : base
 }
 
+const GROUP_NAME = /^bitbucket-(shard-.+-)?group-\d{3}$/
+
+/**
+ * `bitbucket-<workspace>-<slug>`, unless that is taken in this run (workspace `a-b` with `c` and `a`
+ * with `b-c`) or reads as the index or a group: then the uuid's first characters tell them apart.
+ */
+export function singleName(
+  repository: { workspace: string; slug: string; uuid: string },
+  taken: Set<string>
+) {
+  let name = `bitbucket-${repository.workspace}-${repository.slug}`
+  if (taken.has(name) || name.startsWith(INDEX_ARTIFACT) || GROUP_NAME.test(name)) {
+    name = `${name}-${repository.uuid.replace(/[{}]/g, '').slice(0, 8)}`
+  }
+  taken.add(name)
+  return name
+}
+
 const PUBLIC_REFUSAL =
   'not uploaded: this workflow runs in a public GitHub repository, whose artifacts anyone signed in can download, and the Bitbucket repository is private; set encryption-passphrase or encryption-recipients to back it up here'
 
@@ -79,12 +97,13 @@ export async function publishArtifacts(options: {
     settings.maxArtifacts - 1
   )
   let done = 0
+  const singles = new Set<string>()
   for (const [index, group] of groups.entries()) {
     const members = group.map(item => byKey.get(item.key)!)
     const first = members[0].repository
     const base =
       members.length === 1
-        ? `bitbucket-${first.workspace}-${first.slug}`
+        ? singleName(first, singles)
         : `bitbucket-${settings.shard ? `shard-${settings.shard}-` : ''}group-${String(index + 1).padStart(3, '0')}`
     const name = artifactName(base, settings)
     const root = path.join(options.workDir, 'artifacts', name)
