@@ -215,6 +215,18 @@ describe('the artifact target', () => {
     )
   }, 180_000)
 
+  it('says what to do when another step of the same workflow run made the index already', async () => {
+    const first = await backup({ include: 'tiny-1' })
+    expect(first.run.exitCode).toBe(0)
+    runId-- // a second step of the same run
+    const second = await backup({ include: 'tiny-2' })
+    expect(second.runId).toBe(first.runId)
+    expect(second.run.exitCode).toBe(1)
+    expect(second.run.stdout).toMatch(
+      /^::error::.*bitbucket-backup-index already exists in this workflow run: another step or job of it uploaded one with target: artifact; back up every workspace in one step/m
+    )
+  })
+
   it('uploads a dormant repository again before its artifact expires, and nothing else', async () => {
     const runnerDir = fs.mkdtempSync(path.join(base, 'self-hosted-'))
     const inputs = {

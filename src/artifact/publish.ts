@@ -204,7 +204,20 @@ async function publishIndex(
     // Each shard writes its own index; the index job lists them all under INDEX_ARTIFACT.
     const base = settings.shard ? `${INDEX_ARTIFACT}-shard-${settings.shard}` : INDEX_ARTIFACT
     const name = artifactName(base, settings)
-    await options.uploader.upload(name, files, root, settings.retentionDays)
+    await options.uploader
+      .upload(name, files, root, settings.retentionDays)
+      .catch((error: unknown) => {
+        // Names are unique within a workflow run: another step or job of this run made an index.
+        if (
+          /already exists|\(409\)/i.test(error instanceof Error ? error.message : String(error))
+        ) {
+          throw new Error(
+            `${name} already exists in this workflow run: another step or job of it uploaded one with target: artifact; back up every workspace in one step (workspace: a, b), or those that need other credentials from a workflow of their own`,
+            { cause: error }
+          )
+        }
+        throw error
+      })
   } finally {
     await fs.rm(root, { recursive: true, force: true })
   }
