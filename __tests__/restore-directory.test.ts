@@ -183,6 +183,34 @@ describe('restoring the directory target with the command line', () => {
     expect(result.output).toMatch(/Secrets \(environment only\)/)
   })
 
+  it('names the missing write scope when Bitbucket refuses the push', async () => {
+    const destination = await startLocalBitbucket()
+    try {
+      destination.createWorkspace('reborn')
+      const token = 'ATATT3xFfGF0restore-no-write-scope'
+      destination.addApiToken({
+        email: 'restorer@example.com',
+        username: 'restorer',
+        token,
+        scopes: ['read:repository:bitbucket', 'admin:repository:bitbucket']
+      })
+      const result = await restore(
+        [
+          ...['--from', backupDir(), '--repositories', 'deep'],
+          ...['--bitbucket-workspace', 'reborn', '--bitbucket-api-url', destination.apiUrl]
+        ],
+        { BITBUCKET_EMAIL: 'restorer@example.com', BITBUCKET_API_TOKEN: token }
+      )
+      expect(result.code).toBe(1)
+      expect(result.output).toMatch(
+        /acme\/deep: failed: Bitbucket refused the push \(HTTP 403\): give the credential write:repository:bitbucket .*; git push failed: .*403/
+      )
+      expect(result.output).not.toContain(token)
+    } finally {
+      await destination.close()
+    }
+  })
+
   it('refuses a destination URL with a password in it, without printing it', async () => {
     const result = await restore([
       '--from',

@@ -26,6 +26,8 @@ export interface OpenedDestination {
 
 export interface Destination {
   describe: string
+  /** What to grant when the server refuses a push (HTTP 403): the credential can read but not write. */
+  pushRefused?: string
   open(facts: RepositoryFacts): Promise<OpenedDestination>
 }
 
@@ -80,6 +82,8 @@ export function bitbucketDestination(options: {
     `${options.apiUrl}/repositories/${encodeURIComponent(options.workspace)}/${encodeURIComponent(slug)}`
   return {
     describe: `Bitbucket workspace ${options.workspace}`,
+    pushRefused:
+      'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)',
     async open(facts) {
       const found = async () => {
         try {
@@ -141,6 +145,8 @@ export function githubDestination(settings: GitHubSettings): Destination {
   let owner: Promise<GitHubOwner | undefined> | undefined
   return {
     describe: `GitHub owner ${settings.owner}`,
+    pushRefused:
+      'GitHub refused the push (HTTP 403): give the token Contents: Read and write on the repository (classic tokens: the repo scope)',
     async open(facts) {
       const resolved = await (owner ??= api.owner(settings.owner))
       if (!resolved)

@@ -120,10 +120,14 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
       lfsObjects: lfs.length
     }
   } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error)
+    // git says only "returned error: 403": the destination knows which permission is missing.
+    const refused =
+      options.destination.pushRefused && /^git (lfs )?push\b.*returned error: 403/.test(detail)
     return {
       repository: name,
       ok: false,
-      detail: error instanceof Error ? error.message : String(error)
+      detail: refused ? `${options.destination.pushRefused}; ${detail}` : detail
     }
   } finally {
     await fs.rm(staging, { recursive: true, force: true })
