@@ -100,6 +100,26 @@ describe('the github target and the name GitHub gave', () => {
   })
 })
 
+describe('a user account as the owner', () => {
+  it('creates private mirrors when internal was asked for, and says so', async () => {
+    gh.addToken({ token: 'ghp_jane0own0account0token000000000000', login: 'jane-gh', kind: 'pat' })
+    const run = await backup({
+      include: 'app',
+      'github-owner': 'jane-gh',
+      'github-token': 'ghp_jane0own0account0token000000000000',
+      'github-visibility': 'internal'
+    })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(
+      /^::warning::github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account jane-gh are private$/m
+    )
+    const mirror = gh
+      .repositories()
+      .find(repository => repository.owner === 'jane-gh' && repository.name === 'app')
+    expect(mirror).toMatchObject({ private: true, visibility: 'private', createdViaApi: true })
+  })
+})
+
 describe('the github target refuses clearly', () => {
   it('says when the repository exists but the token cannot see it', async () => {
     const run = await backup({ include: 'app', 'github-repository-name': 'hidden-{slug}' })

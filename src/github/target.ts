@@ -278,6 +278,11 @@ export async function mirrorToGitHub(options: {
     log.info(`GitHub mirrors: ${reason}`)
     return { restRequests: 0 }
   }
+  if (settings.visibility === 'internal' && context.owner.type === 'User') {
+    log.warning(
+      `github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account ${settings.owner} are private`
+    )
+  }
   log.info(`Mirroring ${candidates.length} repositories to ${settings.owner} on ${settings.apiUrl}`)
   const limit = pLimit(options.concurrency)
   let finished = 0
