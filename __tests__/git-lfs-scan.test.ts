@@ -171,6 +171,69 @@ describe('scanning a repository for LFS pointers, streamed', () => {
   })
 })
 
+describe('scanning only what the refs reach (a restore at a point in time)', () => {
+  it('leaves out pointers that only unreferenced objects hold, and reads every reachable blob', async () => {
+    const files: Buffer[] = []
+    const expected: LfsPointer[] = []
+    for (let i = 0; i < 4000; i++) {
+      if (i % 500 === 3) {
+        const { pointer, blob } = pointerTo(`kept ${i}`)
+        expected.push(pointer)
+        files.push(blob)
+      } else files.push(Buffer.from(`git-lfs ${i} `.padEnd(20 + ((i * 7919) % 1500), '.')))
+    }
+    const gitDir = repositoryWith(files)
+    // A later commit whose ref is then removed: its objects stay, as borrowed ones do.
+    const later = pointerTo('added after the point in time')
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], {
+      cwd: gitDir,
+      input: later.blob
+    })
+      .toString()
+      .trim()
+    const tree = execFileSync('git', ['mktree'], {
+      cwd: gitDir,
+      input: `100644 blob ${blob}\tlater.bin\n`
+    })
+      .toString()
+      .trim()
+    const commit = execFileSync('git', ['commit-tree', tree, '-p', 'main', '-m', 'later'], {
+      cwd: gitDir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'T',
+        GIT_AUTHOR_EMAIL: 't@e',
+        GIT_COMMITTER_NAME: 'T',
+        GIT_COMMITTER_EMAIL: 't@e'
+      }
+    })
+      .toString()
+      .trim()
+    execFileSync('git', ['update-ref', 'refs/heads/later', commit], { cwd: gitDir })
+    const withLater = await scanLfsPointers(createGit(), gitDir, { reachable: true })
+    expect(withLater.pointers).toEqual([...expected, later.pointer].sort(byOid))
+
+    execFileSync('git', ['update-ref', '-d', 'refs/heads/later'], { cwd: gitDir })
+    const reachable = await scanLfsPointers(createGit(), gitDir, { reachable: true })
+    expect(reachable.pointers).toEqual([...expected].sort(byOid))
+    expect(reachable.lookalikes).toBe(files.filter(file => file.length <= 1024).length)
+    // Every object, as a backup scans: the unreferenced pointer too.
+    const all = await scanLfsPointers(createGit(), gitDir)
+    expect(all.pointers).toEqual([...expected, later.pointer].sort(byOid))
+  })
+
+  it("rejects with git's reason when the path is not a repository", async () => {
+    const notRepository = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-not-a-repository-'))
+    try {
+      const scan = scanLfsPointers(createGit(), notRepository, { reachable: true })
+      await expect(scan).rejects.toBeInstanceOf(GitError)
+      await expect(scan).rejects.toThrow(/not a git repository/)
+    } finally {
+      fs.rmSync(notRepository, { recursive: true, force: true })
+    }
+  })
+})
+
 describe("reading cat-file's output in pieces", () => {
   /** Real output of `git cat-file` with these arguments for every object of a repository. */
   function catFile(gitDir: string, args: string[], input = ''): Buffer {

@@ -139,21 +139,22 @@ describe('restoring the directory target with the command line', () => {
     ])
     expect(result.code).toBe(0)
     expect(refsOf(path.join(then, 'rich.git'))).toEqual(before)
+    // Then, the deleted branch still held the third LFS object.
+    expect(result.output).toMatch(/acme\/rich: restored to .*, 3 LFS objects\)/)
 
     const now = path.join(root, 'now')
-    expect(
-      (
-        await restore([
-          '--from',
-          backupDir(),
-          '--to',
-          `${now}/{slug}.git`,
-          '--repositories',
-          'rich'
-        ])
-      ).code
-    ).toBe(0)
+    const latest = await restore([
+      '--from',
+      backupDir(),
+      '--to',
+      `${now}/{slug}.git`,
+      '--repositories',
+      'rich'
+    ])
+    expect(latest.code).toBe(0)
     expectRestoredAsSource(bb, 'acme', 'rich', path.join(now, 'rich.git'))
+    // Now no restored ref reaches it: it is counted no more (still copied, as the backup holds it).
+    expect(latest.output).toMatch(/acme\/rich: restored to .*, 2 LFS objects\)/)
   })
 
   it('the restore action, run as the runner runs it, restores a directory backup too', async () => {

@@ -18,8 +18,12 @@ export function lfsObjectPath(gitDir: string, oid: string): string {
 }
 
 /** Every LFS pointer among the repository's blobs (all objects, so every ref and kept history). */
-export async function listLfsPointers(git: Git, gitDir: string): Promise<LfsPointer[]> {
-  return (await scanLfsPointers(git, gitDir)).pointers
+export async function listLfsPointers(
+  git: Git,
+  gitDir: string,
+  options: { reachable?: boolean } = {}
+): Promise<LfsPointer[]> {
+  return (await scanLfsPointers(git, gitDir, options)).pointers
 }
 
 /** Reads every object back: a restore is only as good as the bytes on disk. */

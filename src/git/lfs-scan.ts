@@ -31,13 +31,18 @@ export function parsePointer(text: string): LfsPointer | undefined {
  */
 const LFS_MARKERS = [Buffer.from('git-lfs'), Buffer.from('hawser'), Buffer.from('git-media')]
 
-/** Type first, so a line is judged by its first bytes; `--unordered`: names flow at once, unsorted. */
-const CHECK_ARGS = [
-  'cat-file',
-  '--batch-all-objects',
-  '--unordered',
-  '--buffer',
-  '--batch-check=%(objecttype) %(objectsize) %(objectname)'
+/** Type first, so a line is judged by its first bytes. */
+const CHECK_FORMAT = '--batch-check=%(objecttype) %(objectsize) %(objectname)'
+/** `--unordered`: names flow at once, unsorted. */
+const CHECK_ARGS = ['cat-file', '--batch-all-objects', '--unordered', '--buffer', CHECK_FORMAT]
+/** Only what the refs reach: commits and the blobs small enough to be a pointer, names only. */
+const REACHABLE_ARGS = [
+  'rev-list',
+  '--objects',
+  '--all',
+  '--filter=object:type=blob',
+  `--filter=blob:limit=${MAX_POINTER_BYTES + 1}`,
+  '--no-object-names'
 ]
 /** `--buffer`: git flushes when its buffer fills, not after each of (maybe) millions of blobs. */
 const BATCH_ARGS = ['cat-file', '--batch', '--buffer']
@@ -87,8 +92,15 @@ function drained(stdin: Writable): Promise<void> {
   })
 }
 
-/** Every LFS pointer among the repository's blobs (all objects, so every ref and kept history). */
-export async function scanLfsPointers(git: Git, gitDir: string): Promise<LfsScan> {
+/**
+ * Every LFS pointer among the repository's blobs: all objects (every ref and kept history), or with
+ * `reachable` only those its refs reach (a restore at a point in time borrows every object).
+ */
+export async function scanLfsPointers(
+  git: Git,
+  gitDir: string,
+  options: { reachable?: boolean } = {}
+): Promise<LfsScan> {
   const pointers = new Map<string, LfsPointer>()
   let lookalikes = 0
   const blobs = new BatchReader(MAX_POINTER_BYTES, content => {
@@ -98,8 +110,16 @@ export async function scanLfsPointers(git: Git, gitDir: string): Promise<LfsScan
     if (pointer) pointers.set(pointer.oid, pointer)
   })
   const lines = new LineCutter()
-  const check = await git.open(CHECK_ARGS, { cwd: gitDir })
-  check.stdin.end()
+  const check = await git.open(
+    options.reachable ? ['cat-file', '--buffer', CHECK_FORMAT] : CHECK_ARGS,
+    { cwd: gitDir }
+  )
+  // rev-list's names go straight into the check: pipe() keeps the backpressure.
+  const walk = options.reachable ? await git.open(REACHABLE_ARGS, { cwd: gitDir }) : undefined
+  if (walk) {
+    walk.stdin.end()
+    walk.stdout.pipe(check.stdin)
+  } else check.stdin.end()
   // Started at the first small blob: a repository without any spares the process.
   let batch: GitStream | undefined
   let reading: Promise<void> = Promise.resolve()
@@ -127,11 +147,14 @@ export async function scanLfsPointers(git: Git, gitDir: string): Promise<LfsScan
       }
     }
     batch?.stdin.end()
-    // In this order, so the first failure is reported, not one it caused in the other process.
+    // In this order, so the first failure is reported, not one it caused in the other process
+    // (rev-list last: a check that failed stops reading it, and it is then killed below).
     await reading
     await batch?.exited
     await check.exited
+    await walk?.exited
   } catch (error) {
+    walk?.kill()
     check.kill()
     batch?.kill()
     throw error

@@ -112,12 +112,18 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
     await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
     await verifyDestination(opened, staged)
     const refs = [...staged.refs.keys()].filter(isPushableRef).length
+    // Counted are the objects the restored refs reach: the borrowed objects also hold those of
+    // deleted branches and, at a point in time, of later commits.
+    const lfsObjects =
+      lfs.length > 0
+        ? (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).length
+        : 0
     return {
       repository: name,
       ok: true,
       detail: `restored to ${opened.url}${opened.note ? `; ${opened.note}` : ''}`,
       refs,
-      lfsObjects: lfs.length
+      lfsObjects
     }
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error)
