@@ -176,8 +176,12 @@ describe('runs that share only the Actions cache', () => {
     app.write('a.txt', 'app v3\n')
     await app.commit('v3')
     await app.push()
+    rs.reset()
     const next = await freshRunnerBackup()
     expect(next.outputs).toMatchObject({ 'backed-up': '1', unchanged: '2', empty: '1' })
+    // A run that knows the repository asks for no lookup before saving app's new mirror: only the
+    // state's and each mirror's restore (5; a lookup of app's new key would be a sixth).
+    expect(rs.requests.filter(r => r.method === 'GetCacheEntryDownloadURL')).toHaveLength(5)
     expect(next.stdout).toMatch(/Restored the mirror from cache entry bitbucket-backup-mirror-/)
     expect(next.stdout).not.toMatch(/No cached mirror/)
     expect(refsOf(backupOf('app'))).toEqual(refsOf(upstreamDirs.get('app')!))

@@ -8,6 +8,7 @@ import { formatBytes } from '../report.js'
 import type { RepositoryResult } from '../results.js'
 import type { ArtifactSettings } from '../settings-types.js'
 import type { RepositoryState, WorkspaceState } from '../state/state.js'
+import { bareUuid } from '../state/store.js'
 import {
   createFileEncryptor,
   ENCRYPTED_SUFFIX,
@@ -58,7 +59,7 @@ export function singleName(
 ) {
   let name = `bitbucket-${repository.workspace}-${repository.slug}`
   if (taken.has(name) || name.startsWith(INDEX_ARTIFACT) || GROUP_NAME.test(name)) {
-    name = `${name}-${repository.uuid.replace(/[{}]/g, '').slice(0, 8)}`
+    name = `${name}-${bareUuid(repository.uuid).slice(0, 8)}`
   }
   taken.add(name)
   return name

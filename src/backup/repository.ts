@@ -217,8 +217,10 @@ export async function transferRepository(
   let cacheKey = prior?.mirrorCacheKey
   if (store.mirrorsViaCache && (lfsComplete || !lfs)) {
     const key = mirrorCacheKey(repository.uuid, inspection.fingerprint, lfs)
-    // An entry can never be overwritten: an earlier run (or shard) may have saved this one already.
-    if (key !== cacheKey && (await cache.has([mirror], key))) cacheKey = key
+    // An entry can never be overwritten: a run whose state was lost (or another shard) may have
+    // saved this one already. Asked only then, so a run that knows the repository pays nothing.
+    if (key !== cacheKey && cacheKey === undefined && (await cache.has([mirror], key)))
+      cacheKey = key
     else if (key !== cacheKey && job.reserveCacheBytes(inspection.bytes)) {
       if (await cache.save([mirror], key)) cacheKey = key
     } else if (key !== cacheKey) {

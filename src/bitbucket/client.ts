@@ -102,7 +102,7 @@ export function createBitbucketClient(options: ClientOptions) {
     // The credential goes to the API's origin only, whatever a `next` link names.
     if (new URL(url).origin !== apiOrigin) {
       throw new BitbucketError(
-        `Bitbucket linked to ${new URL(url).origin}, not its API at ${apiOrigin}; the credential is sent only there, so the listing stopped.`,
+        `A request to ${new URL(url).origin} was not sent: the Bitbucket credential goes only to its API at ${apiOrigin}.`,
         0
       )
     }
