@@ -7,13 +7,18 @@ import * as path from 'node:path'
 import type { BitbucketRepository } from '../src/bitbucket/types.js'
 import type { MirrorOps } from '../src/git/mirror.js'
 import {
-  backUpRepository,
   checkRepository,
   transferRepository,
-  type RepositoryJob
+  type RepositoryJob,
+  type RepositoryOutcome
 } from '../src/backup/repository.js'
 import type { RepositoryState } from '../src/state/state.js'
-import type { StateStore } from '../src/state/store.js'
+
+/** Checks, then transfers when the check did not finish the repository. */
+async function backUpRepository(job: RepositoryJob): Promise<RepositoryOutcome> {
+  const check = await checkRepository(job)
+  return 'outcome' in check ? check.outcome : transferRepository(job, check.pending)
+}
 
 let root: string
 beforeAll(() => {
@@ -99,33 +104,20 @@ function job(
   const mirror = path.join(dir, 'app.git')
   if (options.mirror) fs.mkdirSync(mirror, { recursive: true })
   const restores: string[] = []
-  const store: StateStore = {
-    mirrorsViaCache: true,
-    mirrorsOnDisk: false,
-    load: async () => ({ workspace: 'acme', repositories: {} }) as never,
-    save: async () => undefined,
-    mirrorPath: () => mirror,
-    metadataPath: () => undefined
-  }
   return {
     repository,
     prior: options.prior,
     lfs: true,
     ops,
-    store,
-    cache: {
-      available: true,
-      restore: async (paths: string[]) => {
-        restores.push(paths[0])
-        if (!options.restored) return undefined
-        fs.mkdirSync(paths[0], { recursive: true })
-        return 'key'
-      },
-      has: async () => false,
-      save: async () => true
+    mirror,
+    restoreMirror: async () => {
+      restores.push(mirror)
+      if (!options.restored || !options.prior?.mirrorCacheKey) return false
+      fs.mkdirSync(mirror, { recursive: true })
+      return true
     },
+    missingUpstream: async objects => new Set(objects.map(object => object.oid)),
     mirrorWanted: options.wanted ?? false,
-    reserveCacheBytes: () => true,
     log: () => undefined,
     restores
   }

@@ -11,7 +11,7 @@ import {
   identitiesFor,
   recipientProblem,
   WRAPPED_IDENTITY_FILE
-} from '../src/artifact/encryption.js'
+} from '../src/targets/artifact/encryption.js'
 import { projectRoot } from './support/action-runner.js'
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-age-'))

@@ -7,9 +7,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { createGit } from '../src/git/git.js'
-import { findOversizedFiles } from '../src/github/objects.js'
-import { planMirrorPush, pushMirror, PushRefusedError } from '../src/github/push.js'
-import { classifyPushRefusal, planRefUpdates } from '../src/github/refs.js'
+import { findOversizedFiles } from '../src/targets/github/objects.js'
+import { planMirrorPush, pushMirror, PushRefusedError } from '../src/targets/github/push.js'
+import { classifyPushRefusal, planRefUpdates } from '../src/targets/github/refs.js'
 import { refsOf } from './support/git-inspect.js'
 
 let root: string

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import { parseSettings } from '../src/settings.js'
 import type { CacheStore } from '../src/state/actions-cache.js'
 import { STATE_VERSION } from '../src/state/state.js'
-import { createStateStore } from '../src/state/store.js'
+import { createStateStore, statePlace } from '../src/state/store.js'
 
 let runnerTemp: string
 
@@ -53,7 +53,12 @@ describe('the state store', () => {
   ])('starts afresh with a warning when the cached state is from %s', async (_, text) => {
     const warnings: string[] = []
     const log = { warning: (message: string) => void warnings.push(message) }
-    const store = createStateStore(settingsFor('artifact'), cacheRestoring(text), {}, log)
+    const store = createStateStore(
+      statePlace(settingsFor('artifact')),
+      cacheRestoring(text),
+      {},
+      log
+    )
     const state = await store.load('acme')
     expect(state).toMatchObject({ version: STATE_VERSION, workspace: 'acme', repositories: {} })
     expect(warnings).toEqual([
@@ -70,7 +75,9 @@ describe('the state store', () => {
     const file = path.join(runnerTemp, 'backups', 'acme', '.bitbucket-backup-state.json')
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, JSON.stringify({ version: STATE_VERSION + 1, repositories: {} }))
-    const store = createStateStore(settingsFor('directory'), cacheRestoring('unused'), {})
+    const settings = settingsFor('directory')
+    const place = statePlace(settings, workspace => path.join(settings.backupDir, workspace))
+    const store = createStateStore(place, cacheRestoring('unused'), {})
     await expect(store.load('acme')).rejects.toThrow(/has an unknown format/)
     expect(fs.existsSync(file)).toBe(true)
   })

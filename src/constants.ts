@@ -26,6 +26,8 @@ export const Inputs = {
   EncryptionPassphrase: 'encryption-passphrase',
   EncryptionRecipients: 'encryption-recipients',
   Verify: 'verify',
+  TimeLimit: 'time-limit',
+  FailOnIncomplete: 'fail-on-incomplete',
   Mode: 'mode',
   Shards: 'shards',
   Shard: 'shard',
@@ -46,6 +48,8 @@ export const Outputs = {
   Unchanged: 'unchanged',
   Empty: 'empty',
   Failed: 'failed',
+  Incomplete: 'incomplete',
+  Deferred: 'deferred',
   Report: 'report',
   Matrix: 'matrix'
 } as const

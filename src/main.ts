@@ -1,139 +1,75 @@
-// run(): settings → listing → report. Every failure ends in one core.setFailed line.
+// run(): settings → listing → backup → report. Every failure ends in one core.setFailed line.
 import * as core from '@actions/core'
-import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
-import type { BitbucketRepository } from './bitbucket/types.js'
-import { publishArtifacts } from './artifact/publish.js'
-import { uploadDue } from './artifact/plan.js'
-import { createArtifactUploader, listRunArtifacts } from './artifact/uploader.js'
-import { mirrorsToVerify, verifyAllMirrors } from './backup/full-verify.js'
-import { runBackup } from './backup/run.js'
-import type { BitbucketAuth } from './credentials-types.js'
-import { createGit } from './git/git.js'
-import { githubPushDue, mirrorToGitHub } from './github/target.js'
-import { peakRssBytes } from './memory.js'
-import { resultBase, SUCCESS_STATUSES, type RepositoryResult } from './results.js'
-import type { RepositoryState } from './state/state.js'
+import { runBackup, type BackupRun } from './backup/run.js'
+import { createRunClock, formatDuration, type RunClock } from './backup/stop.js'
+import { createBitbucketClient } from './bitbucket/client.js'
 import { createBitbucketAuth } from './credentials.js'
-import { computeTotals, progressLine, publishReport, totalsLine } from './report.js'
+import { messageOf } from './errors.js'
+import { listedRepositories, listForBackup } from './listing.js'
+import { peakRssBytes } from './memory.js'
+import { computeTotals, formatBytes, progressLine, publishReport, totalsLine } from './report.js'
+import { resultBase, type RepositoryResult } from './results.js'
 import { createSlugFilter } from './selection.js'
-import { runIndexMerge, runPlan, planDir } from './shard/modes.js'
-import { loadPlanListing } from './shard/plan.js'
-import { createActionsCache } from './state/actions-cache.js'
 import { parseSettings } from './settings.js'
 import type { Settings } from './settings-types.js'
+import { runIndexMerge, runPlan } from './shard/modes.js'
+import { useCacheRoot } from './state/actions-cache.js'
+import { cacheRoot } from './state/store.js'
+import { createArtifactUploader, listRunArtifacts } from './targets/artifact/uploader.js'
+
+/** The runner sends SIGINT, then SIGTERM about 7.5 s later, then kills: be gone before that. */
+const EXIT_AFTER_SIGNAL_MS = 9000
 
 export function readSettingsFromInputs(): Settings {
   return parseSettings({ get: name => core.getInput(name), mask: core.setSecret, env: process.env })
 }
 
-/** Streams the repositories of every workspace, so work can start while later pages load. */
-async function* listedRepositories(
-  settings: Settings,
-  client: BitbucketClient
-): AsyncGenerator<BitbucketRepository> {
-  for (const workspace of settings.workspaces) {
-    yield* client.listRepositories(workspace, { projects: settings.projects })
+/** A cancel or timeout-minutes: stop starting work, save what finished, exit before the kill. */
+function cancelOnSignals(clock: RunClock) {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!clock.stopped) core.info(`${signal} received: starting nothing new and saving the state.`)
+    clock.cancel()
+    setTimeout(() => process.exit(1), EXIT_AFTER_SIGNAL_MS).unref()
   }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
 }
 
-/** A shard reads the plan job's listing: the whole matrix lists the workspace once. */
-async function* shardListing(
-  settings: Settings,
-  client: BitbucketClient
-): AsyncGenerator<BitbucketRepository> {
-  const planned = settings.shard
-    ? await loadPlanListing(createActionsCache(core, true), planDir(settings), settings.workspaces)
-    : undefined
-  if (planned) {
-    core.info(`Read the plan's listing: ${planned.length} repositories, no REST listing needed.`)
-    yield* planned
-    return
+function notesOf(settings: Settings, backup: BackupRun | undefined, clock: RunClock | undefined) {
+  if (!backup || !clock) return []
+  const notes: string[] = []
+  const deferred = backup.results.filter(result => result.status === 'deferred').length
+  if (settings.timeLimitSeconds !== undefined) {
+    notes.push(
+      `Time limit ${formatDuration(settings.timeLimitSeconds)}: ran ${formatDuration(clock.elapsed())}${deferred ? `; ${deferred} repositories deferred to the next run, which starts with them` : ''}.`
+    )
+  } else if (deferred) {
+    notes.push(`${deferred} repositories deferred to the next run, which starts with them.`)
   }
-  if (settings.shard) {
-    core.info('No plan listing in this run (mode: plan): this shard lists the workspace itself.')
-  }
-  yield* listedRepositories(settings, client)
+  notes.push(
+    `Peak disk used: ${formatBytes(backup.figures.peakDiskBytes)} of ${formatBytes(backup.figures.freeDiskBytes)} free at the start.`
+  )
+  return notes
 }
 
-async function listOnly(
-  settings: Settings,
-  client: BitbucketClient,
-  isSelected: (slug: string) => boolean
-) {
+async function listOnly(settings: Settings, client: ReturnType<typeof createBitbucketClient>) {
+  const isSelected = createSlugFilter(settings.include, settings.exclude)
   const results: RepositoryResult[] = []
   for await (const repository of listedRepositories(settings, client)) {
     if (!isSelected(repository.slug)) continue
-    results.push(listedResult(repository))
+    const detail = repository.mainBranch ? `main branch ${repository.mainBranch}` : 'no commits'
+    results.push({ ...resultBase(repository), status: 'listed', detail })
     core.info(progressLine(results.length, undefined, results[results.length - 1]))
   }
-  return { results, listingError: undefined, targetError: undefined, githubRequests: 0 }
+  return results
 }
 
-function listedResult(repository: BitbucketRepository): RepositoryResult {
-  return {
-    ...resultBase(repository),
-    status: 'listed',
-    detail: repository.mainBranch ? `main branch ${repository.mainBranch}` : 'no commits'
-  }
-}
-
-/** Mirrors first, then the targets that read them; state is written last, with what they did. */
-async function backUpAndKeep(
-  settings: Settings,
-  listing: AsyncIterable<BitbucketRepository>,
-  auth: BitbucketAuth,
-  isSelected: (slug: string) => boolean
-) {
-  const toArtifacts = settings.targets.includes('artifact')
-  const github = settings.github
-  const now = new Date()
-  const due = (state: RepositoryState | undefined) =>
-    toArtifacts && uploadDue(state, settings.artifact.retentionDays, now)
-  const githubDue = (state: RepositoryState | undefined) =>
-    github !== undefined && githubPushDue(github, state, settings.lfs)
-  const backup = await runBackup(settings, listing, auth, isSelected, {
-    wantsMirror: state => due(state) || githubDue(state)
-  })
-  let targetError: Error | undefined
-  if (toArtifacts) {
-    await publishArtifacts({
-      settings: settings.artifact,
-      candidates: backup.ready.filter(
-        item => SUCCESS_STATUSES.has(item.result.status) && due(item.state)
-      ),
-      states: backup.states,
-      git: createGit(),
-      lfs: settings.lfs,
-      workDir: settings.workDir,
-      uploader: createArtifactUploader(),
-      log: core
-    }).catch((error: unknown) => {
-      targetError = error instanceof Error ? error : new Error(String(error))
-    })
-  }
-  let githubRequests = 0
-  if (github) {
-    const mirrored = await mirrorToGitHub({
-      settings: github,
-      candidates: backup.ready.filter(
-        item => SUCCESS_STATUSES.has(item.result.status) && githubDue(item.state)
-      ),
-      lfs: settings.lfs,
-      concurrency: settings.concurrency,
-      log: core
-    })
-    githubRequests = mirrored.restRequests
-  }
-  if (settings.verify) {
-    await verifyAllMirrors({
-      git: createGit(),
-      mirrors: mirrorsToVerify(backup.ready, backup.storedMirrors),
-      results: backup.results,
-      log: core
-    })
-  }
-  await backup.saveState()
-  return { ...backup, targetError, githubRequests }
+function describeRun(settings: Settings): string {
+  if (settings.mode === 'plan') return `Planning ${settings.shards} shards of`
+  if (settings.mode === 'index') return 'Indexing the shards of'
+  if (settings.dryRun) return 'Listing'
+  if (settings.shard) return `Backing up shard ${settings.shard.index}/${settings.shard.count} of`
+  return 'Backing up'
 }
 
 export async function run(): Promise<void> {
@@ -143,53 +79,97 @@ export async function run(): Promise<void> {
     const auth = createBitbucketAuth(settings.credential, { oauthTokenUrl: settings.oauthTokenUrl })
     const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: core })
     const isSelected = createSlugFilter(settings.include, settings.exclude)
-    const doing =
-      settings.mode === 'plan'
-        ? `Planning ${settings.shards} shards of`
-        : settings.mode === 'index'
-          ? 'Indexing the shards of'
-          : settings.dryRun
-            ? 'Listing'
-            : settings.shard
-              ? `Backing up shard ${settings.shard.index}/${settings.shard.count} of`
-              : 'Backing up'
-    core.info(`${doing} ${settings.workspaces.join(', ')} as ${auth.description}`)
+    core.info(`${describeRun(settings)} ${settings.workspaces.join(', ')} as ${auth.description}`)
 
     if (settings.mode === 'index') {
       await runIndexMerge(settings, createArtifactUploader(), listRunArtifacts)
       return
     }
-    const { results, listingError, targetError, githubRequests } =
-      settings.mode === 'plan'
-        ? {
-            results: await runPlan(settings, listedRepositories(settings, client), isSelected),
-            listingError: undefined,
-            targetError: undefined,
-            githubRequests: 0
-          }
-        : settings.dryRun
-          ? await listOnly(settings, client, isSelected)
-          : await backUpAndKeep(settings, shardListing(settings, client), auth, isSelected)
-    if (listingError && results.length === 0) throw listingError
+    let backup: BackupRun | undefined
+    let clock: RunClock | undefined
+    let listingError: Error | undefined
+    let results: RepositoryResult[]
+    if (settings.mode === 'plan') {
+      await useCacheRoot(cacheRoot(settings))
+      results = await runPlan(settings, listedRepositories(settings, client), isSelected)
+    } else if (settings.dryRun) {
+      results = await listOnly(settings, client)
+    } else {
+      clock = createRunClock(settings.timeLimitSeconds)
+      cancelOnSignals(clock)
+      // A shard reads the plan's listing from the cache; anyone else creates nothing before listing.
+      if (settings.shard) await useCacheRoot(cacheRoot(settings))
+      const listing = await listForBackup(settings, client)
+      // A listing that failed at once (a wrong credential, an unknown workspace) writes nothing.
+      if (listing.error && listing.repositories.length === 0) throw listing.error
+      if (clock.stopped === 'cancelled')
+        throw new Error('Cancelled while listing: nothing was backed up.')
+      listingError = listing.error
+      await useCacheRoot(cacheRoot(settings))
+      backup = await runBackup({
+        settings,
+        repositories: listing.repositories,
+        listingComplete: !listing.error,
+        auth,
+        isSelected,
+        clock
+      })
+      results = backup.results
+    }
 
     const totals = computeTotals(results, (Date.now() - started) / 1000, client.requestCount)
     core.info(totalsLine(totals))
-    await publishReport(results, totals, settings.reportPath, {
-      workspaces: settings.workspaces,
-      // The action's own peak memory (git runs in child processes): benchmarks read it here.
-      peakRssBytes: peakRssBytes(),
-      githubRequests
-    })
-    if (listingError) {
-      core.setFailed(`Listing stopped early: ${listingError.message}`)
-    } else if (targetError) {
-      core.setFailed(`The artifact index was not uploaded: ${targetError.message}`)
-    } else if (totals.byStatus.failed > 0) {
-      core.setFailed(
-        `${totals.byStatus.failed} of ${totals.repositories} repositories were not backed up; see the job summary.`
-      )
-    }
+    await publishReport(
+      results,
+      totals,
+      settings.reportPath,
+      {
+        workspaces: settings.workspaces,
+        // The action's own peak memory (git runs in child processes): benchmarks read it here.
+        peakRssBytes: peakRssBytes(),
+        ...(settings.timeLimitSeconds !== undefined
+          ? { timeLimitSeconds: settings.timeLimitSeconds }
+          : {}),
+        ...(backup ? { ...backup.figures, cancelled: backup.cancelled } : {})
+      },
+      notesOf(settings, backup, clock)
+    )
+    concludeRun(settings, totals, { listingError, backup })
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error))
+    core.setFailed(messageOf(error))
+  }
+}
+
+/** The step's verdict, in one line; a cancelled run exits now, before the runner kills it. */
+function concludeRun(
+  settings: Settings,
+  totals: ReturnType<typeof computeTotals>,
+  run: { listingError?: Error; backup?: BackupRun }
+) {
+  const { byStatus, repositories } = totals
+  const done = byStatus['backed-up'] + byStatus.unchanged + byStatus.empty + byStatus.incomplete
+  if (run.backup?.cancelled) {
+    core.setFailed(
+      `Cancelled: ${done} of ${repositories} repositories were backed up and recorded; the next run continues from there.`
+    )
+    process.exit(1)
+  }
+  if (byStatus.deferred > 0) {
+    core.warning(
+      `${byStatus.deferred} of ${repositories} repositories were not reached within time-limit and are deferred; the next run starts with them.`
+    )
+  }
+  if (run.listingError) {
+    core.setFailed(`Listing stopped early: ${run.listingError.message}`)
+  } else if (run.backup?.targetError) {
+    core.setFailed(run.backup.targetError.message)
+  } else if (byStatus.failed > 0) {
+    core.setFailed(
+      `${byStatus.failed} of ${repositories} repositories were not backed up; see the job summary.`
+    )
+  } else if (byStatus.incomplete > 0 && settings.failOnIncomplete) {
+    core.setFailed(
+      `${byStatus.incomplete} of ${repositories} repositories are incomplete (LFS objects missing on Bitbucket) and fail-on-incomplete is set; see the job summary.`
+    )
   }
 }

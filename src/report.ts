@@ -15,9 +15,11 @@ export interface RunTotals {
 
 const STATUS_LABELS: Record<RepositoryStatus, string> = {
   'backed-up': 'backed up',
+  incomplete: 'incomplete',
   unchanged: 'unchanged',
   empty: 'empty',
   failed: 'failed',
+  deferred: 'deferred',
   skipped: 'skipped',
   'no-longer-listed': 'no longer listed',
   listed: 'listed (dry run)'
@@ -77,17 +79,28 @@ function escapeCell(text: string): string {
   return text.replace(/[|<>&]/g, char => `&#${char.charCodeAt(0)};`).replace(/\n/g, ' ')
 }
 
-export function summaryMarkdown(results: RepositoryResult[], totals: RunTotals): string {
+/**
+ * @param notes lines under the totals: the time budget, the disk, what was deferred
+ */
+export function summaryMarkdown(
+  results: RepositoryResult[],
+  totals: RunTotals,
+  notes: string[] = []
+): string {
   const lines = [
     '## Bitbucket backup',
     '',
     totalsLine(totals),
     '',
+    ...notes.map(note => `- ${escapeCell(note)}`),
+    ...(notes.length ? [''] : []),
     '| Repository | Status | Refs | LFS objects | Size | Time | Details |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- |'
   ]
   const order: RepositoryStatus[] = [
     'failed',
+    'incomplete',
+    'deferred',
     'skipped',
     'no-longer-listed',
     'empty',
@@ -115,7 +128,8 @@ export async function publishReport(
   results: RepositoryResult[],
   totals: RunTotals,
   reportPath: string,
-  extra: Record<string, unknown> = {}
+  extra: Record<string, unknown> = {},
+  notes: string[] = []
 ): Promise<void> {
   await fs.mkdir(path.dirname(reportPath), { recursive: true })
   const report = { generatedAt: new Date().toISOString(), totals, ...extra, repositories: results }
@@ -126,13 +140,21 @@ export async function publishReport(
   core.setOutput(Outputs.Unchanged, totals.byStatus.unchanged)
   core.setOutput(Outputs.Empty, totals.byStatus.empty)
   core.setOutput(Outputs.Failed, totals.byStatus.failed)
+  core.setOutput(Outputs.Incomplete, totals.byStatus.incomplete)
+  core.setOutput(Outputs.Deferred, totals.byStatus.deferred)
   core.setOutput(Outputs.Report, reportPath)
 
   for (const result of results) {
-    if (result.status === 'failed')
-      core.error(`${result.workspace}/${result.slug}: ${result.detail}`)
+    const name = `${result.workspace}/${result.slug}`
+    if (result.status === 'failed') core.error(`${name}: ${result.detail}`)
+    if (result.status === 'incomplete') {
+      const oids = result.lfsMissing ?? []
+      core.warning(
+        `${name} is incomplete: ${plural(oids.length, 'LFS object')} missing on Bitbucket (${oids.slice(0, 10).join(', ')}${oids.length > 10 ? ', ...' : ''}); everything else is backed up, and later runs fetch them when they appear`
+      )
+    }
   }
   if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(summaryMarkdown(results, totals)).write()
+    await core.summary.addRaw(summaryMarkdown(results, totals, notes)).write()
   }
 }

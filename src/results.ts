@@ -2,7 +2,15 @@
 import type { BitbucketRepository } from './bitbucket/types.js'
 
 export type RepositoryStatus =
-  'backed-up' | 'unchanged' | 'empty' | 'failed' | 'skipped' | 'no-longer-listed' | 'listed'
+  | 'backed-up'
+  | 'incomplete'
+  | 'unchanged'
+  | 'empty'
+  | 'failed'
+  | 'deferred'
+  | 'skipped'
+  | 'no-longer-listed'
+  | 'listed'
 
 export interface RepositoryResult {
   workspace: string
@@ -25,6 +33,8 @@ export interface RepositoryResult {
   artifact?: string
   /** The GitHub mirror this repository is pushed to (github target). */
   github?: string
+  /** LFS objects the history points to that Bitbucket does not have (status incomplete). */
+  lfsMissing?: string[]
 }
 
 /** Statuses that mean the repository is safely backed up as of this run. */
@@ -33,6 +43,12 @@ export const SUCCESS_STATUSES: ReadonlySet<RepositoryStatus> = new Set([
   'unchanged',
   'empty',
   'listed'
+])
+
+/** Statuses whose mirror the targets receive: complete, or all of it that exists upstream. */
+export const PUBLISHED_STATUSES: ReadonlySet<RepositoryStatus> = new Set([
+  ...SUCCESS_STATUSES,
+  'incomplete'
 ])
 
 /** The fields every result of a listed repository starts with. */

@@ -1,6 +1,6 @@
 // Inputs of the artifact target: retention, the per-job artifact budget and encryption.
 import * as fs from 'node:fs'
-import { recipientProblem } from './artifact/encryption.js'
+import { recipientProblem } from './targets/artifact/encryption.js'
 import { Inputs } from './constants.js'
 import { fail, parseInteger, readSecret, splitList, type InputSource } from './settings-parse.js'
 import type { ArtifactSettings } from './settings-types.js'

@@ -87,3 +87,30 @@ export function readSecret(source: InputSource, name: string): string {
   if (value) source.mask(value)
   return value
 }
+
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/
+
+/** Parses durations such as 5h30m, 90m or 45s into seconds; '' is undefined (no limit). */
+export function parseDuration(input: string, raw: string, maxSeconds: number): number | undefined {
+  const value = raw.trim().toLowerCase().replace(/\s+/g, '')
+  if (value === '') return undefined
+  const match = DURATION.exec(value)
+  const seconds = match
+    ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+    : 0
+  if (!match || seconds === 0) {
+    fail(
+      input,
+      `"${raw.trim()}" is not a duration`,
+      'expected hours, minutes and seconds such as 5h30m, 90m or 45s'
+    )
+  }
+  if (seconds > maxSeconds) {
+    fail(
+      input,
+      `"${raw.trim()}" is longer than ${maxSeconds / 3600} hours`,
+      "expected a duration such as 5h30m, below the job's own timeout"
+    )
+  }
+  return seconds
+}

@@ -91,6 +91,10 @@ export interface Settings {
   workDir: string
   /** Read every mirror on disk back in full after the backup (git fsck, every LFS object). */
   verify: boolean
+  /** Seconds after which no new repository starts (what is in flight finishes); undefined: none. */
+  timeLimitSeconds: number | undefined
+  /** Fail the step when a repository is incomplete (LFS objects missing on Bitbucket). */
+  failOnIncomplete: boolean
   /** Path of the JSON report. */
   reportPath: string
   artifact: ArtifactSettings

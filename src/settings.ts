@@ -15,6 +15,7 @@ import type { BitbucketCredentialInput, Settings, TargetKind } from './settings-
 import {
   fail,
   parseBoolean,
+  parseDuration,
   parseInteger,
   parseSize,
   parseUrl,
@@ -231,6 +232,13 @@ export function parseSettings(source: InputSource): Settings {
     ),
     workDir,
     verify: parseBoolean(Inputs.Verify, source.get(Inputs.Verify), false),
+    // Self-hosted jobs may run for up to 5 days; hosted ones for 6 hours.
+    timeLimitSeconds: parseDuration(Inputs.TimeLimit, source.get(Inputs.TimeLimit), 120 * 3600),
+    failOnIncomplete: parseBoolean(
+      Inputs.FailOnIncomplete,
+      source.get(Inputs.FailOnIncomplete),
+      false
+    ),
     reportPath: reportRaw
       ? path.resolve(workspaceRoot, reportRaw)
       : path.join(workDir, 'report.json'),

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { createFileEncryptor } from '../../src/artifact/encryption.js'
+import { createFileEncryptor } from '../../src/targets/artifact/encryption.js'
 
 const mib = Number(process.argv[2] ?? '256')
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-age-large-'))

@@ -1,125 +1,39 @@
-// Backs up one repository: decide from its refs whether anything changed, then clone or fetch and verify.
-import * as fs from 'node:fs/promises'
+// Backs up one repository's git data: decide from its refs whether anything changed, then clone or
+// fetch (or bring back LFS objects Bitbucket lacked before) and inspect what is on disk.
 import type { BitbucketRepository } from '../bitbucket/types.js'
-import { pathExists, type MirrorOps, type RemoteRefs } from '../git/mirror.js'
+import type { LfsPointer } from '../git/lfs-scan.js'
+import { pathExists, type MirrorOps, type MirrorTransfer, type RemoteRefs } from '../git/mirror.js'
+import { firstLineOf } from '../errors.js'
 import { resultBase, type RepositoryResult } from '../results.js'
-import type { CacheStore } from '../state/actions-cache.js'
 import type { RepositoryState } from '../state/state.js'
-import { bareUuid, type StateStore } from '../state/store.js'
 
 export interface RepositoryJob {
   repository: BitbucketRepository
   prior: RepositoryState | undefined
   lfs: boolean
   ops: MirrorOps
-  store: StateStore
-  cache: CacheStore
-  /** The mirror must be on disk after this run even when nothing changed (directory, artifact due). */
+  /** Where the working mirror lives: kept between runs (directory target) or for this run only. */
+  mirror: string
+  /** The mirror must be on disk after this run even when nothing changed (a target wants it). */
   mirrorWanted: boolean
-  /** Decides whether a mirror of this size may still be saved to the cache in this run. */
-  reserveCacheBytes(bytes: number): boolean
+  /** Brings back the repository's last cached mirror; false on a miss. */
+  restoreMirror(): Promise<boolean>
+  /**
+   * Of these LFS objects, those Bitbucket does not have (one request, no mirror needed), or
+   * undefined when that cannot be told without git-lfs.
+   */
+  missingUpstream(objects: LfsPointer[]): Promise<Set<string> | undefined>
   log(line: string): void
 }
 
 export interface RepositoryOutcome {
   result: RepositoryResult
-  /** True when the mirror is on disk and complete after this run (targets may read it). */
+  /** True when the mirror is on disk with everything Bitbucket has (targets may read it). */
   mirrorReady?: boolean
   /** The new state, or undefined to keep the prior one (failures never overwrite good state). */
   state: RepositoryState | undefined
-}
-
-function mirrorCacheKeyPrefix(uuid: string): string {
-  return `bitbucket-backup-mirror-${bareUuid(uuid)}-`
-}
-
-/** One entry per repository and ref set: an unchanged repository is never saved again. */
-export function mirrorCacheKey(uuid: string, fingerprint: string, lfs: boolean): string {
-  return `${mirrorCacheKeyPrefix(uuid)}${fingerprint.slice(0, 20)}-${lfs ? 'lfs' : 'nolfs'}`
-}
-
-/** The API object as metadata, without the calling user's name that Bitbucket embeds in clone links. */
-export function repositoryMetadata(repository: BitbucketRepository): string {
-  const text = JSON.stringify(repository.raw, null, 2)
-  return `${text.replace(/(https?:\/\/)[^/@"\s]+@/g, '$1')}\n`
-}
-
-/** A renamed repository keeps its uuid: move its mirror and metadata to the new slug. */
-async function followRename(job: RepositoryJob): Promise<void> {
-  const { prior, repository, store } = job
-  if (!prior || !store.mirrorsOnDisk) return
-  if (prior.slug === repository.slug && prior.workspace === repository.workspace) return
-  const from = store.mirrorPath(prior.workspace, prior.slug, prior.uuid)
-  const to = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
-  if ((await pathExists(from)) && !(await pathExists(to))) {
-    await fs.rename(from, to)
-    job.log(`Renamed upstream from ${prior.slug}: moved the mirror to ${to}`)
-    const oldMetadata = store.metadataPath(prior.workspace, prior.slug)
-    if (oldMetadata) await fs.rm(oldMetadata, { force: true })
-  }
-}
-
-/** Brings back the cached mirror of the last run; any miss or error means a fresh clone. */
-async function restoreMirror(job: RepositoryJob, mirror: string): Promise<boolean> {
-  const { prior, repository, store, cache } = job
-  if (!prior?.mirrorCacheKey || !store.mirrorsViaCache) return false
-  const restored = await cache.restore([mirror], prior.mirrorCacheKey, [
-    mirrorCacheKeyPrefix(repository.uuid)
-  ])
-  job.log(
-    restored ? `Restored the mirror from cache entry ${restored}.` : 'No cached mirror: cloning.'
-  )
-  return restored !== undefined && (await pathExists(mirror))
-}
-
-function unchangedOutcome(
-  job: RepositoryJob,
-  prior: RepositoryState,
-  mirror: string,
-  started: number
-) {
-  const { repository, store } = job
-  job.log(`Refs unchanged (fingerprint ${prior.fingerprint.slice(0, 12)}); nothing fetched.`)
-  return {
-    result: {
-      ...resultBase(repository),
-      status: prior.empty ? 'empty' : 'unchanged',
-      detail: prior.empty ? 'no commits' : 'refs unchanged since the last backup',
-      refs: prior.refs,
-      lfsObjects: prior.lfsObjects,
-      bytes: prior.bytes,
-      bytesFetched: 0,
-      seconds: (Date.now() - started) / 1000,
-      location: store.mirrorsOnDisk ? mirror : undefined
-    },
-    mirrorReady: job.mirrorWanted,
-    state: {
-      ...prior,
-      fullName: repository.fullName,
-      slug: repository.slug,
-      updatedOn: repository.updatedOn
-    }
-  } satisfies RepositoryOutcome
-}
-
-/** The API's view of the repository beside its mirror, refreshed every run (descriptions change). */
-async function writeMetadata(job: RepositoryJob): Promise<void> {
-  const file = job.store.metadataPath(job.repository.workspace, job.repository.slug)
-  if (file) await fs.writeFile(file, repositoryMetadata(job.repository))
-}
-
-/**
- * Points HEAD at Bitbucket's main branch so a clone of the backup checks out what users expect.
- * True when HEAD was rewritten.
- */
-async function followMainBranch(
-  job: RepositoryJob,
-  mirror: string,
-  remote?: RemoteRefs
-): Promise<boolean> {
-  const branch = job.repository.mainBranch
-  if (!branch || (remote && !remote.refMap.has(`refs/heads/${branch}`))) return false
-  return job.ops.setHead(mirror, `refs/heads/${branch}`)
+  /** True when something was transferred (worth a checkpoint). */
+  fetched: boolean
 }
 
 /** What the check found for a repository that needs a transfer (or a cache restore first). */
@@ -130,9 +44,63 @@ export interface PendingTransfer {
   remote?: RemoteRefs
   /** Refs unchanged since the recorded state but the mirror is not on disk: restore it, then compare. */
   restoreThenCompare: boolean
+  /** Refs unchanged, but LFS objects Bitbucket lacked last time are there now: fetch only those. */
+  lfsOnly: boolean
 }
 
 export type RepositoryCheck = { outcome: RepositoryOutcome } | { pending: PendingTransfer }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`
+
+type Missing = NonNullable<RepositoryState['lfsMissing']>
+
+function missingDetail(missing: Missing, still: boolean): string {
+  return `${plural(missing.length, 'LFS object')} ${still ? 'still ' : ''}missing on Bitbucket (first ${missing[0].oid}); everything else is backed up`
+}
+
+const oidsOf = (missing: Missing) => missing.map(object => object.oid)
+
+function unchangedOutcome(job: RepositoryJob, prior: RepositoryState, started: number) {
+  const { repository } = job
+  const missing = prior.lfsMissing ?? []
+  job.log(`Refs unchanged (fingerprint ${prior.fingerprint.slice(0, 12)}); nothing fetched.`)
+  const status = missing.length > 0 ? 'incomplete' : prior.empty ? 'empty' : 'unchanged'
+  return {
+    result: {
+      ...resultBase(repository),
+      status,
+      detail:
+        status === 'incomplete'
+          ? missingDetail(missing, true)
+          : prior.empty
+            ? 'no commits'
+            : 'refs unchanged since the last backup',
+      refs: prior.refs,
+      lfsObjects: prior.lfsObjects,
+      bytes: prior.bytes,
+      bytesFetched: 0,
+      seconds: (Date.now() - started) / 1000,
+      ...(missing.length > 0 ? { lfsMissing: oidsOf(missing) } : {})
+    },
+    mirrorReady: job.mirrorWanted,
+    state: {
+      ...prior,
+      fullName: repository.fullName,
+      slug: repository.slug,
+      updatedOn: repository.updatedOn,
+      checkedAt: new Date().toISOString()
+    },
+    fetched: false
+  } satisfies RepositoryOutcome
+}
+
+/** An incomplete backup whose missing LFS objects Bitbucket still lacks: nothing to fetch. */
+async function stillMissing(job: RepositoryJob, prior: RepositoryState): Promise<boolean> {
+  const missing = prior.lfsMissing ?? []
+  if (missing.length === 0) return false
+  const upstream = await job.missingUpstream(missing)
+  return upstream !== undefined && missing.every(object => upstream.has(object.oid))
+}
 
 /**
  * The cheap half of a backup: one ref advertisement (none for a repository never seen) and the
@@ -141,22 +109,19 @@ export type RepositoryCheck = { outcome: RepositoryOutcome } | { pending: Pendin
  * waits on one round trip, a transfer on bandwidth and CPU.
  */
 export async function checkRepository(job: RepositoryJob): Promise<RepositoryCheck> {
-  const { repository, prior, ops, store, lfs } = job
+  const { repository, prior, ops, lfs, mirror } = job
   const started = Date.now()
-  const mirror = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
-  await followRename(job)
-
   const mirrorPresent = await pathExists(mirror)
   // A repository seen before costs one ref advertisement; a new one is cloned straight away.
   const remote = prior || mirrorPresent ? await ops.remoteRefs(repository.httpsCloneUrl) : undefined
-  const refsUnchanged = remote !== undefined && remote.fingerprint === prior?.fingerprint
+  const refsUnchanged =
+    prior !== undefined && remote !== undefined && remote.fingerprint === prior.fingerprint
   const lfsDone = !lfs || prior?.lfsComplete === true
-  const unchanged = refsUnchanged && lfsDone && prior !== undefined
+  const unchanged = refsUnchanged && (lfsDone || (await stillMissing(job, prior)))
   if (unchanged && (mirrorPresent || !job.mirrorWanted)) {
     const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined
     if (!local || local.fingerprint === prior.fingerprint) {
-      await writeMetadata(job)
-      return { outcome: unchangedOutcome(job, prior, mirror, started) }
+      return { outcome: unchangedOutcome(job, prior, started) }
     }
     job.log('The mirror on disk differs from the recorded state: fetching to repair it.')
   }
@@ -165,15 +130,56 @@ export async function checkRepository(job: RepositoryJob): Promise<RepositoryChe
       started,
       mirrorPresent,
       remote,
-      restoreThenCompare: unchanged && !mirrorPresent && job.mirrorWanted
+      restoreThenCompare: unchanged && !mirrorPresent && job.mirrorWanted,
+      lfsOnly: refsUnchanged && !unchanged && (prior?.lfsMissing?.length ?? 0) > 0
     }
   }
 }
 
-/** Checks, then transfers when the check did not finish the repository. */
-export async function backUpRepository(job: RepositoryJob): Promise<RepositoryOutcome> {
-  const check = await checkRepository(job)
-  return 'outcome' in check ? check.outcome : transferRepository(job, check.pending)
+/** Points HEAD at Bitbucket's main branch so a clone of the backup checks out what users expect. */
+async function followMainBranch(job: RepositoryJob, remote?: RemoteRefs): Promise<boolean> {
+  const branch = job.repository.mainBranch
+  if (!branch || (remote && !remote.refMap.has(`refs/heads/${branch}`))) return false
+  return job.ops.setHead(job.mirror, `refs/heads/${branch}`)
+}
+
+/** Brings the mirror up to date: LFS objects alone, a fetch onto the mirror, or a clone. */
+async function transfer(
+  job: RepositoryJob,
+  pending: PendingTransfer,
+  mirrorPresent: boolean
+): Promise<MirrorTransfer> {
+  const { ops, mirror, prior } = job
+  const url = job.repository.httpsCloneUrl
+  if (pending.lfsOnly && mirrorPresent && prior) {
+    const local = await ops.localSnapshot(mirror)
+    if (local.fingerprint === prior.fingerprint) return ops.fetchLfsOnly(mirror)
+  }
+  return mirrorPresent
+    ? ops.update(url, mirror, pending.remote ?? (await ops.remoteRefs(url)))
+    : ops.clone(url, mirror)
+}
+
+/**
+ * Which LFS objects the mirror lacks because Bitbucket lacks them: undefined when some are missing
+ * for another reason (a failed download, a damaged file), which fails the repository.
+ */
+async function missingOnlyUpstream(
+  job: RepositoryJob,
+  missing: LfsPointer[],
+  lfsError: Error | undefined
+): Promise<Missing | undefined> {
+  if (missing.length === 0) return []
+  const upstream = await job.missingUpstream(missing)
+  const confirmed = upstream
+    ? missing.every(pointer => upstream.has(pointer.oid))
+    : /does not exist|\[404\]|not found/i.test(
+        `${lfsError?.message ?? ''}\n${(lfsError as { stderr?: string } | undefined)?.stderr ?? ''}`
+      )
+  const sorted = missing
+    .map(pointer => ({ oid: pointer.oid, size: pointer.size }))
+    .sort((a, b) => a.oid.localeCompare(b.oid))
+  return confirmed ? sorted : undefined
 }
 
 /** The heavy half: restore the cached mirror if any, then fetch or clone, and inspect the result. */
@@ -181,53 +187,33 @@ export async function transferRepository(
   job: RepositoryJob,
   pending: PendingTransfer
 ): Promise<RepositoryOutcome> {
-  const { repository, prior, ops, store, cache, lfs } = job
+  const { repository, prior, ops, lfs, mirror } = job
   const { started, remote } = pending
-  const mirror = store.mirrorPath(repository.workspace, repository.slug, repository.uuid)
-  const url = repository.httpsCloneUrl
   let mirrorPresent = pending.mirrorPresent
-  if (pending.restoreThenCompare && prior) {
-    mirrorPresent = await restoreMirror(job, mirror)
-    const local = mirrorPresent ? await ops.localSnapshot(mirror) : undefined
-    if (local?.fingerprint === prior.fingerprint) {
-      await writeMetadata(job)
-      return unchangedOutcome(job, prior, mirror, started)
-    }
+  if (!mirrorPresent && (pending.restoreThenCompare || prior))
+    mirrorPresent = await job.restoreMirror()
+  if (pending.restoreThenCompare && prior && mirrorPresent) {
+    const local = await ops.localSnapshot(mirror)
+    if (local.fingerprint === prior.fingerprint) return unchangedOutcome(job, prior, started)
     job.log('The mirror on disk differs from the recorded state: fetching to repair it.')
-  } else if (!mirrorPresent) {
-    mirrorPresent = await restoreMirror(job, mirror)
   }
 
-  const transfer = mirrorPresent
-    ? await ops.update(url, mirror, remote ?? (await ops.remoteRefs(url)))
-    : await ops.clone(url, mirror)
-  const headMoved = await followMainBranch(job, mirror, remote)
-  await writeMetadata(job)
+  const transferred = await transfer(job, pending, mirrorPresent)
+  const headMoved = await followMainBranch(job, remote)
   // What the transfer saw still holds (refs, LFS pointers), its size too unless HEAD was rewritten.
-  const inspection = await ops.inspect(
-    mirror,
-    headMoved ? { ...transfer.known, bytes: undefined } : transfer.known
-  )
-  for (const ref of transfer.protectedRefs) job.log(`Kept deleted or rewritten history as ${ref}`)
+  const known = transferred.known
+  const inspection = await ops.inspect(mirror, headMoved ? { ...known, bytes: undefined } : known)
+  for (const ref of transferred.protectedRefs)
+    job.log(`Kept deleted or rewritten history as ${ref}`)
   if (remote && inspection.fingerprint !== remote.fingerprint) {
     job.log('Upstream refs moved during the backup; the next run picks up the difference.')
   }
 
-  const lfsComplete = lfs && inspection.lfsMissing.length === 0
-  let cacheKey = prior?.mirrorCacheKey
-  if (store.mirrorsViaCache && (lfsComplete || !lfs)) {
-    const key = mirrorCacheKey(repository.uuid, inspection.fingerprint, lfs)
-    // An entry can never be overwritten: a run whose state was lost (or another shard) may have
-    // saved this one already. Asked only then, so a run that knows the repository pays nothing.
-    if (key !== cacheKey && cacheKey === undefined && (await cache.has([mirror], key)))
-      cacheKey = key
-    else if (key !== cacheKey && job.reserveCacheBytes(inspection.bytes)) {
-      if (await cache.save([mirror], key)) cacheKey = key
-    } else if (key !== cacheKey) {
-      job.log('Over the cache size budget: the next change clones this repository afresh.')
-    }
-  }
-
+  const lfsMissing = lfs
+    ? await missingOnlyUpstream(job, inspection.lfsMissing, transferred.lfsError)
+    : []
+  const failedLfs = lfsMissing === undefined
+  const now = new Date().toISOString()
   const state: RepositoryState = {
     uuid: repository.uuid,
     workspace: repository.workspace,
@@ -237,38 +223,53 @@ export async function transferRepository(
     fingerprint: inspection.fingerprint,
     refs: inspection.refs,
     updatedOn: repository.updatedOn,
-    lastBackupAt: new Date().toISOString(),
-    lfsComplete,
+    lastBackupAt: now,
+    checkedAt: now,
+    lfsComplete: lfs && inspection.lfsMissing.length === 0,
+    ...(lfsMissing?.length ? { lfsMissing } : {}),
     lfsObjects: inspection.lfsObjects,
     bytes: inspection.bytes,
     empty: inspection.empty,
-    ...(cacheKey ? { mirrorCacheKey: cacheKey } : {}),
-    // Where older copies live stays known until a target records a newer one.
+    // Kept until the mirror is saved again; where older copies live stays known until a target
+    // records a newer one.
+    ...(prior?.mirrorCacheKey ? { mirrorCacheKey: prior.mirrorCacheKey } : {}),
     ...(prior?.artifact ? { artifact: prior.artifact } : {}),
     ...(prior?.github ? { github: prior.github } : {})
   }
-  const missing = lfs ? inspection.lfsMissing : []
-  const what = mirrorPresent
-    ? `fetched ${transfer.refsChanged} changed ref${transfer.refsChanged === 1 ? '' : 's'}${transfer.protectedRefs.length ? `, kept ${transfer.protectedRefs.length} rewritten` : ''}`
-    : 'cloned'
+  const arrived = (prior?.lfsMissing?.length ?? 0) - (lfsMissing?.length ?? 0)
+  const what = pending.lfsOnly
+    ? `fetched ${plural(arrived, 'LFS object')} that had been missing on Bitbucket`
+    : mirrorPresent
+      ? `fetched ${plural(transferred.refsChanged, 'changed ref')}${transferred.protectedRefs.length ? `, kept ${transferred.protectedRefs.length} rewritten` : ''}`
+      : 'cloned'
+  const status = failedLfs
+    ? 'failed'
+    : lfsMissing.length > 0
+      ? 'incomplete'
+      : inspection.empty
+        ? 'empty'
+        : 'backed-up'
+  const detail = failedLfs
+    ? `${plural(inspection.lfsMissing.length, 'LFS object')} missing or damaged after fetch (first ${inspection.lfsMissing[0].oid})${transferred.lfsError ? `: ${firstLineOf(transferred.lfsError)}` : ''}`
+    : lfsMissing.length > 0
+      ? `${what}; ${missingDetail(lfsMissing, false)}`
+      : inspection.empty
+        ? 'no commits'
+        : what
   return {
     result: {
       ...resultBase(repository),
-      status: missing.length > 0 ? 'failed' : inspection.empty ? 'empty' : 'backed-up',
-      detail:
-        missing.length > 0
-          ? `${missing.length} LFS objects missing or damaged after fetch (first ${missing[0].oid})`
-          : inspection.empty
-            ? 'no commits'
-            : what,
+      status,
+      detail,
       refs: inspection.refs,
       lfsObjects: inspection.lfsObjects,
       bytes: inspection.bytes,
-      bytesFetched: transfer.bytesFetched,
+      bytesFetched: transferred.bytesFetched,
       seconds: (Date.now() - started) / 1000,
-      location: store.mirrorsOnDisk ? mirror : undefined
+      ...(lfsMissing?.length ? { lfsMissing: oidsOf(lfsMissing) } : {})
     },
-    mirrorReady: missing.length === 0,
-    state
+    mirrorReady: !failedLfs,
+    state,
+    fetched: true
   }
 }

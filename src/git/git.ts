@@ -98,10 +98,12 @@ export function commandOf(args: string[]): string {
 /**
  * @param auth extraheaders, each bound to one origin
  * @param config further settings that must hold for every call (e.g. LFS options for one remote)
+ * @param signal ends every git still running when it aborts (a cancelled run)
  */
 export function createGit(
   auth: GitAuth[] = [],
-  config: readonly (readonly [string, string])[] = []
+  config: readonly (readonly [string, string])[] = [],
+  signal?: AbortSignal
 ) {
   const environment = async () => ({
     ...process.env,
@@ -124,7 +126,8 @@ export function createGit(
     const child = spawn('git', args, {
       cwd: options.cwd,
       env,
-      stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe']
+      stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal } : {})
     })
     // git may exit before reading all of it (a failure): that is reported by its exit code.
     child.stdin?.on('error', () => undefined)

@@ -2,8 +2,9 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { fingerprintOf, HISTORY_NAMESPACE, readRefFiles, type RefSnapshot } from './fingerprint.js'
+import { asError } from '../errors.js'
 import type { Git } from './git.js'
-import { checkLfsObjects } from './lfs-objects.js'
+import { checkLfsObjects, lfsObjectPath } from './lfs-objects.js'
 import { scanLfsPointers, type LfsPointer } from './lfs-scan.js'
 import { appendRefJournal } from './ref-history.js'
 import { DEFAULT_GIT_RETRY, withGitRetry, type GitRetryOptions } from './transient.js'
@@ -22,6 +23,8 @@ export interface MirrorTransfer {
   protectedRefs: string[]
   /** What the transfer already knows of the mirror now, for `inspect` (no second scan). */
   known?: KnownMirrorState
+  /** Why `git lfs fetch` failed, when it did: the mirror is kept, its LFS objects checked after. */
+  lfsError?: Error
 }
 
 /** Facts about a mirror gathered during a transfer that `inspect` may reuse. */
@@ -52,6 +55,8 @@ export interface MirrorOptions {
    * `git ls-remote` after all.
    */
   advertisedRefs?: (url: string) => Promise<string[] | undefined>
+  /** Called before git-lfs downloads: the bytes of the objects not on disk yet (to reserve disk). */
+  beforeLfsFetch?: (bytes: number) => Promise<void>
 }
 
 /** The fetch refspecs of a mirror that never lets upstream write into the backup's own namespace. */
@@ -147,6 +152,8 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     if (!options.lfs) return undefined
     const scan = await scanLfsPointers(git, gitDir)
     if (scan.pointers.length === 0 && scan.lookalikes === 0) return scan.pointers
+    if (options.beforeLfsFetch)
+      await options.beforeLfsFetch(await bytesNotOnDisk(gitDir, scan.pointers))
     await withGitRetry(
       'git lfs fetch',
       () => git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: gitDir }),
@@ -155,10 +162,39 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     return scan.pointers
   }
 
+  /** What git-lfs is about to download: the objects the mirror does not hold yet. */
+  async function bytesNotOnDisk(gitDir: string, pointers: LfsPointer[]): Promise<number> {
+    let bytes = 0
+    for (const pointer of pointers) {
+      const present = await fs.stat(lfsObjectPath(gitDir, pointer.oid)).catch(() => undefined)
+      if (present?.size !== pointer.size) bytes += pointer.size
+    }
+    return bytes
+  }
+
+  /** LFS objects alone, for a mirror whose refs are current (objects that were missing upstream). */
+  async function fetchLfsOnly(gitDir: string): Promise<MirrorTransfer> {
+    const sizeBefore = await directorySize(gitDir)
+    let lfsError: Error | undefined
+    const lfsPointers = await fetchLfs(gitDir).catch((error: unknown) => {
+      lfsError = asError(error)
+      return undefined
+    })
+    const bytes = await directorySize(gitDir)
+    return {
+      bytesFetched: Math.max(0, bytes - sizeBefore),
+      refsChanged: 0,
+      protectedRefs: [],
+      known: { lfsPointers, bytes },
+      lfsError
+    }
+  }
+
   /** A new mirror is built beside its final place and renamed in only once git has it all. */
   async function clone(url: string, gitDir: string): Promise<MirrorTransfer> {
     const partial = `${gitDir}.partial`
     let lfsPointers: LfsPointer[] | undefined
+    let lfsError: Error | undefined
     await fs.mkdir(path.dirname(gitDir), { recursive: true })
     try {
       await withGitRetry(
@@ -180,13 +216,12 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
         },
         retry
       )
-      let lfsFailure: unknown
-      lfsPointers = await fetchLfs(partial).catch(error => {
-        lfsFailure = error
+      lfsPointers = await fetchLfs(partial).catch((error: unknown) => {
+        lfsError = asError(error)
         return undefined
       })
       await fs.rename(partial, gitDir)
-      if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)
+      if (lfsError) options.log?.(`LFS fetch failed: ${lfsError.message}`)
     } finally {
       await fs.rm(partial, { recursive: true, force: true })
     }
@@ -197,7 +232,8 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
       bytesFetched: bytes,
       refsChanged: refs.size,
       protectedRefs: [],
-      known: { refs, lfsPointers, bytes }
+      known: { refs, lfsPointers, bytes },
+      lfsError
     }
   }
 
@@ -248,15 +284,15 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     }
     const upstream = new Map([...after].filter(([ref]) => remote.refMap.has(ref)))
     await appendRefJournal(gitDir, stamp, before, upstream)
-    let lfsFailure: unknown
-    const lfsPointers = await fetchLfs(gitDir).catch(error => {
-      lfsFailure = error
+    let lfsError: Error | undefined
+    const lfsPointers = await fetchLfs(gitDir).catch((error: unknown) => {
+      lfsError = asError(error)
       return undefined
     })
-    if (lfsFailure) options.log?.(`LFS fetch failed: ${(lfsFailure as Error).message}`)
+    if (lfsError) options.log?.(`LFS fetch failed: ${lfsError.message}`)
     const bytes = await directorySize(gitDir)
     const bytesFetched = Math.max(0, bytes - sizeBefore)
-    return { bytesFetched, refsChanged, protectedRefs, known: { lfsPointers, bytes } }
+    return { bytesFetched, refsChanged, protectedRefs, known: { lfsPointers, bytes }, lfsError }
   }
 
   /** True when `newOid` still reaches `oldOid` (a fast-forward): nothing was lost upstream. */
@@ -298,7 +334,7 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     }
   }
 
-  return { remoteRefs, clone, update, inspect, localSnapshot, setHead }
+  return { remoteRefs, clone, update, fetchLfsOnly, inspect, localSnapshot, setHead }
 }
 
 export type MirrorOps = ReturnType<typeof createMirrorOps>

@@ -3,9 +3,9 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { request } from '@octokit/request'
-import { decryptFile, ENCRYPTED_SUFFIX, identitiesFor } from '../artifact/encryption.js'
-import { INDEX_ARTIFACT } from '../artifact/publish.js'
-import type { DecryptionKeys } from '../artifact/restore.js'
+import { decryptFile, ENCRYPTED_SUFFIX, identitiesFor } from '../targets/artifact/encryption.js'
+import { INDEX_ARTIFACT } from '../targets/artifact/names.js'
+import type { DecryptionKeys } from '../targets/artifact/restore.js'
 
 export interface ArtifactSourceOptions {
   token: string

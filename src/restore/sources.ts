@@ -2,8 +2,8 @@
 // downloaded artifact (one folder per repository with its manifest). Both are found by walking.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { ENCRYPTED_SUFFIX } from '../artifact/encryption.js'
-import { MANIFEST_FILE } from '../artifact/manifest.js'
+import { ENCRYPTED_SUFFIX } from '../targets/artifact/encryption.js'
+import { MANIFEST_FILE } from '../targets/artifact/manifest.js'
 
 /** What a destination needs to recreate a repository: from the API metadata or the manifest. */
 export interface RepositoryFacts {

@@ -3,18 +3,20 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import { INDEX_ARTIFACT } from '../artifact/publish.js'
-import type { ArtifactUploader } from '../artifact/publish.js'
+import { INDEX_ARTIFACT } from '../targets/artifact/names.js'
+import type { ArtifactUploader } from '../targets/artifact/uploader.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import { Outputs } from '../constants.js'
 import { formatBytes } from '../report.js'
 import { resultBase, type RepositoryResult } from '../results.js'
 import type { Settings } from '../settings-types.js'
 import { createActionsCache } from '../state/actions-cache.js'
+import { cacheRoot } from '../state/store.js'
 import { savePlanListing, shardMatrix, shardOf } from './plan.js'
 
+/** Under the cache root, at the same relative path for the plan job and every shard. */
 export function planDir(settings: Settings): string {
-  return path.join(settings.workDir, 'plan')
+  return path.join(cacheRoot(settings), '.bitbucket-backup-plan')
 }
 
 /** Lists every workspace once, saves the listing for the shards, and outputs the matrix. */

@@ -48,7 +48,12 @@ export async function savePlanListing(
   await fs.mkdir(dir, { recursive: true })
   const file = path.join(dir, LISTING_FILE)
   await fs.writeFile(file, JSON.stringify(listing))
-  return cache.save([file], `${listingKeyPrefix(env)}${env.GITHUB_RUN_ATTEMPT ?? '1'}`)
+  try {
+    return await cache.save([file], `${listingKeyPrefix(env)}${env.GITHUB_RUN_ATTEMPT ?? '1'}`)
+  } finally {
+    // backup-dir may hold it: nothing of the hand-over is left behind.
+    await fs.rm(dir, { recursive: true, force: true })
+  }
 }
 
 /** The listing of this run's plan job; undefined when there is none (the shard then lists itself). */
@@ -65,6 +70,7 @@ export async function loadPlanListing(
   ])
   if (!restored) return undefined
   const listing = JSON.parse(await fs.readFile(file, 'utf8')) as PlanListing
+  await fs.rm(dir, { recursive: true, force: true })
   // A plan of other workspaces is not this job's plan.
   if (listing.workspaces.join(',') !== workspaces.join(',')) return undefined
   return listing.repositories

@@ -1,5 +1,7 @@
 // The Actions cache behind a small interface; every cache failure degrades to a warning, never a failed run.
 import * as cache from '@actions/cache'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
 
 export interface CacheStore {
   readonly available: boolean
@@ -29,6 +31,26 @@ function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]
 }
 
+/**
+ * The toolkit hashes the paths as passed into each entry's version and archives them relative to
+ * GITHUB_WORKSPACE, which it also finds them from (by the cwd), refusing any `..`. Everything this
+ * action caches lives under one root (the work dir, or backup-dir with the directory target), made
+ * that directory for the run: paths relative to it are the same on every runner, wherever installed.
+ */
+export async function useCacheRoot(root: string, env: NodeJS.ProcessEnv = process.env) {
+  await fs.mkdir(root, { recursive: true })
+  process.chdir(root)
+  env.GITHUB_WORKSPACE = root
+}
+
+/** Paths relative to the cache root, or undefined when one lies outside it (never cached). */
+export function portablePaths(paths: string[], root: string): string[] | undefined {
+  const relative = paths.map(file => path.relative(root, path.resolve(root, file)))
+  return relative.every(file => file && !file.startsWith('..') && !path.isAbsolute(file))
+    ? relative
+    : undefined
+}
+
 export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore {
   const available = enabled && cache.isFeatureAvailable()
   // Once the service fails, later calls are skipped: hundreds of repositories would each wait ~30 s.
@@ -38,8 +60,9 @@ export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore 
     failing = true
     log.warning(`${message}; the rest of this run goes without the Actions cache.`)
   }
-  const lookup = async (paths: string[], key: string, restoreKeys: string[], only: boolean) => {
-    if (!available || failing) return undefined
+  const lookup = async (files: string[], key: string, restoreKeys: string[], only: boolean) => {
+    const paths = portablePaths(files, process.cwd())
+    if (!available || failing || !paths) return undefined
     const started = Date.now()
     try {
       const found = await cache.restoreCache(paths, key, restoreKeys, { lookupOnly: only })
@@ -59,8 +82,9 @@ export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore 
     async has(paths, key) {
       return (await lookup(paths, key, [], true)) === key
     },
-    async save(paths, key, options = {}) {
-      if (!available || (failing && !options.evenIfFailing)) return false
+    async save(files, key, options = {}) {
+      const paths = portablePaths(files, process.cwd())
+      if (!available || (failing && !options.evenIfFailing) || !paths) return false
       try {
         const id = await cache.saveCache(paths, key)
         if (id === -1)

@@ -16,8 +16,12 @@ export interface RepositoryState {
   updatedOn: string
   /** ISO time of the last run that left a complete backup. */
   lastBackupAt: string
+  /** ISO time of the last run that compared the backup with Bitbucket: the oldest go first. */
+  checkedAt?: string
   /** True only when LFS objects were fetched and every one verified (false when lfs was off). */
   lfsComplete: boolean
+  /** LFS objects the history points to that Bitbucket did not have (sorted by oid). */
+  lfsMissing?: { oid: string; size: number }[]
   lfsObjects: number
   bytes: number
   empty: boolean
@@ -51,7 +55,18 @@ export interface ArtifactRecordState {
   fingerprint: string
   /** Whether the artifact holds every LFS object. */
   lfs: boolean
+  /** LFS objects missing upstream when it was made: it is due again when one arrives. */
+  lfsMissing?: number
   encrypted: boolean
+  /** How it is protected (`none`, the recipients' or the passphrase's id): a change makes it due. */
+  protection?: string
+}
+
+/** What the artifact target needs to know whether the passphrase changed, without keeping it. */
+export interface ProtectionState {
+  id: string
+  /** A short text encrypted with the passphrase: it opens only with the same passphrase. */
+  canary: string
 }
 
 export interface WorkspaceState {
@@ -59,6 +74,8 @@ export interface WorkspaceState {
   workspace: string
   savedAt: string
   repositories: Record<string, RepositoryState>
+  /** With encryption-passphrase: the passphrase's id and its canary. */
+  passphrase?: ProtectionState
 }
 
 export function emptyState(workspace: string): WorkspaceState {

@@ -1,25 +1,27 @@
-// Where state and mirrors live between runs: beside the mirrors in backup-dir, and in the Actions cache.
+// Where state lives between runs: a file (in backup-dir with the directory target), and the Actions
+// cache, where every save is a new entry under one prefix and the newest is restored.
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import type { Settings } from '../settings-types.js'
+import { messageOf } from '../errors.js'
 import { shardLabel } from '../shard/plan.js'
+import type { Settings } from '../settings-types.js'
 import type { CacheLog, CacheStore } from './actions-cache.js'
 import { emptyState, readStateFile, writeStateFile, type WorkspaceState } from './state.js'
 
 export const STATE_FILE_NAME = '.bitbucket-backup-state.json'
 
 export interface StateStore {
-  /** True when mirrors are saved to and restored from the Actions cache (ephemeral runners). */
-  readonly mirrorsViaCache: boolean
-  /** True when the directory target wants every mirror on disk, changed or not. */
-  readonly mirrorsOnDisk: boolean
   load(workspace: string): Promise<WorkspaceState>
-  save(state: WorkspaceState): Promise<void>
-  /** Where the working mirror of a repository lives during (and, for backup-dir, between) runs. */
-  mirrorPath(workspace: string, slug: string, uuid: string): string
-  /** The metadata file beside a mirror (directory target only). */
-  metadataPath(workspace: string, slug: string): string | undefined
+  /** Writes the state file atomically and, with `toCache`, a new cache entry of it. */
+  save(state: WorkspaceState, options: { toCache: boolean }): Promise<void>
+}
+
+export interface StatePlace {
+  /** The file a run reads first and writes at every checkpoint (under the cache root). */
+  file(workspace: string): string
+  /** Colons end each part: workspace `acme` never matches `acme-corp`, nor a shard the whole. */
+  cachePrefix(workspace: string): string
 }
 
 /** A uuid such as {57bf2984-...} without braces: safe in paths and cache keys. */
@@ -27,45 +29,58 @@ export function bareUuid(uuid: string): string {
   return uuid.replace(/[{}]/g, '')
 }
 
-/** Colons end each part: workspace `acme` never matches `acme-corp`, nor a shard the whole. */
 export function stateCacheKeyPrefix(workspace: string, shard?: string): string {
   return `bitbucket-backup-state:${workspace}:${shard ?? 'all'}:`
 }
 
-export function createStateStore(
+/** Everything cached lives under one root (see useCacheRoot): backup-dir's, or the work dir. */
+export function cacheRoot(settings: Settings): string {
+  return settings.targets.includes('directory') && settings.backupDir
+    ? settings.backupDir
+    : settings.workDir
+}
+
+/**
+ * The state of each workspace: in `keptDir` (backup-dir, the directory target) when given, else in
+ * the work dir; shards of a matrix keep theirs apart.
+ */
+export function statePlace(
   settings: Settings,
+  keptDir?: (workspace: string) => string
+): StatePlace {
+  const shard = settings.shard ? `shard-${shardLabel(settings.shard)}` : undefined
+  const suffix = shard ? `.${shard}` : ''
+  return {
+    file: workspace =>
+      keptDir
+        ? path.join(keptDir(workspace), STATE_FILE_NAME.replace(/\.json$/, `${suffix}.json`))
+        : path.join(settings.workDir, 'state', `${workspace}${suffix}.json`),
+    cachePrefix: workspace => stateCacheKeyPrefix(workspace, shard)
+  }
+}
+
+const exists = (file: string) =>
+  fs.access(file).then(
+    () => true,
+    () => false
+  )
+
+export function createStateStore(
+  place: StatePlace,
   cache: CacheStore,
   env: NodeJS.ProcessEnv = process.env,
   log: Pick<CacheLog, 'warning'> = core
 ): StateStore {
-  const inBackupDir = settings.targets.includes('directory')
-  // Shards of a matrix keep state apart: each job reads and writes only its own.
-  const shard = settings.shard ? `.shard-${shardLabel(settings.shard)}` : ''
-  const stateFile = (workspace: string) =>
-    inBackupDir
-      ? path.join(
-          settings.backupDir,
-          workspace,
-          STATE_FILE_NAME.replace(/\.json$/, `${shard}.json`)
-        )
-      : path.join(settings.workDir, 'state', `${workspace}${shard}.json`)
-  const statePrefix = (workspace: string) =>
-    stateCacheKeyPrefix(workspace, settings.shard && `shard-${shardLabel(settings.shard)}`)
-  // Cache entries are immutable: every run writes its state under a new key, restored by prefix.
-  const runKey = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${Date.now()}`
-  const selfHostedWithDirectory = inBackupDir && env.RUNNER_ENVIRONMENT === 'self-hosted'
+  // Cache entries are immutable: every save is a new key, restored by prefix (newest first).
+  const runKey = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+  let saves = 0
 
   return {
-    mirrorsViaCache: cache.available && !selfHostedWithDirectory,
-    mirrorsOnDisk: inBackupDir,
     async load(workspace) {
-      const file = stateFile(workspace)
-      const present = await fs.access(file).then(
-        () => true,
-        () => false
-      )
+      const file = place.file(workspace)
+      const present = await exists(file)
       if (!present && cache.available) {
-        const prefix = statePrefix(workspace)
+        const prefix = place.cachePrefix(workspace)
         await cache.restore([file], `${prefix}${runKey}`, [prefix])
       }
       try {
@@ -75,29 +90,22 @@ export function createStateStore(
         // version of the action, a damaged entry) only costs a full run.
         if (present) throw error
         log.warning(
-          `${workspace}: the state restored from the Actions cache could not be read (${error instanceof Error ? error.message : String(error)}); this run starts afresh and saves a new one`
+          `${workspace}: the state restored from the Actions cache could not be read (${messageOf(error)}); this run starts afresh and saves a new one`
         )
         await fs.rm(file, { force: true })
         return emptyState(workspace)
       }
     },
-    async save(state) {
-      const file = stateFile(state.workspace)
+    async save(state, options) {
+      const file = place.file(state.workspace)
       await writeStateFile(file, state)
+      if (!options.toCache || !cache.available) return
       // The one entry worth a try even when the service failed earlier: the next run starts from it.
-      if (cache.available) {
-        await cache.save([file], `${statePrefix(state.workspace)}${runKey}`, {
-          evenIfFailing: true
-        })
-      }
-    },
-    mirrorPath(workspace, slug, uuid) {
-      return inBackupDir
-        ? path.join(settings.backupDir, workspace, `${slug}.git`)
-        : path.join(settings.workDir, 'mirrors', `${bareUuid(uuid)}.git`)
-    },
-    metadataPath(workspace, slug) {
-      return inBackupDir ? path.join(settings.backupDir, workspace, `${slug}.json`) : undefined
+      await cache.save(
+        [file],
+        `${place.cachePrefix(state.workspace)}${runKey}-${Date.now()}-${++saves}`,
+        { evenIfFailing: true }
+      )
     }
   }
 }

@@ -1,6 +1,14 @@
 // @actions/artifact behind the small interface the artifact target needs.
 import { DefaultArtifactClient } from '@actions/artifact'
-import type { ArtifactUploader } from './publish.js'
+
+export interface ArtifactUploader {
+  upload(
+    name: string,
+    files: string[],
+    root: string,
+    retentionDays: number
+  ): Promise<{ id: number }>
+}
 
 /** Upload blocks in flight: each holds an 8 MB buffer, and runners have little memory to spare. */
 const UPLOAD_CONCURRENCY = '1'

@@ -1,9 +1,9 @@
 // Pushes a bare mirror to a GitHub repository as a true mirror, within the server's limits: packs over
 // the size limit are split into steps of older commits first, and batches respect a ref-count policy.
-import type { Git } from '../git/git.js'
-import { GitError } from '../git/git.js'
-import { withGitRetry, type GitRetryOptions } from '../git/transient.js'
-import { formatBytes } from '../report.js'
+import type { Git } from '../../git/git.js'
+import { GitError } from '../../git/git.js'
+import { withGitRetry, type GitRetryOptions } from '../../git/transient.js'
+import { formatBytes } from '../../report.js'
 import {
   chunk,
   classifyPushRefusal,

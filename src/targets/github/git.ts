@@ -1,6 +1,6 @@
 // Git for GitHub: one client per origin a repository's clone URL names, the token bound to it alone.
-import { githubGitAuthorization } from '../credentials.js'
-import { createGit, type Git } from '../git/git.js'
+import { githubGitAuthorization } from '../../credentials.js'
+import { createGit, type Git } from '../../git/git.js'
 
 /** Returns the git client for a GitHub clone URL, created once per origin. */
 export function githubGitFor(token: string): (cloneUrl: string) => Git {

@@ -1,6 +1,6 @@
 // The GitHub REST calls the mirror target needs, through @octokit/request, with bounded retries.
 import { request } from '@octokit/request'
-import { parseRetryAfter, retryDelay, sleep } from '../retry.js'
+import { parseRetryAfter, retryDelay, sleep } from '../../retry.js'
 
 export interface GitHubOwner {
   login: string

@@ -1,7 +1,7 @@
 // One line for each way a GitHub mirror fails, naming the input or permission to change.
-import { isInstallationToken } from '../credentials.js'
-import { GitError } from '../git/git.js'
-import type { GitHubSettings } from '../settings-types.js'
+import { isInstallationToken } from '../../credentials.js'
+import { GitError } from '../../git/git.js'
+import type { GitHubSettings } from '../../settings-types.js'
 import type { GitHubApiError } from './api.js'
 import { PushRefusedError } from './push.js'
 

@@ -32,10 +32,13 @@ export interface RepositoryManifest {
   fingerprint: string
   empty: boolean
   bundle: string | null
+  /** Every LFS object the history points to and the artifact holds. */
   lfs: { oid: string; size: number }[]
+  /** Objects the history points to that Bitbucket did not have when the backup was made. */
+  lfsMissing?: { oid: string; size: number }[]
   /** Every file beside the manifest, with the size and SHA-256 of its plain content. */
   files: ManifestFile[]
   encrypted: boolean
 }
 
-export { sha256File } from '../hash.js'
+export { sha256File } from '../../hash.js'

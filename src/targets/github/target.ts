@@ -1,12 +1,13 @@
 // The github target: each changed repository's mirror goes to a GitHub repository (created when
 // missing), refs first within the server's limits, then LFS objects, then the default branch.
-import pLimit from 'p-limit'
-import type { BitbucketRepository } from '../bitbucket/types.js'
-import type { Git } from '../git/git.js'
-import type { RepositoryResult } from '../results.js'
-import type { GitHubSettings } from '../settings-types.js'
-import { GITHUB_REPOSITORY_NAME, mirrorName } from '../settings-github.js'
-import type { RepositoryState } from '../state/state.js'
+import type { BitbucketRepository } from '../../bitbucket/types.js'
+import { messageOf } from '../../errors.js'
+import type { Git } from '../../git/git.js'
+import type { RepositoryResult } from '../../results.js'
+import type { BackupTarget, TargetLog } from '../target.js'
+import type { GitHubSettings } from '../../settings-types.js'
+import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings-github.js'
+import type { RepositoryState } from '../../state/state.js'
 import {
   createGitHubApi,
   GitHubApiError,
@@ -24,13 +25,6 @@ export interface GitHubCandidate {
   mirror: string
   state: RepositoryState
   result: RepositoryResult
-}
-
-export interface GitHubLog {
-  info(message: string): void
-  warning(message: string): void
-  startGroup(name: string): void
-  endGroup(): void
 }
 
 /** Whether the mirror on GitHub lags the backup: new refs, a new name, or LFS objects it lacks. */
@@ -242,79 +236,68 @@ async function openContext(
 async function checkAccessOnly(
   settings: GitHubSettings,
   lfs: boolean,
-  log: GitHubLog
-): Promise<{ restRequests: number }> {
+  log: TargetLog
+): Promise<number> {
   try {
     const context = await openContext(settings, lfs, () => new Date())
-    return { restRequests: context.api.requestCount }
+    return context.api.requestCount
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    log.warning(`GitHub mirrors are up to date, but the next change cannot be mirrored: ${reason}`)
-    return { restRequests: 0 }
+    log.warning(
+      `GitHub mirrors are up to date, but the next change cannot be mirrored: ${messageOf(error)}`
+    )
+    return 0
   }
 }
 
-/** Pushes every candidate; a failure marks that repository failed and the others go on. */
-export async function mirrorToGitHub(options: {
+/** Pushes each due repository as it finishes; the owner and token are resolved once, at the first. */
+export function createGitHubTarget(options: {
   settings: GitHubSettings
-  candidates: GitHubCandidate[]
   lfs: boolean
-  concurrency: number
-  log: GitHubLog
+  log: TargetLog
   now?: () => Date
-}): Promise<{ restRequests: number }> {
-  const { settings, candidates, log } = options
-  if (candidates.length === 0) return checkAccessOnly(settings, options.lfs, log)
-  const fail = (candidate: GitHubCandidate, reason: string) => {
-    candidate.result.status = 'failed'
-    candidate.result.detail = `GitHub mirror: ${reason}`
-  }
-  let context: RunContext
-  try {
-    context = await openContext(settings, options.lfs, options.now ?? (() => new Date()))
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    for (const candidate of candidates) fail(candidate, reason)
-    log.info(`GitHub mirrors: ${reason}`)
-    return { restRequests: 0 }
-  }
-  if (settings.visibility === 'internal' && context.owner.type === 'User') {
-    log.warning(
-      `github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account ${settings.owner} are private`
-    )
-  }
-  log.info(`Mirroring ${candidates.length} repositories to ${settings.owner} on ${settings.apiUrl}`)
-  const limit = pLimit(options.concurrency)
-  let finished = 0
-  await Promise.all(
-    candidates.map(candidate =>
-      limit(async () => {
-        const started = Date.now()
-        const details: string[] = []
-        const { workspace, slug } = candidate.repository
-        let line: string
-        try {
-          const done = await mirrorOne(context, candidate, entry => details.push(entry))
-          candidate.result.detail = `${candidate.result.detail}; mirrored to ${candidate.result.github}`
-          line = `mirrored: ${done}`
-        } catch (error) {
-          details.push(error instanceof Error && error.stack ? error.stack : String(error))
-          const reason = describeMirrorFailure(error, settings)
-          fail(candidate, reason)
-          line = `failed: ${reason}`
+}): BackupTarget {
+  const { settings, lfs, log } = options
+  let opened: Promise<RunContext> | undefined
+  let resolved: RunContext | undefined
+  let checkedRequests = 0
+  const contextOnce = () =>
+    (opened ??= openContext(settings, lfs, options.now ?? (() => new Date())).then(
+      context => {
+        if (settings.visibility === 'internal' && context.owner.type === 'User') {
+          log.warning(
+            `github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account ${settings.owner} are private`
+          )
         }
-        finished++
-        const seconds = ((Date.now() - started) / 1000).toFixed(1)
-        log.info(
-          `[${finished}/${candidates.length}] github ${workspace}/${slug}: ${line} (${seconds} s)`
-        )
-        if (details.length > 0) {
-          log.startGroup(`GitHub mirror of ${workspace}/${slug}`)
-          for (const entry of details) log.info(entry)
-          log.endGroup()
-        }
-      })
-    )
-  )
-  return { restRequests: context.api.requestCount }
+        log.info(`Mirroring to ${settings.owner} on ${settings.apiUrl}`)
+        resolved = context
+        return context
+      },
+      (error: unknown) => {
+        log.info(`GitHub mirrors: ${messageOf(error)}`)
+        throw error
+      }
+    ))
+  return {
+    kind: 'github',
+    costly: true,
+    diskPerMirrorByte: 0,
+    due: state => githubPushDue(settings, state, lfs),
+    async publish(work) {
+      try {
+        const done = await mirrorOne(await contextOnce(), work, work.log)
+        work.result.detail = `${work.result.detail}; mirrored to ${work.result.github}`
+        work.log(`GitHub mirror: ${done}`)
+      } catch (error) {
+        throw new Error(`GitHub mirror: ${describeMirrorFailure(error, settings)}`, {
+          cause: error
+        })
+      }
+    },
+    async finish() {
+      if (!opened) checkedRequests = await checkAccessOnly(settings, lfs, log)
+    },
+    figures: () => ({
+      githubRequests: checkedRequests + (resolved?.api.requestCount ?? 0)
+    })
+  }
 }

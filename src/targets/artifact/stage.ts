@@ -1,10 +1,10 @@
 // Lays out one repository for an artifact: a verified bundle of every ref, LFS objects, metadata, manifest.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { repositoryMetadata } from '../backup/repository.js'
-import type { BitbucketRepository } from '../bitbucket/types.js'
-import type { Git } from '../git/git.js'
-import { lfsObjectPath, listLfsPointers } from '../git/lfs-objects.js'
+import { repositoryMetadata } from '../../bitbucket/metadata.js'
+import type { BitbucketRepository } from '../../bitbucket/types.js'
+import type { Git } from '../../git/git.js'
+import { lfsObjectPath, listLfsPointers } from '../../git/lfs-objects.js'
 import { ENCRYPTED_SUFFIX, WRAPPED_IDENTITY_FILE, type FileEncryptor } from './encryption.js'
 import {
   MANIFEST_FILE,
@@ -20,6 +20,8 @@ export interface StageInput {
   repository: BitbucketRepository
   fingerprint: string
   lfs: boolean
+  /** LFS objects Bitbucket did not have: named in the manifest, not staged. */
+  lfsMissing: ReadonlySet<string>
   /** The artifact's root directory; the repository goes to <root>/<workspace>/<slug>/. */
   root: string
   encryptor: FileEncryptor | undefined
@@ -79,7 +81,8 @@ export async function stageRepository(input: StageInput): Promise<StagedReposito
     await createVerifiedBundle(git, mirror, path.join(dir, bundle), refs.length)
     plain.push(bundle)
   }
-  const pointers = input.lfs ? await listLfsPointers(git, mirror) : []
+  const all = input.lfs ? await listLfsPointers(git, mirror) : []
+  const pointers = all.filter(pointer => !input.lfsMissing.has(pointer.oid))
   for (const pointer of pointers) {
     const relative = path.relative(mirror, lfsObjectPath(mirror, pointer.oid))
     await linkOrCopy(path.join(mirror, relative), path.join(dir, relative))
@@ -114,6 +117,9 @@ export async function stageRepository(input: StageInput): Promise<StagedReposito
     empty: refs.length === 0,
     bundle,
     lfs: pointers,
+    ...(pointers.length < all.length
+      ? { lfsMissing: all.filter(pointer => input.lfsMissing.has(pointer.oid)) }
+      : {}),
     files,
     encrypted: input.encryptor !== undefined
   }

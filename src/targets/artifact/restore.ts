@@ -1,8 +1,8 @@
 // Brings a repository back from its folder in a downloaded artifact, checking every byte on the way.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import type { Git } from '../git/git.js'
-import { lfsObjectPath } from '../git/lfs-objects.js'
+import type { Git } from '../../git/git.js'
+import { lfsObjectPath } from '../../git/lfs-objects.js'
 import {
   decryptFile,
   ENCRYPTED_SUFFIX,

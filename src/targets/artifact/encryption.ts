@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import { Readable, Writable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import type { EncryptionSettings } from '../settings-types.js'
+import type { EncryptionSettings } from '../../settings-types.js'
 
 export type { EncryptionSettings }
 

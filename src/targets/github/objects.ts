@@ -1,7 +1,7 @@
 // The objects a GitHub mirror must take besides refs: files over the server's limit are found before
 // any push, and LFS objects follow the refs with `git lfs push --all`.
-import type { Git } from '../git/git.js'
-import { withGitRetry, type GitRetryOptions } from '../git/transient.js'
+import type { Git } from '../../git/git.js'
+import { withGitRetry, type GitRetryOptions } from '../../git/transient.js'
 
 export interface OversizedFile {
   path: string

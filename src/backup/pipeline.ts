@@ -1,0 +1,258 @@
+// One repository through the whole pipeline: check → transfer → verify → every target that wants it
+// → mirror cache → state → its working copy removed, so what is on disk is what is in flight.
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { BitbucketRepository } from '../bitbucket/types.js'
+import type { BitbucketAuth } from '../credentials-types.js'
+import { firstLineOf, isDiskFull } from '../errors.js'
+import { pathExists, type MirrorOps } from '../git/mirror.js'
+import type { LfsObjectRef } from '../git/lfs-probe.js'
+import type { Git } from '../git/git.js'
+import { verifyMirror } from '../git/verify.js'
+import { formatBytes } from '../report.js'
+import { PUBLISHED_STATUSES, resultBase, type RepositoryResult } from '../results.js'
+import type { StateBook } from '../state/checkpoints.js'
+import type { RepositoryState } from '../state/state.js'
+import type { BackupTarget, MirrorHome } from '../targets/target.js'
+import { NoRoomError, type DiskGate, type Reservation } from './disk.js'
+import { describeRepositoryFailure } from './failure.js'
+import type { MirrorCache } from './mirror-cache.js'
+import {
+  checkRepository,
+  transferRepository,
+  type RepositoryJob,
+  type RepositoryOutcome
+} from './repository.js'
+import type { RunClock } from './stop.js'
+
+/** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
+export interface OriginTools {
+  git: Git
+  ops(log: (line: string) => void, beforeLfsFetch: (bytes: number) => Promise<void>): MirrorOps
+  missingUpstream(url: string, objects: LfsObjectRef[]): Promise<Set<string> | undefined>
+}
+
+export interface Pipeline {
+  lfs: boolean
+  verify: boolean
+  targets: BackupTarget[]
+  home: MirrorHome
+  /** True when mirrors stay in `home` after the run (directory target). */
+  keepsMirrors: boolean
+  mirrorCache: MirrorCache
+  disk: DiskGate
+  clock: RunClock
+  book: StateBook
+  auth: BitbucketAuth
+  tools(url: string): OriginTools
+  slots: {
+    check: <T>(work: () => Promise<T>) => Promise<T>
+    transfer: <T>(work: () => Promise<T>) => Promise<T>
+  }
+  /** Mirrors read back in full this run (verify). */
+  verified: { intact: number; damaged: number }
+  /** Bytes per second one transfer slot has managed so far (for the time budget). */
+  throughput: { rate(): number; add(bytes: number, seconds: number): void }
+}
+
+export interface RepositoryRun {
+  repository: BitbucketRepository
+  prior: RepositoryState | undefined
+  plannedBytes: number
+}
+
+function deferred(item: RepositoryRun, why: string): RepositoryResult {
+  return { ...resultBase(item.repository), status: 'deferred', detail: why }
+}
+
+const DEFERRED = {
+  'time-limit': 'not reached before time-limit; the next run starts with it',
+  cancelled: 'not reached before the run was cancelled; the next run starts with it'
+}
+
+/**
+ * Disk per byte of mirror for the heaviest step: the mirror itself, plus a bundle or encrypted copy
+ * (targets), or a cache archive; `minimum` leaves the archive out (the mirror is then not cached).
+ */
+function diskFactors(pipeline: Pipeline, due: BackupTarget[]) {
+  const publishing = Math.max(0, ...due.map(target => target.diskPerMirrorByte))
+  const caching = pipeline.mirrorCache.enabled ? 1 : 0
+  return { full: 1 + Math.max(publishing, caching), minimum: 1 + publishing }
+}
+
+/** What git, git-lfs and a tar need beyond the estimate: a little room for their own files. */
+const DISK_SLACK = 1024 * 1024
+
+/** Hands the mirror to every target that wants it; a target that fails fails the repository only. */
+async function publish(
+  pipeline: Pipeline,
+  item: RepositoryRun,
+  outcome: RepositoryOutcome & { state: RepositoryState },
+  mirror: string,
+  log: (line: string) => void
+): Promise<boolean> {
+  const { result, state } = outcome
+  if (pipeline.verify) {
+    const missing = new Set((state.lfsMissing ?? []).map(object => object.oid))
+    const problems = await verifyMirror(
+      pipeline.tools(item.repository.httpsCloneUrl).git,
+      mirror,
+      missing
+    )
+    if (problems.length > 0) {
+      pipeline.verified.damaged++
+      result.status = 'failed'
+      result.detail = `verification found damage: ${problems.join('; ')}`
+      return false
+    }
+    pipeline.verified.intact++
+    log('Verified: every object and LFS file reads back intact.')
+  }
+  let published = false
+  for (const target of pipeline.targets) {
+    if (!target.due(state)) continue
+    try {
+      await target.publish({
+        repository: item.repository,
+        mirror,
+        state,
+        result,
+        log,
+        plannedBytes: item.plannedBytes
+      })
+      published = true
+    } catch (error) {
+      log(error instanceof Error && error.stack ? error.stack : String(error))
+      result.status = 'failed'
+      result.detail = firstLineOf(error)
+    }
+  }
+  return published
+}
+
+/** What a failure left behind goes: a half-made mirror, git-lfs's partial downloads. */
+async function removePartialFiles(mirror: string, createdNow: boolean, kept: boolean) {
+  if (createdNow || !kept) await fs.rm(mirror, { recursive: true, force: true })
+  else await fs.rm(path.join(mirror, 'lfs', 'tmp'), { recursive: true, force: true })
+  await fs.rm(`${mirror}.partial`, { recursive: true, force: true })
+}
+
+async function failureDetail(pipeline: Pipeline, error: unknown): Promise<string> {
+  if (error instanceof NoRoomError) return error.message
+  if (isDiskFull(error)) {
+    await pipeline.disk.sample()
+    return `the runner's disk filled up (${firstLineOf(error)}); its partial files were removed and the other repositories go on; give the runner more disk, or leave this repository out with exclude`
+  }
+  return describeRepositoryFailure(error, pipeline.auth)
+}
+
+/** Backs up one repository; never throws: every problem is its result. */
+export async function backUpRepository(
+  pipeline: Pipeline,
+  item: RepositoryRun,
+  log: (line: string) => void
+): Promise<RepositoryResult> {
+  const { repository, prior } = item
+  const { clock } = pipeline
+  const started = Date.now()
+  if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
+  const mirror = pipeline.home.path(repository)
+  let reservation: (Reservation & { full: boolean }) | undefined
+  let mirrorExisted = true
+  try {
+    await pipeline.home.adopt(repository, prior, log)
+    const tools = pipeline.tools(repository.httpsCloneUrl)
+    const what = `${repository.workspace}/${repository.slug}`
+    let perByte = 1
+    // LFS objects are known only once the history is: the reservation grows before git-lfs runs.
+    const beforeLfsFetch = (bytes: number) =>
+      reservation ? reservation.grow(bytes * perByte, `${what}'s LFS objects`) : Promise.resolve()
+    const job: RepositoryJob = {
+      repository,
+      prior,
+      lfs: pipeline.lfs,
+      ops: tools.ops(log, beforeLfsFetch),
+      mirror,
+      mirrorWanted: !prior || pipeline.keepsMirrors || pipeline.targets.some(t => t.due(prior)),
+      restoreMirror: () => pipeline.mirrorCache.restore(prior, mirror, log),
+      missingUpstream: objects => tools.missingUpstream(repository.httpsCloneUrl, objects),
+      log
+    }
+    const check = await pipeline.slots.check(async () =>
+      clock.stopped ? undefined : checkRepository(job)
+    )
+    if (!check) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
+    const checked = 'outcome' in check ? check.outcome : undefined
+    const dueAfterCheck = checked?.state ? pipeline.targets.filter(t => t.due(checked.state!)) : []
+    // An unchanged mirror on disk whose targets only write files needs no slot and no disk.
+    const light = !pipeline.verify && dueAfterCheck.every(target => !target.costly)
+    if (checked && (!checked.mirrorReady || light)) {
+      return await conclude(pipeline, item, checked, mirror, log)
+    }
+    return await pipeline.slots.transfer(async () => {
+      if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
+      const seconds = item.plannedBytes / pipeline.throughput.rate()
+      if (!clock.mayStart(seconds)) return deferred(item, DEFERRED['time-limit'])
+      // A changed repository will be due wherever it goes; an unchanged one where the check said.
+      const factors = diskFactors(pipeline, checked ? dueAfterCheck : pipeline.targets)
+      perByte = factors.full
+      const bytes = item.plannedBytes + DISK_SLACK
+      reservation = await pipeline.disk.admit(
+        bytes * factors.full,
+        `${what} (${formatBytes(item.plannedBytes)} on Bitbucket)`,
+        bytes * factors.minimum
+      )
+      if (!reservation.full) perByte = factors.minimum
+      mirrorExisted = await pathExists(mirror)
+      const heavyStarted = Date.now()
+      const outcome =
+        'outcome' in check ? check.outcome : await transferRepository(job, check.pending)
+      reservation.written(outcome.state?.bytes ?? 0)
+      const result = await conclude(pipeline, item, outcome, mirror, log)
+      if (outcome.fetched)
+        pipeline.throughput.add(outcome.state?.bytes ?? 0, (Date.now() - heavyStarted) / 1000)
+      return result
+    })
+  } catch (error) {
+    log(error instanceof Error && error.stack ? error.stack : String(error))
+    await removePartialFiles(mirror, !mirrorExisted, pipeline.keepsMirrors).catch(() => undefined)
+    if (clock.stopped === 'cancelled')
+      return deferred(item, 'interrupted by the cancellation; the next run starts with it')
+    return {
+      ...resultBase(repository),
+      status: 'failed',
+      detail: await failureDetail(pipeline, error),
+      seconds: (Date.now() - started) / 1000
+    }
+  } finally {
+    if (!pipeline.keepsMirrors)
+      await fs.rm(mirror, { recursive: true, force: true }).catch(() => undefined)
+    reservation?.release()
+  }
+}
+
+/** Targets, then the mirror cache, then the state: a repository is done once its state is kept. */
+async function conclude(
+  pipeline: Pipeline,
+  item: RepositoryRun,
+  outcome: RepositoryOutcome,
+  mirror: string,
+  log: (line: string) => void
+): Promise<RepositoryResult> {
+  const { state, result } = outcome
+  if (!state) return result
+  let published = false
+  if (outcome.mirrorReady && PUBLISHED_STATUSES.has(result.status)) {
+    published = await publish(pipeline, item, { ...outcome, state }, mirror, log)
+    state.mirrorCacheKey = await pipeline.mirrorCache.save(
+      state,
+      item.prior,
+      mirror,
+      pipeline.lfs,
+      log
+    )
+    if (!state.mirrorCacheKey) delete state.mirrorCacheKey
+  }
+  pipeline.book.record(state, outcome.fetched || published)
+  return result
+}
