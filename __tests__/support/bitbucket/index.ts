@@ -12,6 +12,7 @@ import { handleGit, parseGitPath } from './git-http.js'
 import { handleStorage } from './lfs.js'
 import { createRefAdvertisementCache } from './ref-cache.js'
 import { createRepo, mainBranchOf } from './repository.js'
+import { createRepositorySizes } from './repository-size.js'
 import { createRest } from './rest.js'
 import { findRepo, gitDirOf, lfsDirOf, type LocalBitbucket, type State } from './types.js'
 
@@ -96,6 +97,7 @@ export async function startLocalBitbucket(
     gitFaults: [],
     children: new Set(),
     refCache: createRefAdvertisementCache(options.refAdvertisementCache ?? true),
+    sizes: createRepositorySizes(),
     signingKey: randomBytes(32)
   }
   const rest = createRest(state, options)
@@ -168,6 +170,11 @@ export async function startLocalBitbucket(
         projectKey: repo.projectKey,
         mainBranch: mainBranchOf(state, repo)
       }
+    },
+    setReportedSize(workspace, slug, bytes) {
+      if (bytes !== undefined && !(Number.isSafeInteger(bytes) && bytes >= 0))
+        throw new Error(`local Bitbucket: a size is a whole number of bytes (${bytes})`)
+      repoOrThrow(workspace, slug).reportedSize = bytes
     },
     injectFaults: f => rest.injectFaults(f),
     injectGitFaults: f => {
