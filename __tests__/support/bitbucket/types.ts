@@ -24,6 +24,8 @@ export interface GitRequest {
   service: GitService
   /** `workspace/slug`, or '' when a storage request names no known repository. */
   repository: string
+  /** The object ids an LFS batch request named, in its order. */
+  oids?: string[]
   /** The upload-pack command of a POST: protocol v2 `command=`, or `fetch` for a v0 request with wants. */
   command?: 'ls-refs' | 'fetch'
   /** Body bytes sent back (headers excluded). */
@@ -96,6 +98,13 @@ export interface LocalBitbucket {
   removeRepository(workspace: string, slug: string): void
   /** Where a repository's data lives and its settings, or undefined when there is no such repository. */
   repository(workspace: string, slug: string): RepositoryInfo | undefined
+  /**
+   * Deletes one LFS object from the storage, as an object whose pointer was pushed but which was never
+   * uploaded: the batch API answers it with a 404 error of its own, the other objects as before.
+   */
+  removeLfsObject(workspace: string, slug: string, oid: string): void
+  /** Stores an LFS object again (its content must hash to `oid`), as a late upload would. */
+  restoreLfsObject(workspace: string, slug: string, oid: string, content: Buffer): void
   /**
    * The `size` REST answers claim for the repository, e.g. more than a runner's disk, without that much
    * data; undefined returns to the measured size (the bytes of its git objects).
