@@ -18,6 +18,22 @@ let bb: LocalBitbucket
 const url = (workspace: string, slug: string) => `${bb.origin}/${workspace}/${slug}.git`
 const mirror = (authorization: string | undefined, workspace: string, slug: string) =>
   mirrorClone(bb, authorization, workspace, slug)
+/** A download batch request as git-lfs sends it, with the reading credential. */
+const askToDownload = async (slug: string, objects: { oid: string; size: number }[]) =>
+  fetch(`${url('acme', slug)}/info/lfs/objects/batch`, {
+    method: 'POST',
+    headers: {
+      Authorization: apiTokenAuth,
+      Accept: 'application/vnd.git-lfs+json',
+      'Content-Type': 'application/vnd.git-lfs+json'
+    },
+    body: JSON.stringify({ operation: 'download', transfers: ['basic'], objects })
+  })
+/** Three LFS objects of `gaps`; the second is never uploaded (removed from the storage). */
+const gapContents = [1, 2, 3].map(i => Buffer.alloc(20_000 * i, i))
+const gapOids = gapContents.map(sha256)
+const lfsFile = (dir: string, oid: string) =>
+  path.join(dir, 'lfs', 'objects', oid.slice(0, 2), oid.slice(2, 4), oid)
 
 beforeAll(async () => {
   bb = await startLocalBitbucket()
@@ -26,6 +42,7 @@ beforeAll(async () => {
   bb.addRepository('acme', 'app')
   bb.addRepository('acme', 'media')
   bb.addRepository('acme', 'locked', { denyGit: true })
+  bb.addRepository('acme', 'gaps')
   const media = await workingCopy(bb, 'acme', 'media')
   media.writeLfs('logo.bin', Buffer.alloc(150_000, 1))
   await media.commit('logo')
@@ -34,6 +51,10 @@ beforeAll(async () => {
   await media.commit('art on its own branch')
   await media.checkout('main')
   await media.push()
+  const gaps = await workingCopy(bb, 'acme', 'gaps')
+  gapContents.forEach((content, i) => gaps.writeLfs(`part-${i}.bin`, content))
+  await gaps.commit('three parts')
+  await gaps.push()
 }, 60_000)
 
 afterAll(async () => bb?.close())
@@ -130,5 +151,88 @@ describe('Git LFS through the batch API and a separate storage origin', () => {
     const lfs = await git(['lfs', 'fetch', '--all', 'origin'], { cwd: run.dir, env })
     expect(lfs.code).not.toBe(0)
     expect((await git(['lfs', 'fetch', '--all', 'origin'], { cwd: run.dir, env })).code).toBe(0)
+  })
+})
+
+describe('LFS objects missing upstream (a pointer pushed, its object never uploaded)', () => {
+  const [kept1, missing, kept2] = gapOids
+  const objects = gapContents.map(content => ({ oid: sha256(content), size: content.length }))
+  const env = () => clientEnv(bb, apiTokenAuth)
+
+  it('answers the missing object with a 404 error of its own, the others with downloads', async () => {
+    const early = (await (await askToDownload('gaps', objects)).json()) as {
+      objects: { actions: { download: { href: string } } }[]
+    }
+    bb.removeLfsObject('acme', 'gaps', missing)
+    expect(lfsOids(bb, 'acme', 'gaps')).toEqual(new Set([kept1, kept2]))
+    const response = await askToDownload('gaps', objects)
+    expect(response.status).toBe(200)
+    const answer = (await response.json()) as { objects: Record<string, unknown>[] }
+    expect(answer.objects[1]).toEqual({
+      oid: missing,
+      size: objects[1].size,
+      error: { code: 404, message: 'Object does not exist' }
+    })
+    for (const i of [0, 2]) {
+      expect(answer.objects[i]).toMatchObject({ oid: gapOids[i], size: objects[i].size })
+      expect(answer.objects[i]).toHaveProperty('actions.download.href')
+      expect(answer.objects[i]).not.toHaveProperty('error')
+    }
+    // An href handed out before the object went answers as the storage does for a missing blob.
+    const stale = await fetch(early.objects[1].actions.download.href)
+    expect(stale.status).toBe(404)
+    expect(await stale.text()).toMatch(/<Code>BlobNotFound<\/Code>/)
+  })
+
+  it('makes `git lfs fetch --all` exit 2 naming the object, with the two others fetched', async () => {
+    const run = await mirror(apiTokenAuth, 'acme', 'gaps')
+    expect(run.code).toBe(0)
+    bb.clearGitRequests()
+    const fetched = await git(['lfs', 'fetch', '--all', 'origin'], { cwd: run.dir, env: env() })
+    expect(fetched.code).toBe(2)
+    expect(fetched.stderr.split('\n')).toEqual([
+      `[${missing}] Object does not exist: [404] Object does not exist`,
+      `error: failed to fetch some objects from '${url('acme', 'gaps')}/info/lfs'`,
+      ''
+    ])
+    for (const oid of [kept1, kept2])
+      expect(sha256(fs.readFileSync(lfsFile(run.dir, oid)))).toBe(oid)
+    expect(fs.existsSync(lfsFile(run.dir, missing))).toBe(false)
+    const batches = bb.gitRequests.filter(r => r.service === 'lfs-batch')
+    expect(batches.map(r => [...r.oids!].sort())).toEqual([[...gapOids].sort()])
+    const downloads = bb.gitRequests.filter(r => r.service === 'lfs-download')
+    expect(downloads.map(r => r.path.split('?')[0]).sort()).toEqual(
+      [kept1, kept2].map(oid => `/objects/${oid}`).sort()
+    )
+  })
+
+  it('fetches it once restored, asking the batch API only for what the clone lacks', async () => {
+    const run = await mirror(apiTokenAuth, 'acme', 'gaps')
+    expect(
+      (await git(['lfs', 'fetch', '--all', 'origin'], { cwd: run.dir, env: env() })).code
+    ).toBe(2)
+    bb.restoreLfsObject('acme', 'gaps', missing, gapContents[1])
+    bb.clearGitRequests()
+    const fetched = await git(['lfs', 'fetch', '--all', 'origin'], { cwd: run.dir, env: env() })
+    expect(fetched.stderr).toBe('')
+    expect(fetched.code).toBe(0)
+    expect(sha256(fs.readFileSync(lfsFile(run.dir, missing)))).toBe(missing)
+    const asked = bb.gitRequests.filter(r => r.service === 'lfs-batch').map(r => r.oids)
+    expect(asked).toEqual([[missing]])
+    const downloads = bb.gitRequests.filter(r => r.service === 'lfs-download')
+    expect(downloads.map(r => r.path.split('?')[0])).toEqual([`/objects/${missing}`])
+  })
+
+  it('refuses to remove what is not stored, or to restore content that is another object', () => {
+    expect(() => bb.removeLfsObject('acme', 'app', kept1)).toThrow(
+      `local Bitbucket: acme/app has no LFS object ${kept1}`
+    )
+    expect(() => bb.removeLfsObject('acme', 'gaps', '../../escape')).toThrow(/has no LFS object/)
+    expect(() => bb.restoreLfsObject('acme', 'gaps', kept1, gapContents[1])).toThrow(
+      /hashes otherwise/
+    )
+    expect(() => bb.restoreLfsObject('acme', 'nowhere', kept1, gapContents[0])).toThrow(
+      /no repository acme\/nowhere/
+    )
   })
 })

@@ -1,22 +1,14 @@
 // The local Bitbucket must answer as the real API documents: checked against Atlassian's OpenAPI spec.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { Ajv } from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import * as fs from 'node:fs'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
+import { openapiSubset as spec, specSchema, withoutLinks } from './support/bitbucket/openapi.js'
 
-// The schemas come from Atlassian's spec (scripts/extract-openapi-subset.mjs copies them from
-// ../shared/bitbucket/swagger.v3.json), so a clone of this repository alone can run the check.
 const fixtures = new URL('./fixtures/bitbucket/', import.meta.url)
-const spec = JSON.parse(fs.readFileSync(new URL('openapi-subset.json', fixtures), 'utf8'))
 const sample = JSON.parse(fs.readFileSync(new URL('sample-repository.json', fixtures), 'utf8'))
 const sharedSpec = new URL('../../shared/bitbucket/swagger.v3.json', import.meta.url)
-const ajv = new Ajv({ strict: false, allErrors: true })
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => void
-addFormats(ajv)
-ajv.addSchema({ $id: 'bb', components: spec.components })
-const validatePage = ajv.getSchema('bb#/components/schemas/paginated_repositories')!
-const validateRepository = ajv.getSchema('bb#/components/schemas/repository')!
+const validatePage = specSchema('paginated_repositories')
+const validateRepository = specSchema('repository')
 
 const auth = `Basic ${Buffer.from('jane@example.com:ATATT-spec').toString('base64')}`
 let bb: LocalBitbucket
@@ -30,18 +22,6 @@ beforeAll(async () => {
   bb.addApiToken({ email: 'jane@example.com', username: 'jane', token: 'ATATT-spec' })
 })
 afterAll(async () => bb.close())
-
-/** Real responses carry more links than the spec allows (an ssh href is no URI) and `mainbranch: null`
- * for empty repositories, which the spec leaves out (shared/bitbucket/README.md): compare the rest. */
-function withoutLinks(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutLinks)
-  if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key, v]) => key !== 'links' && !(key === 'mainbranch' && v === null))
-      .map(([key, v]) => [key, withoutLinks(v)])
-  )
-}
 
 interface Page {
   values: { slug: string; mainbranch: unknown; links: { clone: { href: string }[] } }[]

@@ -1,5 +1,5 @@
 // Runs the bundled action exactly as the GitHub runner does: `node24 dist/index.js` with INPUT_* and runner files.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -57,20 +57,49 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
-export async function runAction(
-  inputs: Record<string, string>,
-  options: ActionRunOptions = {}
-): Promise<ActionRun> {
-  const runnerDir = options.runnerDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-runner-'))
-  const runnerTemp = path.join(runnerDir, 'temp')
-  const workspaceDir = path.join(runnerDir, 'workspace')
-  fs.mkdirSync(runnerTemp, { recursive: true })
-  fs.mkdirSync(workspaceDir, { recursive: true })
-  const outputFile = path.join(runnerDir, `output-${Date.now()}`)
-  const summaryFile = path.join(runnerDir, `summary-${Date.now()}`)
-  fs.writeFileSync(outputFile, '')
-  fs.writeFileSync(summaryFile, '')
+/** A signal the test or the runner's cancellation sent, with when (ms since the epoch). */
+export interface SentSignal {
+  signal: NodeJS.Signals
+  at: number
+}
 
+export interface FinishedAction extends ActionRun {
+  /** When the first signal was sent, if one was. */
+  signalledAt?: number
+  exitedAt: number
+  /** The signal that ended the process, or null when it exited by itself. */
+  exitSignal: NodeJS.Signals | null
+  signals: SentSignal[]
+}
+
+/** The GitHub runner's cancellation on Linux (actions/runner ProcessInvoker): SIGINT, SIGTERM, then SIGKILL. */
+export const RUNNER_CANCEL = { sigintTimeoutMs: 7500, sigtermTimeoutMs: 2500 }
+
+export interface StartedAction {
+  child: ChildProcessWithoutNullStreams
+  /** The first stdout line matching `pattern`; rejects on timeout or when the process ends first. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** Sends `sig` to the action's process (not its children), if it still runs, and records it. */
+  signal(sig: NodeJS.Signals): void
+  /**
+   * Cancels as the runner does: SIGINT; SIGTERM if it still runs 7.5 s later; SIGKILL 2.5 s after that.
+   * Like the runner on Linux, only the action's own process is signalled, never its children.
+   */
+  cancelLikeTheRunner(timeouts?: Partial<typeof RUNNER_CANCEL>): Promise<FinishedAction>
+  done: Promise<FinishedAction>
+}
+
+function runnerEnv(
+  inputs: Record<string, string>,
+  options: ActionRunOptions,
+  files: {
+    runnerDir: string
+    runnerTemp: string
+    workspaceDir: string
+    outputFile: string
+    summaryFile: string
+  }
+): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? os.homedir(),
@@ -78,11 +107,11 @@ export async function runAction(
     CI: 'true',
     GITHUB_ACTIONS: 'true',
     RUNNER_OS: 'Linux',
-    RUNNER_TEMP: runnerTemp,
-    RUNNER_TOOL_CACHE: path.join(runnerDir, 'toolcache'),
-    GITHUB_WORKSPACE: workspaceDir,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: files.runnerTemp,
+    RUNNER_TOOL_CACHE: path.join(files.runnerDir, 'toolcache'),
+    GITHUB_WORKSPACE: files.workspaceDir,
+    GITHUB_OUTPUT: files.outputFile,
+    GITHUB_STEP_SUMMARY: files.summaryFile,
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: 'acme/backups',
     GITHUB_RUN_ID: '1',
@@ -96,28 +125,110 @@ export async function runAction(
   for (const [name, value] of Object.entries(inputs)) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
+  return env
+}
+
+/** Starts the action as the runner does and lets a test watch its output and signal it while it runs. */
+export function startAction(
+  inputs: Record<string, string>,
+  options: ActionRunOptions = {}
+): StartedAction {
+  const runnerDir = options.runnerDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-runner-'))
+  const runnerTemp = path.join(runnerDir, 'temp')
+  const workspaceDir = path.join(runnerDir, 'workspace')
+  fs.mkdirSync(runnerTemp, { recursive: true })
+  fs.mkdirSync(workspaceDir, { recursive: true })
+  const outputFile = path.join(runnerDir, `output-${Date.now()}`)
+  const summaryFile = path.join(runnerDir, `summary-${Date.now()}`)
+  fs.writeFileSync(outputFile, '')
+  fs.writeFileSync(summaryFile, '')
+  const files = { runnerDir, runnerTemp, workspaceDir, outputFile, summaryFile }
+  const env = runnerEnv(inputs, options, files)
 
   const child = spawn(node24Binary(), [options.entry ?? distEntry], { cwd: workspaceDir, env })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', chunk => (stdout += chunk))
+  let closed = false
+  const signals: SentSignal[] = []
+  const watchers = new Set<() => void>()
+  const notify = () => watchers.forEach(watch => watch())
+  child.stdout.on('data', chunk => {
+    stdout += chunk
+    notify()
+  })
   child.stderr.on('data', chunk => (stderr += chunk))
+  const running = () => child.exitCode === null && child.signalCode === null
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000)
-  const exitCode = await new Promise<number>(resolve =>
-    child.on('close', code => resolve(code ?? -1))
+  let exitedAt = 0
+  child.on('exit', () => (exitedAt = Date.now()))
+  const done = new Promise<FinishedAction>(resolve =>
+    child.on('close', (code, exitSignal) => {
+      clearTimeout(timer)
+      closed = true
+      notify()
+      resolve({
+        exitCode: code ?? -1,
+        exitSignal,
+        stdout,
+        stderr,
+        outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')),
+        summary: fs.readFileSync(summaryFile, 'utf8'),
+        runnerDir,
+        runnerTemp,
+        workspaceDir,
+        signals,
+        signalledAt: signals[0]?.at,
+        exitedAt: exitedAt || Date.now()
+      })
+    })
   )
-  clearTimeout(timer)
 
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')),
-    summary: fs.readFileSync(summaryFile, 'utf8'),
-    runnerDir,
-    runnerTemp,
-    workspaceDir
+  const signal = (sig: NodeJS.Signals) => {
+    if (!running()) return
+    signals.push({ signal: sig, at: Date.now() })
+    child.kill(sig)
   }
+  const waitForStdout = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const line = stdout.split('\n').find(candidate => new RegExp(pattern).test(candidate))
+        if (line === undefined && !closed) return
+        watchers.delete(check)
+        clearTimeout(expiry)
+        if (line !== undefined) resolve(line)
+        else
+          reject(new Error(`the action ended before printing ${pattern}: ${tail(stdout, stderr)}`))
+      }
+      const expiry = setTimeout(() => {
+        watchers.delete(check)
+        reject(new Error(`no ${pattern} on stdout within ${timeoutMs} ms: ${tail(stdout, stderr)}`))
+      }, timeoutMs)
+      watchers.add(check)
+      check()
+    })
+  const cancelLikeTheRunner = (timeouts: Partial<typeof RUNNER_CANCEL> = {}) => {
+    const { sigintTimeoutMs, sigtermTimeoutMs } = { ...RUNNER_CANCEL, ...timeouts }
+    if (!running()) return done
+    signal('SIGINT')
+    const term = setTimeout(() => signal('SIGTERM'), sigintTimeoutMs)
+    const kill = setTimeout(() => signal('SIGKILL'), sigintTimeoutMs + sigtermTimeoutMs)
+    child.once('exit', () => [term, kill].forEach(clearTimeout))
+    return done
+  }
+  return { child, waitForStdout, signal, cancelLikeTheRunner, done }
+}
+
+/** The end of what a process printed, for a failure message. */
+function tail(stdout: string, stderr: string): string {
+  return `stdout ends ${JSON.stringify(stdout.slice(-400))}, stderr ends ${JSON.stringify(stderr.slice(-400))}`
+}
+
+/** Runs the action to its end: startAction without interaction. */
+export async function runAction(
+  inputs: Record<string, string>,
+  options: ActionRunOptions = {}
+): Promise<FinishedAction> {
+  return startAction(inputs, options).done
 }
 
 /** The `::error::` lines a run printed, without the command prefix. */

@@ -111,6 +111,7 @@ export function handleGit(
     ...(target.service === 'upload-pack' && method === 'POST'
       ? { command: uploadPackCommand(body, req.headers['content-encoding']) }
       : {}),
+    ...(target.service === 'lfs-batch' ? { oids: lfsBatch(body).oids } : {}),
     authorization: Boolean(req.headers.authorization)
   }
   if (takeGitFault(state, req, res, entry)) return
@@ -123,7 +124,7 @@ export function handleGit(
   const write =
     target.service === 'receive-pack' ||
     (target.service === 'info-refs' && url.searchParams.get('service') === 'git-receive-pack') ||
-    (target.service === 'lfs-batch' && lfsOperation(body) === 'upload') ||
+    (target.service === 'lfs-batch' && lfsBatch(body).operation === 'upload') ||
     (target.service === 'lfs-locks' && method === 'POST')
   const admitted = admit(state, req.headers.authorization, repo, write)
   if ('status' in admitted) {
@@ -167,12 +168,17 @@ export function handleGit(
   })
 }
 
-/** The `operation` of an LFS batch request: an upload needs the write scope, a download the read. */
-function lfsOperation(body: Buffer): unknown {
+/** An LFS batch request's `operation` (an upload needs the write scope) and the object ids it names. */
+function lfsBatch(body: Buffer): { operation?: unknown; oids: string[] } {
   try {
-    return (JSON.parse(body.toString('utf8')) as { operation?: unknown }).operation
+    const request = JSON.parse(body.toString('utf8')) as {
+      operation?: unknown
+      objects?: { oid?: unknown }[]
+    }
+    const objects = Array.isArray(request.objects) ? request.objects : []
+    return { operation: request.operation, oids: objects.map(object => String(object?.oid)) }
   } catch {
-    return undefined
+    return { oids: [] }
   }
 }
 

@@ -1,7 +1,7 @@
 // A local Bitbucket Cloud that answers as the real one does (REFERENCE.md): the REST API, git smart HTTP
 // through the real `git http-backend`, Git LFS with a separate storage origin, faults and request logs.
 import { execFileSync } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -9,9 +9,10 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { ADMIN_USER, type Registry } from './auth.js'
 import { handleGit, parseGitPath } from './git-http.js'
-import { handleStorage } from './lfs.js'
+import { handleStorage, storeObject } from './lfs.js'
 import { createRefAdvertisementCache } from './ref-cache.js'
 import { createRepo, mainBranchOf } from './repository.js'
+import { createRepositorySizes } from './repository-size.js'
 import { createRest } from './rest.js'
 import { findRepo, gitDirOf, lfsDirOf, type LocalBitbucket, type State } from './types.js'
 
@@ -96,6 +97,7 @@ export async function startLocalBitbucket(
     gitFaults: [],
     children: new Set(),
     refCache: createRefAdvertisementCache(options.refAdvertisementCache ?? true),
+    sizes: createRepositorySizes(),
     signingKey: randomBytes(32)
   }
   const rest = createRest(state, options)
@@ -168,6 +170,23 @@ export async function startLocalBitbucket(
         projectKey: repo.projectKey,
         mainBranch: mainBranchOf(state, repo)
       }
+    },
+    removeLfsObject(workspace, slug, oid) {
+      const file = path.join(lfsDirOf(state, repoOrThrow(workspace, slug)), oid)
+      if (!/^[0-9a-f]{64}$/.test(oid) || !fs.existsSync(file))
+        throw new Error(`local Bitbucket: ${workspace}/${slug} has no LFS object ${oid}`)
+      fs.rmSync(file)
+    },
+    restoreLfsObject(workspace, slug, oid, content) {
+      const repo = repoOrThrow(workspace, slug)
+      if (createHash('sha256').update(content).digest('hex') !== oid)
+        throw new Error(`local Bitbucket: the content given for LFS object ${oid} hashes otherwise`)
+      storeObject(state, repo, oid, content)
+    },
+    setReportedSize(workspace, slug, bytes) {
+      if (bytes !== undefined && !(Number.isSafeInteger(bytes) && bytes >= 0))
+        throw new Error(`local Bitbucket: a size is a whole number of bytes (${bytes})`)
+      repoOrThrow(workspace, slug).reportedSize = bytes
     },
     injectFaults: f => rest.injectFaults(f),
     injectGitFaults: f => {

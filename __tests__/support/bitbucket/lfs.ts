@@ -64,6 +64,15 @@ function storedSize(state: State, repo: Repo, oid: string): number | undefined {
   }
 }
 
+/** Writes an object whose content hashes to `oid` whole or not at all: a reader never sees half of it. */
+export function storeObject(state: State, repo: Repo, oid: string, content: Buffer): void {
+  const file = path.join(lfsDirOf(state, repo), oid)
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const temporary = `${file}.${randomUUID()}.tmp`
+  fs.writeFileSync(temporary, content)
+  fs.renameSync(temporary, file)
+}
+
 /** `POST info/lfs/objects/batch` and the locks endpoints, after the git auth rules admitted a reader. */
 export function handleLfsApi(
   state: State,
@@ -219,10 +228,7 @@ export function handleStorage(
     return finish(
       azureError(res, 400, 'InvalidBlobContent', 'The content does not match its name.')
     )
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const temporary = `${file}.${randomUUID()}.tmp`
-  fs.writeFileSync(temporary, body)
-  fs.renameSync(temporary, file)
+  storeObject(state, repo, oid, body)
   res.writeHead(201, { 'Content-Length': 0 }).end()
   finish([201, 0])
 }

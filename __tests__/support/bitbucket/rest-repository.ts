@@ -44,7 +44,7 @@ export function repositoryObject(state: State, repo: Repo, identity: Identity) {
     language: 'typescript',
     has_issues: false,
     has_wiki: false,
-    size: mainBranch === null ? 0 : 1234,
+    size: repo.reportedSize ?? state.sizes.sizeOf(gitDirOf(state, repo)),
     created_on: time,
     updated_on: time,
     mainbranch: mainBranch === null ? null : { type: 'branch', name: mainBranch },

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
 import type { Registry } from './auth.js'
 import type { RefAdvertisementCache } from './ref-cache.js'
+import type { RepositorySizes } from './repository-size.js'
 
 export type FaultKind = '429' | '429-retry-after' | '500' | '502-html' | 'reset'
 export type GitFaultKind = '500' | '429' | 'reset' | '502-html'
@@ -23,6 +24,8 @@ export interface GitRequest {
   service: GitService
   /** `workspace/slug`, or '' when a storage request names no known repository. */
   repository: string
+  /** The object ids an LFS batch request named, in its order. */
+  oids?: string[]
   /** The upload-pack command of a POST: protocol v2 `command=`, or `fetch` for a v0 request with wants. */
   command?: 'ls-refs' | 'fetch'
   /** Body bytes sent back (headers excluded). */
@@ -95,6 +98,18 @@ export interface LocalBitbucket {
   removeRepository(workspace: string, slug: string): void
   /** Where a repository's data lives and its settings, or undefined when there is no such repository. */
   repository(workspace: string, slug: string): RepositoryInfo | undefined
+  /**
+   * Deletes one LFS object from the storage, as an object whose pointer was pushed but which was never
+   * uploaded: the batch API answers it with a 404 error of its own, the other objects as before.
+   */
+  removeLfsObject(workspace: string, slug: string, oid: string): void
+  /** Stores an LFS object again (its content must hash to `oid`), as a late upload would. */
+  restoreLfsObject(workspace: string, slug: string, oid: string, content: Buffer): void
+  /**
+   * The `size` REST answers claim for the repository, e.g. more than a runner's disk, without that much
+   * data; undefined returns to the measured size (the bytes of its git objects).
+   */
+  setReportedSize(workspace: string, slug: string, bytes: number | undefined): void
   injectFaults(f: { kind: FaultKind; count: number; retryAfterSeconds?: number }): void
   /** Faults for git, LFS API and storage requests (the REST API is not affected). */
   injectGitFaults(f: { kind: GitFaultKind; count: number; path?: RegExp }): void
@@ -118,6 +133,8 @@ export interface Repo {
   /** Without commits until a push: the main branch is null while HEAD's branch does not exist. */
   empty: boolean
   denyGit: boolean
+  /** The `size` to answer instead of the measured one (setReportedSize). */
+  reportedSize?: number
 }
 
 export interface State {
@@ -135,6 +152,7 @@ export interface State {
   gitFaults: { kind: GitFaultKind; path?: RegExp }[]
   children: Set<ChildProcess>
   refCache: RefAdvertisementCache
+  sizes: RepositorySizes
   /** Key for the storage origin's signed URLs. */
   signingKey: Buffer
 }
