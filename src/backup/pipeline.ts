@@ -51,7 +51,7 @@ export interface Pipeline {
   }
   /** Mirrors read back in full this run (verify). */
   verified: { intact: number; damaged: number }
-  /** Bytes per second one transfer slot has managed so far (for the time budget). */
+  /** Bytes of whole mirrors one transfer slot has moved per second so far (for the time budget). */
   throughput: { rate(): number; add(bytes: number, seconds: number): void }
 }
 
@@ -191,10 +191,14 @@ export async function backUpRepository(
     }
     return await pipeline.slots.transfer(async () => {
       if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
-      const seconds = item.plannedBytes / pipeline.throughput.rate()
-      if (!clock.mayStart(seconds)) return deferred(item, DEFERRED['time-limit'])
       // A changed repository will be due wherever it goes; an unchanged one where the check said.
-      const factors = diskFactors(pipeline, checked ? dueAfterCheck : pipeline.targets)
+      const due = checked ? dueAfterCheck : pipeline.targets
+      mirrorExisted = await pathExists(mirror)
+      // A clone, a cache restore or an upload moves the whole mirror; a fetch only what changed.
+      const whole = !mirrorExisted || due.some(target => target.costly)
+      const seconds = whole ? item.plannedBytes / pipeline.throughput.rate() : 0
+      if (!clock.mayStart(seconds)) return deferred(item, DEFERRED['time-limit'])
+      const factors = diskFactors(pipeline, due)
       perByte = factors.full
       const bytes = item.plannedBytes + DISK_SLACK
       reservation = await pipeline.disk.admit(
@@ -203,14 +207,14 @@ export async function backUpRepository(
         bytes * factors.minimum
       )
       if (!reservation.full) perByte = factors.minimum
-      mirrorExisted = await pathExists(mirror)
       const heavyStarted = Date.now()
       const outcome =
         'outcome' in check ? check.outcome : await transferRepository(job, check.pending)
       reservation.written(outcome.state?.bytes ?? 0)
       const result = await conclude(pipeline, item, outcome, mirror, log)
-      if (outcome.fetched)
-        pipeline.throughput.add(outcome.state?.bytes ?? 0, (Date.now() - heavyStarted) / 1000)
+      if (whole && outcome.state) {
+        pipeline.throughput.add(outcome.state.bytes, (Date.now() - heavyStarted) / 1000)
+      }
       return result
     })
   } catch (error) {
