@@ -38,7 +38,8 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
   if (source.kind === 'mirror') {
     return {
       facts: source.facts,
-      staged: await stageMirror(localGit, source.mirror, staging, { at: options.at })
+      staged: await stageMirror(localGit, source.mirror, staging, { at: options.at }),
+      lfsMissing: source.lfsMissing
     }
   }
   if (options.at) {
@@ -46,7 +47,8 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
   }
   const manifest = await restoreFromArtifactFolder(localGit, source.folder, staging, options.keys)
   const facts: RepositoryFacts = { ...source.facts, ...manifest.repository }
-  return { facts, staged: await stageRestoredRepository(localGit, staging) }
+  const lfsMissing = new Set((manifest.lfsMissing ?? []).map(object => object.oid))
+  return { facts, staged: await stageRestoredRepository(localGit, staging), lfsMissing }
 }
 
 /** LFS objects into a local bare repository, where git-lfs keeps them, each checked by SHA-256. */
@@ -86,7 +88,7 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
   await fs.mkdir(path.dirname(staging), { recursive: true })
   await fs.rm(staging, { recursive: true, force: true })
   try {
-    const { facts, staged } = await stage(source, staging, options)
+    const { facts, staged, lfsMissing } = await stage(source, staging, options)
     const opened = await options.destination.open(facts)
     const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url)
     if (plan.remoteRefs > 0 && !options.overwrite) {
@@ -104,10 +106,13 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
       refsPerPush: 0,
       log: options.log
     })
-    const lfs = (await listLfsPointers(localGit, staged.gitDir)).map(pointer => pointer.oid)
-    if (lfs.length > 0) {
+    const pointers = (await listLfsPointers(localGit, staged.gitDir)).map(pointer => pointer.oid)
+    // Objects Bitbucket never had are not in the backup either: the rest is restored, and said so.
+    const absent = pointers.filter(oid => lfsMissing.has(oid))
+    const lfs = pointers.filter(oid => !lfsMissing.has(oid))
+    if (pointers.length > 0) {
       if (opened.localPath) await copyLfsObjects(staged.gitDir, opened.localPath, lfs)
-      else await pushLfsObjects(opened.git, staged.gitDir, opened.url, true)
+      else await pushLfsObjects(opened.git, staged.gitDir, opened.url, absent.length === 0)
     }
     await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
     await verifyDestination(opened, staged)
@@ -116,12 +121,17 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
     // deleted branches and, at a point in time, of later commits.
     const lfsObjects =
       lfs.length > 0
-        ? (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).length
+        ? (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).filter(
+            pointer => !lfsMissing.has(pointer.oid)
+          ).length
         : 0
+    const missingNote = absent.length
+      ? `; ${absent.length} LFS object(s) were missing on Bitbucket when it was backed up (first ${absent[0]}), so they are missing here too`
+      : ''
     return {
       repository: name,
       ok: true,
-      detail: `restored to ${opened.url}${opened.note ? `; ${opened.note}` : ''}`,
+      detail: `restored to ${opened.url}${opened.note ? `; ${opened.note}` : ''}${missingNote}`,
       refs,
       lfsObjects
     }

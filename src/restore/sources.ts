@@ -16,7 +16,13 @@ export interface RepositoryFacts {
 }
 
 export type BackupSource =
-  | { kind: 'mirror'; facts: RepositoryFacts; mirror: string }
+  | {
+      kind: 'mirror'
+      facts: RepositoryFacts
+      mirror: string
+      /** LFS objects Bitbucket did not have when the mirror was backed up (the state says which). */
+      lfsMissing: Set<string>
+    }
   | { kind: 'artifact-folder'; facts: RepositoryFacts; folder: string; encrypted: boolean }
 
 async function isDirectory(file: string): Promise<boolean> {
@@ -52,6 +58,25 @@ async function mirrorFacts(mirror: string): Promise<RepositoryFacts> {
   }
 }
 
+/** LFS objects the state beside a mirror records as missing on Bitbucket (an incomplete backup). */
+async function missingUpstream(mirror: string, slug: string): Promise<Set<string>> {
+  const dir = path.dirname(mirror)
+  const missing = new Set<string>()
+  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter(name =>
+    /^\.bitbucket-backup-state.*\.json$/.test(name)
+  )
+  for (const file of files) {
+    const state = JSON.parse(await fs.readFile(path.join(dir, file), 'utf8').catch(() => '{}')) as {
+      repositories?: Record<string, { slug?: string; lfsMissing?: { oid: string }[] }>
+    }
+    for (const repository of Object.values(state.repositories ?? {})) {
+      if (repository.slug !== slug) continue
+      for (const object of repository.lfsMissing ?? []) missing.add(object.oid)
+    }
+  }
+  return missing
+}
+
 /** An artifact folder's facts: its manifest when readable, else `<workspace>/<slug>` from its path. */
 async function folderFacts(folder: string, encrypted: boolean): Promise<RepositoryFacts> {
   const fallback: RepositoryFacts = {
@@ -77,7 +102,9 @@ export async function findBackups(root: string): Promise<BackupSource[]> {
   const found: BackupSource[] = []
   const visit = async (dir: string, depth: number): Promise<void> => {
     if (dir.endsWith('.git') && (await isDirectory(path.join(dir, 'objects')))) {
-      found.push({ kind: 'mirror', facts: await mirrorFacts(dir), mirror: dir })
+      const facts = await mirrorFacts(dir)
+      const lfsMissing = await missingUpstream(dir, facts.slug)
+      found.push({ kind: 'mirror', facts, mirror: dir, lfsMissing })
       return
     }
     const plain = await exists(path.join(dir, MANIFEST_FILE))
