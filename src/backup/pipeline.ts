@@ -123,8 +123,10 @@ async function publish(
       published = true
     } catch (error) {
       log(error instanceof Error && error.stack ? error.stack : String(error))
+      // Another target may have failed it already: both reasons stay in its one line.
+      result.detail =
+        result.status === 'failed' ? `${result.detail}; ${firstLineOf(error)}` : firstLineOf(error)
       result.status = 'failed'
-      result.detail = firstLineOf(error)
     }
   }
   return published
