@@ -12,6 +12,13 @@ import { errorLines, runAction, type ActionRun } from './support/action-runner.j
 import { downloadRunArtifacts } from './support/artifact-download.js'
 import { startLocalBitbucket, type LocalBitbucket } from './support/bitbucket/index.js'
 import { lfsOids, workingCopy } from './support/bitbucket/fixtures.js'
+import {
+  RESTORE_EMAIL,
+  RESTORE_TOKEN,
+  RESTORE_WORKSPACE,
+  runCli,
+  startRestoreDestination
+} from './support/round-trip.js'
 import { lfsObjectFile, refsOf, sha256File } from './support/git-inspect.js'
 import { startResultsService, type ResultsService } from './support/results-service/index.js'
 
@@ -169,6 +176,41 @@ describe('an LFS object missing upstream', () => {
     }
     expect(fs.existsSync(lfsObjectFile(destination, missingOid))).toBe(false)
   }, 60_000)
+
+  it('restores into a fresh Bitbucket with every ref and every object that exists, naming the one that never did', async () => {
+    const { dir } = await downloadRunArtifacts(rs, first.runId, base)
+    const destination = await startRestoreDestination()
+    try {
+      const run = await runCli(
+        [
+          'restore',
+          '--from',
+          dir,
+          '--repositories',
+          'assets',
+          '--bitbucket-workspace',
+          RESTORE_WORKSPACE,
+          '--bitbucket-api-url',
+          destination.apiUrl
+        ],
+        { BITBUCKET_EMAIL: RESTORE_EMAIL, BITBUCKET_API_TOKEN: RESTORE_TOKEN }
+      )
+      expect(run.output).toContain('1 restored, 0 failed')
+      expect(run.output).toMatch(
+        new RegExp(
+          `1 LFS object\\(s\\) were missing on Bitbucket when it was backed up \\(first ${missingOid}\\)`
+        )
+      )
+      expect(run.code).toBe(0)
+      const restored = destination.repository(RESTORE_WORKSPACE, 'assets')!
+      expect(refsOf(restored.gitDir)).toEqual(refsOf(bb.repository('acme', 'assets')!.gitDir))
+      expect([...lfsOids(destination, RESTORE_WORKSPACE, 'assets')].sort()).toEqual(
+        allOids.filter(oid => oid !== missingOid).sort()
+      )
+    } finally {
+      await destination.close()
+    }
+  }, 120_000)
 
   it('a run with nothing changed fetches no pack, asks Bitbucket only for the missing object and uploads nothing', async () => {
     bb.clearGitRequests()
