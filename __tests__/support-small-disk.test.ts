@@ -73,7 +73,8 @@ describe('a small disk', () => {
     await sleep(30)
     const file = path.join(disk!.dir, 'passing.bin')
     fs.writeFileSync(file, Buffer.alloc(3 * MiB, 3))
-    await sleep(60)
+    // Long enough for a sample even when a loaded machine delays timers.
+    await sleep(250)
     fs.rmSync(file)
     await sleep(30)
     const { peakUsedBytes } = await sampler.stop()

@@ -209,10 +209,13 @@ export function startAction(
   const cancelLikeTheRunner = (timeouts: Partial<typeof RUNNER_CANCEL> = {}) => {
     const { sigintTimeoutMs, sigtermTimeoutMs } = { ...RUNNER_CANCEL, ...timeouts }
     if (!running()) return done
+    // Each wait starts when its signal was sent, as the runner's SendSignal awaits its own timeout.
     signal('SIGINT')
-    const term = setTimeout(() => signal('SIGTERM'), sigintTimeoutMs)
-    const kill = setTimeout(() => signal('SIGKILL'), sigintTimeoutMs + sigtermTimeoutMs)
-    child.once('exit', () => [term, kill].forEach(clearTimeout))
+    let timer = setTimeout(() => {
+      signal('SIGTERM')
+      timer = setTimeout(() => signal('SIGKILL'), sigtermTimeoutMs)
+    }, sigintTimeoutMs)
+    child.once('exit', () => clearTimeout(timer))
     return done
   }
   return { child, waitForStdout, signal, cancelLikeTheRunner, done }
