@@ -69,6 +69,8 @@ const DEFERRED = {
   'time-limit': 'not reached before time-limit; the next run starts with it',
   cancelled: 'not reached before the run was cancelled; the next run starts with it'
 }
+/** What a repository the cancellation caught in flight is: deferred, its state not recorded. */
+export const INTERRUPTED = 'interrupted by the cancellation; the next run starts with it'
 
 /**
  * Disk per byte of mirror for the heaviest step: the mirror itself, plus a bundle or encrypted copy
@@ -222,8 +224,7 @@ export async function backUpRepository(
   } catch (error) {
     log(error instanceof Error && error.stack ? error.stack : String(error))
     await removePartialFiles(mirror, !mirrorExisted, pipeline.keepsMirrors).catch(() => undefined)
-    if (clock.stopped === 'cancelled')
-      return deferred(item, 'interrupted by the cancellation; the next run starts with it')
+    if (clock.stopped === 'cancelled') return deferred(item, INTERRUPTED)
     return {
       ...resultBase(repository),
       status: 'failed',
@@ -259,6 +260,8 @@ async function conclude(
     )
     if (!state.mirrorCacheKey) delete state.mirrorCacheKey
   }
+  // Once cancelled, the state saved may already be written: only what it holds is reported done.
+  if (pipeline.clock.stopped === 'cancelled') return deferred(item, INTERRUPTED)
   pipeline.book.record(state, outcome.fetched || published)
   return result
 }

@@ -14,7 +14,7 @@ import { lfsObjectsMissingUpstream } from '../git/lfs-probe.js'
 import { createMirrorOps } from '../git/mirror.js'
 import { createRefAdvertisementClient, proxyConfigured } from '../git/ref-advertisement.js'
 import { progressLine } from '../report.js'
-import type { RepositoryResult } from '../results.js'
+import { resultBase, type RepositoryResult } from '../results.js'
 import type { Settings } from '../settings-types.js'
 import { inShard } from '../shard/plan.js'
 import { createActionsCache } from '../state/actions-cache.js'
@@ -28,6 +28,7 @@ import { createMirrorCache } from './mirror-cache.js'
 import { estimatedBytes, inBackupOrder } from './order.js'
 import {
   backUpRepository,
+  INTERRUPTED,
   type OriginTools,
   type Pipeline,
   type RepositoryRun
@@ -87,6 +88,18 @@ function noLongerListed(
         bytes: prior.bytes
       }))
   )
+}
+
+/** Repositories without a result yet when a cancelled run reports. */
+function unfinished(items: RepositoryRun[], results: RepositoryResult[]): RepositoryResult[] {
+  const reported = new Set(results.map(result => result.uuid))
+  return items
+    .filter(item => !reported.has(item.repository.uuid))
+    .map(item => ({
+      ...resultBase(item.repository),
+      status: 'deferred' as const,
+      detail: INTERRUPTED
+    }))
 }
 
 function createThroughput() {
@@ -275,15 +288,17 @@ export async function runBackup(input: {
   const cancelled = await Promise.race([all.then(() => false), clock.cancelled.then(() => true)])
 
   if (cancelled) {
-    // In-flight work is abandoned (its git was ended): what finished is saved before SIGTERM.
-    await withTimeout(book.save(true), CANCEL_SAVE_MS)
+    // In-flight work is abandoned (its git was ended): what finished is saved before SIGTERM. The
+    // rest ends as deferred meanwhile; whatever has not by then is reported so, never left out.
+    await withTimeout(Promise.all([book.save(true), all]), CANCEL_SAVE_MS)
+    const reported = [...results, ...unfinished(items, results)]
     const targetError = await withTimeout(
-      finishTargets(targets, book, results, true),
+      finishTargets(targets, book, reported, true),
       CANCEL_FINISH_MS
     )
     disk.close()
     origins.close()
-    return { results, targetError, cancelled, figures: figuresOf(disk, book, targets) }
+    return { results: reported, targetError, cancelled, figures: figuresOf(disk, book, targets) }
   }
   if (input.listingComplete) {
     const seen = new Set(input.repositories.map(repository => repository.uuid))
