@@ -85,6 +85,24 @@ describe('the disk gate', () => {
     gate.close()
   })
 
+  it("counts a job's own unwritten reservation as room for its cache archive, not against it", async () => {
+    const { disk, space } = fakeDisk(100 * MB)
+    const gate = await createDiskGate({ dirs: ['/'], space, pollMs: 5 })
+    const a = await gate.admit(60 * MB, 'a: a 30 MB mirror and room for its archive')
+    const b = await gate.admit(30 * MB, 'b')
+    disk.free -= 30 * MB // a's mirror is written
+    a.written(30 * MB)
+    // The gate alone sees a's reserved archive as someone else's; a knows it is its own.
+    expect(await gate.roomFor(30 * MB)).toBe(false)
+    expect(await a.roomFor(30 * MB)).toBe(true)
+    // Beyond its reservation, only what is free beside b's counts (70 - 2 margin - 30 = 38 MB).
+    expect(await a.roomFor(38 * MB)).toBe(true)
+    expect(await a.roomFor(39 * MB)).toBe(false)
+    a.release()
+    b.release()
+    gate.close()
+  })
+
   it('measures the peak used from the first sample', async () => {
     const { disk, space } = fakeDisk(1000 * MB)
     const gate = await createDiskGate({ dirs: ['/'], space, pollMs: 5 })

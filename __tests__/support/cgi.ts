@@ -80,6 +80,9 @@ export function relayCgi(
   child.on('error', error => (relay.stderr += String(error)))
   res.on('close', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    // A client gone mid-answer: the backend's own children (upload-pack) still hold the pipe, and
+    // only closing our end ends them (SIGPIPE) instead of leaving them blocked on a paused stream.
+    if (!res.writableFinished) child.stdout.destroy()
   })
   return relay
 }

@@ -43,6 +43,8 @@ export interface Reservation {
   grow(bytes: number, what: string): Promise<void>
   /** What the job has written by now, out of what it reserved (the statfs figure already shows it). */
   written(bytes: number): void
+  /** Whether `bytes` fit now: what this one reserved and has not written is its own to use. */
+  roomFor(bytes: number): Promise<boolean>
   release(): void
 }
 
@@ -161,6 +163,11 @@ export async function createDiskGate(options: DiskGateOptions): Promise<DiskGate
       },
       written(bytes) {
         entry.written = Math.min(entry.reserved, bytes)
+      },
+      async roomFor(bytes) {
+        // What it reserved and has not written is its own (the gate kept it free); beyond that, statfs.
+        if (entry.reserved - entry.written >= bytes) return true
+        return (await read()) - margin - outstanding(entry) >= bytes
       },
       release() {
         held.delete(entry)

@@ -44,7 +44,9 @@ export interface MirrorCache {
     prior: RepositoryState | undefined,
     mirror: string,
     lfs: boolean,
-    log: (line: string) => void
+    log: (line: string) => void,
+    /** The disk check of the repository's own reservation, which may hold room for the archive. */
+    room?: (bytes: number) => Promise<boolean>
   ): Promise<string | undefined>
 }
 
@@ -71,7 +73,7 @@ export function createMirrorCache(
       log('No cached mirror: cloning.')
       return false
     },
-    async save(state, prior, mirror, lfs, log) {
+    async save(state, prior, mirror, lfs, log, room = roomFor) {
       const known = prior?.mirrorCacheKey
       if (!enabled || (lfs && !state.lfsComplete && !state.lfsMissing?.length)) return known
       const key = mirrorCacheKey(state.uuid, state.fingerprint, lfs, state.lfsMissing)
@@ -83,7 +85,7 @@ export function createMirrorCache(
         log('Over the cache size budget: the next change clones this repository afresh.')
         return known
       }
-      if (!(await roomFor(state.bytes))) {
+      if (!(await room(state.bytes))) {
         log('Not saved to the cache: the disk has no room for its archive now.')
         return known
       }

@@ -215,7 +215,7 @@ export async function backUpRepository(
       const outcome =
         'outcome' in check ? check.outcome : await transferRepository(job, check.pending)
       reservation.written(outcome.state?.bytes ?? 0)
-      const result = await conclude(pipeline, item, outcome, mirror, log)
+      const result = await conclude(pipeline, item, outcome, mirror, log, reservation)
       if (whole && outcome.state) {
         pipeline.throughput.add(outcome.state.bytes, (Date.now() - heavyStarted) / 1000)
       }
@@ -244,7 +244,8 @@ async function conclude(
   item: RepositoryRun,
   outcome: RepositoryOutcome,
   mirror: string,
-  log: (line: string) => void
+  log: (line: string) => void,
+  reservation?: Reservation
 ): Promise<RepositoryResult> {
   const { state, result } = outcome
   if (!state) return result
@@ -256,7 +257,9 @@ async function conclude(
       item.prior,
       mirror,
       pipeline.lfs,
-      log
+      log,
+      // The archive's room may be in the repository's own reservation: never counted against it.
+      reservation && (bytes => reservation.roomFor(bytes))
     )
     if (!state.mirrorCacheKey) delete state.mirrorCacheKey
   }

@@ -3,9 +3,10 @@
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { LfsPointer } from '../git/lfs-scan.js'
 import { pathExists, type MirrorOps, type MirrorTransfer, type RemoteRefs } from '../git/mirror.js'
-import { firstLineOf } from '../errors.js'
+import { firstLineOf, isDiskFull } from '../errors.js'
 import { resultBase, type RepositoryResult } from '../results.js'
 import type { RepositoryState } from '../state/state.js'
+import { NoRoomError } from './disk.js'
 
 export interface RepositoryJob {
   repository: BitbucketRepository
@@ -199,6 +200,9 @@ export async function transferRepository(
   }
 
   const transferred = await transfer(job, pending, mirrorPresent)
+  // No room for the LFS objects (refused, or the disk filled) is a disk failure, not missing objects.
+  const { lfsError } = transferred
+  if (lfsError && (lfsError instanceof NoRoomError || isDiskFull(lfsError))) throw lfsError
   const headMoved = await followMainBranch(job, remote)
   // What the transfer saw still holds (refs, LFS pointers), its size too unless HEAD was rewritten.
   const known = transferred.known
