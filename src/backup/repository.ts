@@ -6,6 +6,7 @@ import { pathExists, type MirrorOps, type MirrorTransfer, type RemoteRefs } from
 import { firstLineOf } from '../errors.js'
 import { resultBase, type RepositoryResult } from '../results.js'
 import type { RepositoryState } from '../state/state.js'
+import { NoRoomError } from './disk.js'
 
 export interface RepositoryJob {
   repository: BitbucketRepository
@@ -199,6 +200,8 @@ export async function transferRepository(
   }
 
   const transferred = await transfer(job, pending, mirrorPresent)
+  // No disk for the LFS objects is no LFS failure: the disk gate's refusal decides what follows.
+  if (transferred.lfsError instanceof NoRoomError) throw transferred.lfsError
   const headMoved = await followMainBranch(job, remote)
   // What the transfer saw still holds (refs, LFS pointers), its size too unless HEAD was rewritten.
   const known = transferred.known
