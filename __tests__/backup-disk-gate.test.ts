@@ -103,6 +103,33 @@ describe('the disk gate', () => {
     gate.close()
   })
 
+  it('says, when it refuses the oldest while others hold disk, when they have all finished', async () => {
+    const { disk, space } = fakeDisk(1000 * MB)
+    const gate = await createDiskGate({ dirs: ['/'], space, pollMs: 5 })
+    const a = await gate.admit(400 * MB, 'a')
+    const b = await gate.admit(400 * MB, 'b')
+    disk.free -= 800 * MB // both wrote their git data
+    a.written(400 * MB)
+    b.written(400 * MB)
+    const growB = b.grow(300 * MB, 'b LFS').catch((error: unknown) => error)
+    const refusal = await a.grow(300 * MB, 'a LFS').catch((error: unknown) => error)
+    expect(refusal).toBeInstanceOf(NoRoomError)
+    let othersDone = false
+    void (refusal as NoRoomError).othersDone!.then(() => (othersDone = true))
+    disk.free += 400 * MB // a gave up: its files are removed
+    a.release()
+    await growB
+    await tick()
+    expect(othersDone).toBe(false)
+    b.release()
+    await tick()
+    expect(othersDone).toBe(true)
+    // Refused alone, it would not fit whatever finishes: nothing to wait for.
+    const alone = await gate.admit(2000 * MB, 'huge').catch((error: unknown) => error)
+    expect((alone as NoRoomError).othersDone).toBeUndefined()
+    gate.close()
+  })
+
   it('measures the peak used from the first sample', async () => {
     const { disk, space } = fakeDisk(1000 * MB)
     const gate = await createDiskGate({ dirs: ['/'], space, pollMs: 5 })

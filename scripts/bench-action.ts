@@ -1,6 +1,8 @@
 // The one way the benchmarks run the bundled action, as the runner runs it, against a local Bitbucket
 // that knows the bench credential: a backup to the directory target unless the inputs say otherwise.
 import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { runAction, type ActionRun } from '../__tests__/support/action-runner.js'
 import type { LocalBitbucket } from '../__tests__/support/bitbucket/index.js'
 
@@ -16,7 +18,13 @@ export interface BenchRun {
   run: ActionRun
   wallSeconds: number
   /** The JSON report the action wrote (its `report` output). */
-  report: { peakRssBytes: number; repositories: Record<string, unknown>[] }
+  report: {
+    peakRssBytes: number
+    /** Backups only: peak disk the run used and the free disk at its start (statfs). */
+    peakDiskBytes?: number
+    freeDiskBytes?: number
+    repositories: Record<string, unknown>[]
+  }
 }
 
 /** One run of the action, `cache: false`; a failed run throws with its log. */
@@ -52,7 +60,12 @@ export async function runBenchAction(
   )
   const wallSeconds = (Date.now() - started) / 1000
   if (run.exitCode !== 0) {
-    throw new Error(`bench: the action failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`)
+    // The end of a long run's log seldom says why: the whole of it is kept.
+    const log = path.join(os.tmpdir(), `bbb-bench-action-${Date.now()}.log`)
+    fs.writeFileSync(log, run.stdout)
+    throw new Error(
+      `bench: the action failed (whole log: ${log}):\n${run.stdout.slice(-4000)}\n${run.stderr}`
+    )
   }
   return { run, wallSeconds, report: JSON.parse(fs.readFileSync(run.outputs.report, 'utf8')) }
 }

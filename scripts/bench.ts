@@ -10,6 +10,9 @@
 //   --scenario=memory-objects         peak memory and time for a repository of few objects and one of
 //                                     many (scripts/bench-memory-objects.ts); --objects=10000,100000,1000000
 //                                     --before=path/to/index.js (another bundle measured beside it)
+//   --scenario=small-disk             the 1,000 repositories of the mixed workspace's sizes to artifacts and
+//                                     the cache on a tmpfs a quarter of their size (scripts/bench-small-disk.ts;
+//                                     root only); --repositories=N for another count
 //   --latency-ms=40 --runs=3 --small=40 --medium=15 --large=5 --repositories=1000
 //   --changed-percent=5 --concurrency=N (default: the action's default) --out=docs/benchmarks.md
 //   --size-mb=1024 --target=artifact  (large-artifact)
@@ -37,6 +40,7 @@ import { checkConcurrency, DEFAULT_CONCURRENCY } from '../src/constants.js'
 import { createRefAdvertisementClient } from '../src/git/ref-advertisement.js'
 import { addBenchCredential, BENCH_EMAIL, BENCH_TOKEN, runBenchAction } from './bench-action.js'
 import { MEMORY_OBJECTS_HEADING, memoryObjects } from './bench-memory-objects.js'
+import { SMALL_DISK_HEADING, smallDisk } from './bench-small-disk.js'
 
 const MB = 1024 * 1024
 const args = new Map(
@@ -58,7 +62,8 @@ const known = new Set([
   'no-change',
   'no-change-tiny',
   'large-artifact',
-  'memory-objects'
+  'memory-objects',
+  'small-disk'
 ])
 for (const scenario of scenarios) {
   if (!known.has(scenario)) throw new Error(`bench: unknown scenario ${scenario} (${[...known]})`)
@@ -923,7 +928,21 @@ if (scenarios.has('memory-objects')) {
     })
   )
 }
-for (const heading of [LARGE_ARTIFACT_HEADING, MEMORY_OBJECTS_HEADING]) {
+if (scenarios.has('small-disk')) {
+  const many = manyProfiles().find(profile => profile.key === 'many')!
+  const section = await smallDisk({
+    specs: many.specs,
+    description: many.description,
+    latencyMs,
+    entry,
+    startBitbucket: () => startBench(true),
+    generate: generateApart,
+    command: reproduceCommand(),
+    machine: machineLine()
+  })
+  if (section) ownSections.set(SMALL_DISK_HEADING, section)
+}
+for (const heading of [LARGE_ARTIFACT_HEADING, MEMORY_OBJECTS_HEADING, SMALL_DISK_HEADING]) {
   sections.push(...(ownSections.get(heading) ?? keptSection(heading)))
 }
 

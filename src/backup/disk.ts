@@ -36,6 +36,11 @@ async function existingAncestor(dir: string): Promise<string> {
 
 export class NoRoomError extends Error {
   override name = 'NoRoomError'
+  /**
+   * Set when other work in flight held disk at the refusal: settles once all of it has released,
+   * when the refused work may fit (it is not yet known not to).
+   */
+  othersDone?: Promise<void>
 }
 
 export interface Reservation {
@@ -79,6 +84,14 @@ interface Held {
   /** Admission order: when every job in flight waits to grow, the oldest goes on. */
   order: number
   growing: boolean
+  released: Promise<void>
+  markReleased(): void
+}
+
+function heldEntry(order: number): Held {
+  let markReleased = () => {}
+  const released = new Promise<void>(resolve => (markReleased = resolve))
+  return { reserved: 0, written: 0, order, growing: false, released, markReleased }
 }
 
 /** A filesystem is never filled to the last block: git, the runner and the log need some. */
@@ -112,16 +125,23 @@ export async function createDiskGate(options: DiskGateOptions): Promise<DiskGate
   const sampler = setInterval(() => void read().then(wake, () => undefined), options.pollMs ?? 1000)
   sampler.unref()
 
+  // Not unref'd: when every job waits here, this timer is all that keeps the run alive.
   const wait = () =>
     new Promise<void>(resolve => {
-      waiters.push(resolve)
-      setTimeout(resolve, options.pollMs ?? 1000).unref()
+      const timer = setTimeout(done, options.pollMs ?? 1000)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      waiters.push(done)
     })
 
-  function refusal(bytes: number, free: number, what: string) {
-    return new NoRoomError(
+  function refusal(bytes: number, free: number, what: string, others: Held[]) {
+    const error = new NoRoomError(
       `needs about ${formatBytes(bytes)} of disk for ${what}, but the runner has ${formatBytes(Math.max(0, free - margin))} free; use a runner with more disk (a larger or self-hosted runner), or leave it out with exclude and back it up elsewhere`
     )
+    if (others.length > 0) error.othersDone = Promise.all(others.map(o => o.released)).then()
+    return error
   }
 
   /**
@@ -144,7 +164,7 @@ export async function createDiskGate(options: DiskGateOptions): Promise<DiskGate
         }
         // Alone, or first of all those waiting: what the others hold is not written yet.
         if (free >= minimum) return minimum
-        throw refusal(bytes, free + margin, what)
+        throw refusal(bytes, free + margin, what, others)
       }
       await wait()
     }
@@ -171,6 +191,7 @@ export async function createDiskGate(options: DiskGateOptions): Promise<DiskGate
       },
       release() {
         held.delete(entry)
+        entry.markReleased()
         wake()
       }
     }
@@ -178,7 +199,7 @@ export async function createDiskGate(options: DiskGateOptions): Promise<DiskGate
 
   return {
     async admit(bytes, what, minimum = bytes) {
-      const entry: Held = { reserved: 0, written: 0, order: ++admissions, growing: false }
+      const entry = heldEntry(++admissions)
       const granted = await fit(entry, bytes, what, minimum)
       entry.reserved = granted
       held.add(entry)

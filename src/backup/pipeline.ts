@@ -28,7 +28,10 @@ import type { RunClock } from './stop.js'
 /** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
 export interface OriginTools {
   git: Git
-  ops(log: (line: string) => void, beforeLfsFetch: (bytes: number) => Promise<void>): MirrorOps
+  ops(
+    log: (line: string) => void,
+    beforeLfsFetch: (bytes: number, onDisk: number) => Promise<void>
+  ): MirrorOps
   missingUpstream(url: string, objects: LfsObjectRef[]): Promise<Set<string> | undefined>
 }
 
@@ -150,12 +153,29 @@ async function failureDetail(pipeline: Pipeline, error: unknown): Promise<string
   return describeRepositoryFailure(error, pipeline.auth)
 }
 
+/** Each refusal waits for others to finish, so this is not reached in practice: a bound, not a rule. */
+const MAX_ATTEMPTS = 10
+
 /** Backs up one repository; never throws: every problem is its result. */
 export async function backUpRepository(
   pipeline: Pipeline,
   item: RepositoryRun,
   log: (line: string) => void
 ): Promise<RepositoryResult> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await attemptBackup(pipeline, item, log, attempt === MAX_ATTEMPTS)
+    if (!('othersDone' in result)) return result
+    log('Not enough disk beside the repositories in flight: it goes again once they are done.')
+    await result.othersDone
+  }
+}
+
+async function attemptBackup(
+  pipeline: Pipeline,
+  item: RepositoryRun,
+  log: (line: string) => void,
+  lastAttempt: boolean
+): Promise<RepositoryResult | { othersDone: Promise<void> }> {
   const { repository, prior } = item
   const { clock } = pipeline
   const started = Date.now()
@@ -169,8 +189,12 @@ export async function backUpRepository(
     const what = `${repository.workspace}/${repository.slug}`
     let perByte = 1
     // LFS objects are known only once the history is: the reservation grows before git-lfs runs.
-    const beforeLfsFetch = (bytes: number) =>
-      reservation ? reservation.grow(bytes * perByte, `${what}'s LFS objects`) : Promise.resolve()
+    const beforeLfsFetch = async (bytes: number, onDisk: number) => {
+      if (!reservation) return
+      // What git wrote already shows in statfs: reserving it again would count it twice.
+      reservation.written(onDisk)
+      await reservation.grow(bytes * perByte, `${what}'s LFS objects`)
+    }
     const job: RepositoryJob = {
       repository,
       prior,
@@ -222,9 +246,12 @@ export async function backUpRepository(
       return result
     })
   } catch (error) {
-    log(error instanceof Error && error.stack ? error.stack : String(error))
+    // Refused while others held the disk: alone, it may fit.
+    const othersDone = error instanceof NoRoomError && !lastAttempt ? error.othersDone : undefined
+    if (!othersDone) log(error instanceof Error && error.stack ? error.stack : String(error))
     await removePartialFiles(mirror, !mirrorExisted, pipeline.keepsMirrors).catch(() => undefined)
     if (clock.stopped === 'cancelled') return deferred(item, INTERRUPTED)
+    if (othersDone) return { othersDone }
     return {
       ...resultBase(repository),
       status: 'failed',

@@ -55,8 +55,11 @@ export interface MirrorOptions {
    * `git ls-remote` after all.
    */
   advertisedRefs?: (url: string) => Promise<string[] | undefined>
-  /** Called before git-lfs downloads: the bytes of the objects not on disk yet (to reserve disk). */
-  beforeLfsFetch?: (bytes: number) => Promise<void>
+  /**
+   * Called before git-lfs downloads: the bytes of the objects not on disk yet (to reserve disk), and
+   * the bytes the mirror holds on disk by then (git's part, no longer to be reserved).
+   */
+  beforeLfsFetch?: (bytes: number, onDisk: number) => Promise<void>
 }
 
 /** The fetch refspecs of a mirror that never lets upstream write into the backup's own namespace. */
@@ -153,7 +156,10 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     const scan = await scanLfsPointers(git, gitDir)
     if (scan.pointers.length === 0 && scan.lookalikes === 0) return scan.pointers
     if (options.beforeLfsFetch)
-      await options.beforeLfsFetch(await bytesNotOnDisk(gitDir, scan.pointers))
+      await options.beforeLfsFetch(
+        await bytesNotOnDisk(gitDir, scan.pointers),
+        await directorySize(gitDir)
+      )
     await withGitRetry(
       'git lfs fetch',
       () => git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: gitDir }),
