@@ -1,6 +1,7 @@
 // The time budget: no new work after the limit (less a reserve to finish), and cancellation.
 import { describe, expect, it } from '@jest/globals'
 import { createRunClock, finishingReserve, formatDuration } from '../src/backup/stop.js'
+import { backupPriority } from '../src/backup/order.js'
 import { parseSettings } from '../src/settings.js'
 
 describe('the run clock', () => {
@@ -79,5 +80,30 @@ describe('time-limit and fail-on-incomplete', () => {
 
   it.each(['90', 'soon', '0m', '1d', '121h'])('rejects %s with one line naming the input', raw => {
     expect(() => parse({ 'time-limit': raw })).toThrow(/^Input "time-limit": .*; expected .*\.$/)
+  })
+})
+
+describe('the backup order', () => {
+  const prior = (checkedAt: string | undefined, lastBackupAt = '2026-01-01T00:00:00Z') =>
+    ({ checkedAt, lastBackupAt }) as Parameters<typeof backupPriority>[0]
+
+  it('takes repositories never backed up first, then those compared with Bitbucket longest ago', () => {
+    const order = [
+      { name: 'checked yesterday', prior: prior('2026-12-06T02:00:00Z') },
+      { name: 'never backed up', prior: undefined },
+      { name: 'checked last week', prior: prior('2026-11-30T02:00:00Z') },
+      {
+        name: 'from an older state, backed up in March',
+        prior: prior(undefined, '2026-03-01T00:00:00Z')
+      }
+    ]
+      .sort((a, b) => backupPriority(b.prior) - backupPriority(a.prior))
+      .map(entry => entry.name)
+    expect(order).toEqual([
+      'never backed up',
+      'from an older state, backed up in March',
+      'checked last week',
+      'checked yesterday'
+    ])
   })
 })

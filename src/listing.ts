@@ -2,7 +2,6 @@
 import * as core from '@actions/core'
 import type { BitbucketClient } from './bitbucket/client.js'
 import type { BitbucketRepository } from './bitbucket/types.js'
-import { asError } from './errors.js'
 import type { Settings } from './settings-types.js'
 import { planDir } from './shard/modes.js'
 import { loadPlanListing } from './shard/plan.js'
@@ -19,7 +18,7 @@ export async function* listedRepositories(
 }
 
 /** A shard reads the plan job's listing: the whole matrix lists the workspace once. */
-async function* shardListing(
+export async function* listForBackup(
   settings: Settings,
   client: BitbucketClient
 ): AsyncGenerator<BitbucketRepository> {
@@ -35,24 +34,4 @@ async function* shardListing(
     core.info('No plan listing in this run (mode: plan): this shard lists the workspace itself.')
   }
   yield* listedRepositories(settings, client)
-}
-
-export interface Listing {
-  repositories: BitbucketRepository[]
-  /** Set when the listing stopped early: what was listed is backed up, and the step fails. */
-  error?: Error
-}
-
-/**
- * The whole listing before any backup: the run then takes repositories in its own order (never
- * backed up first), and a listing that fails at once (a wrong credential) leaves nothing written.
- */
-export async function listForBackup(settings: Settings, client: BitbucketClient): Promise<Listing> {
-  const repositories: BitbucketRepository[] = []
-  try {
-    for await (const repository of shardListing(settings, client)) repositories.push(repository)
-    return { repositories }
-  } catch (error) {
-    return { repositories, error: asError(error) }
-  }
 }

@@ -99,21 +99,14 @@ export async function run(): Promise<void> {
       cancelOnSignals(clock)
       // A shard reads the plan's listing from the cache; anyone else creates nothing before listing.
       if (settings.shard) await useCacheRoot(cacheRoot(settings))
-      const listing = await listForBackup(settings, client)
-      // A listing that failed at once (a wrong credential, an unknown workspace) writes nothing.
-      if (listing.error && listing.repositories.length === 0) throw listing.error
-      if (clock.stopped === 'cancelled')
-        throw new Error('Cancelled while listing: nothing was backed up.')
-      listingError = listing.error
-      await useCacheRoot(cacheRoot(settings))
       backup = await runBackup({
         settings,
-        repositories: listing.repositories,
-        listingComplete: !listing.error,
+        listing: listForBackup(settings, client),
         auth,
         isSelected,
         clock
       })
+      listingError = backup.listingError
       results = backup.results
     }
 

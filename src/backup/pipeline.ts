@@ -23,6 +23,7 @@ import {
   type RepositoryJob,
   type RepositoryOutcome
 } from './repository.js'
+import { backupPriority } from './order.js'
 import type { RunClock } from './stop.js'
 
 /** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
@@ -50,7 +51,8 @@ export interface Pipeline {
   tools(url: string): OriginTools
   slots: {
     check: <T>(work: () => Promise<T>) => Promise<T>
-    transfer: <T>(work: () => Promise<T>) => Promise<T>
+    /** A transfer slot, the highest `priority` first (see backupPriority). */
+    transfer: <T>(priority: number, work: () => Promise<T>) => Promise<T>
   }
   /** Mirrors read back in full this run (verify). */
   verified: { intact: number; damaged: number }
@@ -217,7 +219,7 @@ async function attemptBackup(
     if (checked && (!checked.mirrorReady || light)) {
       return await conclude(pipeline, item, checked, mirror, log)
     }
-    return await pipeline.slots.transfer(async () => {
+    return await pipeline.slots.transfer(backupPriority(prior), async () => {
       if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
       // A changed repository will be due wherever it goes; an unchanged one where the check said.
       const due = checked ? dueAfterCheck : pipeline.targets

@@ -4,39 +4,33 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
+import PQueue from 'p-queue'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import { checkConcurrency } from '../constants.js'
-import { originBoundGitAuthorization } from '../credentials.js'
 import type { BitbucketAuth } from '../credentials-types.js'
 import { asError } from '../errors.js'
 import { createGit } from '../git/git.js'
-import { lfsObjectsMissingUpstream } from '../git/lfs-probe.js'
-import { createMirrorOps } from '../git/mirror.js'
-import { createRefAdvertisementClient, proxyConfigured } from '../git/ref-advertisement.js'
 import { progressLine } from '../report.js'
 import { resultBase, type RepositoryResult } from '../results.js'
 import type { Settings } from '../settings-types.js'
 import { inShard } from '../shard/plan.js'
-import { createActionsCache } from '../state/actions-cache.js'
+import { createActionsCache, useCacheRoot } from '../state/actions-cache.js'
 import { createStateBook, type StateBook } from '../state/checkpoints.js'
 import type { WorkspaceState } from '../state/state.js'
-import { bareUuid, createStateStore, statePlace } from '../state/store.js'
+import { bareUuid, cacheRoot, createStateStore, statePlace } from '../state/store.js'
 import { createTargets } from '../targets/index.js'
-import type { BackupTarget, MirrorHome } from '../targets/target.js'
+import type { BackupTarget, MirrorHome, RunProgress } from '../targets/target.js'
 import { createDiskGate, diskSpace, type DiskGate } from './disk.js'
 import { createMirrorCache } from './mirror-cache.js'
-import { estimatedBytes, inBackupOrder } from './order.js'
-import {
-  backUpRepository,
-  INTERRUPTED,
-  type OriginTools,
-  type Pipeline,
-  type RepositoryRun
-} from './pipeline.js'
+import { estimatedBytes } from './order.js'
+import { createOriginTools } from './origins.js'
+import { backUpRepository, INTERRUPTED, type Pipeline, type RepositoryRun } from './pipeline.js'
 import type { RunClock } from './stop.js'
 
 export interface BackupRun {
   results: RepositoryResult[]
+  /** Set when the listing stopped after its first page: what was listed is backed up, the step fails. */
+  listingError?: Error
   /** A target's once-per-run work failed (the artifact index): the step fails. */
   targetError?: Error
   cancelled: boolean
@@ -114,49 +108,6 @@ function createThroughput() {
   }
 }
 
-/** Per clone origin: git with the credential bound to it, and Node's own reads of refs and LFS. */
-function createOriginTools(settings: Settings, auth: BitbucketAuth, clock: RunClock) {
-  const byOrigin = new Map<string, OriginTools & { close(): void }>()
-  const checks = checkConcurrency(settings.concurrency)
-  return {
-    tools(url: string): OriginTools {
-      const origin = new URL(url).origin
-      let tools = byOrigin.get(origin)
-      if (!tools) {
-        const authorization = originBoundGitAuthorization(auth, origin)
-        const git = createGit(
-          [{ origin, authorization: () => auth.gitAuthorization() }],
-          [],
-          clock.signal
-        )
-        // Behind a proxy only git knows the way (Node's http ignores the proxy variables).
-        const direct = !proxyConfigured()
-        const refs = direct
-          ? createRefAdvertisementClient({ authorization, maxSockets: checks })
-          : undefined
-        tools = {
-          git,
-          ops: (log, beforeLfsFetch) =>
-            createMirrorOps(git, {
-              lfs: settings.lfs,
-              log,
-              advertisedRefs: refs?.advertisedRefs,
-              beforeLfsFetch
-            }),
-          missingUpstream: async (cloneUrl, objects) =>
-            direct ? lfsObjectsMissingUpstream(cloneUrl, objects, { authorization }) : undefined,
-          close: () => refs?.close()
-        }
-        byOrigin.set(origin, tools)
-      }
-      return tools
-    },
-    close() {
-      for (const tools of byOrigin.values()) tools.close()
-    }
-  }
-}
-
 const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([
     work,
@@ -178,27 +129,20 @@ async function finishTargets(
   return failure
 }
 
-export async function runBackup(input: {
-  settings: Settings
-  repositories: BitbucketRepository[]
-  /** False when the listing stopped early: nothing may then be called no longer listed. */
-  listingComplete: boolean
-  auth: BitbucketAuth
-  isSelected: (slug: string) => boolean
-  clock: RunClock
-}): Promise<BackupRun> {
-  const { settings, clock } = input
+/** Everything a run needs before its first repository: cache, targets, state, disk, pipeline. */
+async function openRun(
+  settings: Settings,
+  auth: BitbucketAuth,
+  clock: RunClock,
+  progress: RunProgress
+) {
   const cache = createActionsCache(core, settings.cache)
   if (settings.cache && !cache.available) {
     core.info(
       'The Actions cache is not available here: state and mirrors stay on this machine only.'
     )
   }
-  const selected = input.repositories.filter(
-    repository => input.isSelected(repository.slug) && inShard(repository.uuid, settings.shard)
-  )
-  const remaining = { repositories: selected.length, bytes: 0 }
-  const origins = createOriginTools(settings, input.auth, clock)
+  const origins = createOriginTools(settings, auth, clock.signal)
   // A group artifact uploaded after its members finished changes their kept states.
   let recorded = () => {}
   await fs.mkdir(settings.workDir, { recursive: true })
@@ -209,7 +153,7 @@ export async function runBackup(input: {
   const freeAtStart = (await diskSpace(diskDirs)).free
   const targets = createTargets(settings, {
     git: createGit([], [], clock.signal),
-    progress: { remaining: () => ({ ...remaining }) },
+    progress,
     recorded: () => recorded(),
     // A group's staged files stay on disk until it is uploaded: at most an eighth of the free space.
     maxGroupBytes: Math.max(1024 * 1024, freeAtStart / 8)
@@ -233,6 +177,8 @@ export async function runBackup(input: {
       for (const target of targets) await target.relieve?.()
     }
   })
+  // Transfers go by priority, checks as the listing comes: the first checked are not the first due.
+  const transfers = new PQueue({ concurrency: settings.concurrency })
   const pipeline: Pipeline = {
     lfs: settings.lfs,
     verify: settings.verify,
@@ -248,44 +194,96 @@ export async function runBackup(input: {
     disk,
     clock,
     book,
-    auth: input.auth,
+    auth,
     tools: url => origins.tools(url),
     slots: {
       check: pLimit(checkConcurrency(settings.concurrency)),
-      transfer: pLimit(settings.concurrency)
+      transfer: <T>(priority: number, work: () => Promise<T>) =>
+        transfers.add(work, { priority }) as Promise<T>
     },
     throughput: createThroughput(),
     verified: { intact: 0, damaged: 0 }
   }
+  return { pipeline, targets, book, disk, origins, states }
+}
 
-  const items: RepositoryRun[] = inBackupOrder(
-    selected.map(repository => {
-      const prior = book.prior(repository.workspace, repository.uuid)
-      const plannedBytes = estimatedBytes(repository, prior)
-      remaining.bytes += plannedBytes
-      return { repository, prior, plannedBytes }
-    })
+/**
+ * Backs up the repositories as the listing streams in. A listing that fails before its first page
+ * (a wrong credential, an unknown workspace) throws, having written nothing.
+ */
+export async function runBackup(input: {
+  settings: Settings
+  listing: AsyncIterable<BitbucketRepository>
+  auth: BitbucketAuth
+  isSelected: (slug: string) => boolean
+  clock: RunClock
+}): Promise<BackupRun> {
+  const { settings, clock } = input
+  const listed = input.listing[Symbol.asyncIterator]()
+  const first = await listed.next()
+  await useCacheRoot(cacheRoot(settings))
+  const remaining = { repositories: 0, bytes: 0 }
+  let listingDone = () => {}
+  const progress: RunProgress = {
+    remaining: () => ({ ...remaining }),
+    settled: new Promise<void>(resolve => (listingDone = resolve))
+  }
+  const { pipeline, targets, book, disk, origins, states } = await openRun(
+    settings,
+    input.auth,
+    clock,
+    progress
   )
+
+  const items: RepositoryRun[] = []
   const results: RepositoryResult[] = []
+  const tasks: Promise<void>[] = []
+  const seen = new Set<string>()
   const finished = (item: RepositoryRun, result: RepositoryResult, details: string[]) => {
     remaining.repositories--
     remaining.bytes -= item.plannedBytes
     results.push(result)
-    core.info(progressLine(results.length, selected.length, result))
+    core.info(progressLine(results.length, items.length, result))
     if (details.length > 0 && result.status !== 'deferred') {
       core.startGroup(`details of ${result.workspace}/${result.slug}`)
       for (const line of details) core.info(line)
       core.endGroup()
     }
   }
-  const all = Promise.all(
-    items.map(async item => {
-      const details: string[] = []
-      const result = await backUpRepository(pipeline, item, line => details.push(line))
-      finished(item, result, details)
-    })
-  )
+  const start = (repository: BitbucketRepository) => {
+    seen.add(repository.uuid)
+    if (!input.isSelected(repository.slug) || !inShard(repository.uuid, settings.shard)) return
+    const prior = book.prior(repository.workspace, repository.uuid)
+    const item: RepositoryRun = {
+      repository,
+      prior,
+      plannedBytes: estimatedBytes(repository, prior)
+    }
+    items.push(item)
+    remaining.repositories++
+    remaining.bytes += item.plannedBytes
+    const details: string[] = []
+    tasks.push(
+      backUpRepository(pipeline, item, line => details.push(line)).then(result =>
+        finished(item, result, details)
+      )
+    )
+  }
+  let listingError: Error | undefined
+  const listing = (async () => {
+    try {
+      for (let next = first; !next.done; next = await listed.next()) start(next.value)
+    } catch (error) {
+      listingError = asError(error)
+    }
+    listingDone()
+  })()
+  const all = listing.then(() => Promise.all(tasks))
   const cancelled = await Promise.race([all.then(() => false), clock.cancelled.then(() => true)])
+  const close = () => {
+    disk.close()
+    origins.close()
+  }
 
   if (cancelled) {
     // In-flight work is abandoned (its git was ended): what finished is saved before SIGTERM. The
@@ -296,12 +294,17 @@ export async function runBackup(input: {
       finishTargets(targets, book, reported, true),
       CANCEL_FINISH_MS
     )
-    disk.close()
-    origins.close()
-    return { results: reported, targetError, cancelled, figures: figuresOf(disk, book, targets) }
+    close()
+    return {
+      results: reported,
+      listingError,
+      targetError,
+      cancelled,
+      figures: figuresOf(disk, book, targets)
+    }
   }
-  if (input.listingComplete) {
-    const seen = new Set(input.repositories.map(repository => repository.uuid))
+  // A partial listing says nothing about what disappeared: only a complete one may.
+  if (!listingError) {
     for (const result of noLongerListed(settings, states, seen, input.isSelected)) {
       results.push(result)
       core.info(progressLine(results.length, results.length, result))
@@ -314,9 +317,8 @@ export async function runBackup(input: {
   const targetError = await finishTargets(targets, book, results, false)
   await book.save(true)
   await disk.sample()
-  disk.close()
-  origins.close()
-  return { results, targetError, cancelled, figures: figuresOf(disk, book, targets) }
+  close()
+  return { results, listingError, targetError, cancelled, figures: figuresOf(disk, book, targets) }
 }
 
 function figuresOf(disk: DiskGate, book: StateBook, targets: BackupTarget[]) {

@@ -47,6 +47,8 @@ export interface MirrorHome {
 /** The repositories a run has still to finish, and their estimated bytes (for planning uploads). */
 export interface RunProgress {
   remaining(): { repositories: number; bytes: number }
+  /** Settles once the listing is complete: until then more repositories may come. */
+  settled: Promise<void>
 }
 
 export interface BackupTarget {

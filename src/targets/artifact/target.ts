@@ -176,6 +176,8 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
       if (settings.publicWorkflowRepository && !settings.encryption && work.repository.isPrivate) {
         throw new Error(PUBLIC_REFUSAL)
       }
+      // Alone or grouped depends on how many are still to come: the listing must be complete.
+      await options.progress.settled
       const placement = planner.place(work.plannedBytes, options.progress.remaining())
       if (placement.alone) await uploadAlone(work)
       else await addToGroup(work, placement)
