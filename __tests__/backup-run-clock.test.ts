@@ -87,6 +87,13 @@ describe('the backup order', () => {
   const prior = (checkedAt: string | undefined, lastBackupAt = '2026-01-01T00:00:00Z') =>
     ({ checkedAt, lastBackupAt }) as Parameters<typeof backupPriority>[0]
 
+  it('takes repositories never backed up first, the largest of them first', () => {
+    expect(backupPriority(undefined, 5e9)).toBeGreaterThan(backupPriority(undefined, 1e6))
+    expect(backupPriority(undefined, 0)).toBeGreaterThan(
+      backupPriority(prior(undefined, 'not a date'))
+    )
+  })
+
   it('takes repositories never backed up first, then those compared with Bitbucket longest ago', () => {
     const order = [
       { name: 'checked yesterday', prior: prior('2026-12-06T02:00:00Z') },

@@ -213,14 +213,17 @@ async function attemptBackup(
     )
     if (!check) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
     const checked = 'outcome' in check ? check.outcome : undefined
+    const checkEnded = Date.now()
     const dueAfterCheck = checked?.state ? pipeline.targets.filter(t => t.due(checked.state!)) : []
     // An unchanged mirror on disk whose targets only write files needs no slot and no disk.
     const light = !pipeline.verify && dueAfterCheck.every(target => !target.costly)
     if (checked && (!checked.mirrorReady || light)) {
       return await conclude(pipeline, item, checked, mirror, log)
     }
-    return await pipeline.slots.transfer(backupPriority(prior), async () => {
+    return await pipeline.slots.transfer(backupPriority(prior, item.plannedBytes), async () => {
       if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
+      // Time spent waiting for a transfer slot is not this repository's.
+      if ('pending' in check) check.pending.started += Date.now() - checkEnded
       // A changed repository will be due wherever it goes; an unchanged one where the check said.
       const due = checked ? dueAfterCheck : pipeline.targets
       mirrorExisted = await pathExists(mirror)
