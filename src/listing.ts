@@ -23,7 +23,11 @@ export async function* listForBackup(
   client: BitbucketClient
 ): AsyncGenerator<BitbucketRepository> {
   const planned = settings.shard
-    ? await loadPlanListing(createActionsCache(core, true), planDir(settings), settings.workspaces)
+    ? await loadPlanListing(
+        await createActionsCache(core, true),
+        planDir(settings),
+        settings.workspaces
+      )
     : undefined
   if (planned) {
     core.info(`Read the plan's listing: ${planned.length} repositories, no REST listing needed.`)

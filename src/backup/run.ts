@@ -136,7 +136,7 @@ async function openRun(
   clock: RunClock,
   progress: RunProgress
 ) {
-  const cache = createActionsCache(core, settings.cache)
+  const cache = await createActionsCache(core, settings.cache)
   if (settings.cache && !cache.available) {
     core.info(
       'The Actions cache is not available here: state and mirrors stay on this machine only.'

@@ -38,7 +38,7 @@ export async function runPlan(
     results.push({ ...resultBase(repository), status: 'listed', detail: `shard ${shard}/${count}` })
   }
   // Listed with the cache forced on: the listing is this run's hand-over, not state.
-  const saved = await savePlanListing(createActionsCache(core, true), planDir(settings), {
+  const saved = await savePlanListing(await createActionsCache(core, true), planDir(settings), {
     workspaces: settings.workspaces,
     repositories
   })

@@ -1,5 +1,4 @@
 // The Actions cache behind a small interface; every cache failure degrades to a warning, never a failed run.
-import * as cache from '@actions/cache'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -51,8 +50,10 @@ export function portablePaths(paths: string[], root: string): string[] | undefin
     : undefined
 }
 
-export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore {
-  const available = enabled && cache.isFeatureAvailable()
+/** Loaded only when the cache is on: the toolkit and its Azure client take a tenth of a second to load. */
+export async function createActionsCache(log: CacheLog, enabled: boolean): Promise<CacheStore> {
+  const cache = enabled ? await import('@actions/cache') : undefined
+  const available = cache !== undefined && cache.isFeatureAvailable()
   // Once the service fails, later calls are skipped: hundreds of repositories would each wait ~30 s.
   let failing = false
   const fail = (message: string) => {
@@ -62,7 +63,7 @@ export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore 
   }
   const lookup = async (files: string[], key: string, restoreKeys: string[], only: boolean) => {
     const paths = portablePaths(files, process.cwd())
-    if (!available || failing || !paths) return undefined
+    if (!cache || !available || failing || !paths) return undefined
     const started = Date.now()
     try {
       const found = await cache.restoreCache(paths, key, restoreKeys, { lookupOnly: only })
@@ -84,7 +85,7 @@ export function createActionsCache(log: CacheLog, enabled: boolean): CacheStore 
     },
     async save(files, key, options = {}) {
       const paths = portablePaths(files, process.cwd())
-      if (!available || (failing && !options.evenIfFailing) || !paths) return false
+      if (!cache || !available || (failing && !options.evenIfFailing) || !paths) return false
       try {
         const id = await cache.saveCache(paths, key)
         if (id === -1)
