@@ -125,6 +125,23 @@ function progressed(run: { stdout: string }, workspace: string, status: string):
   return run.stdout.split('\n').flatMap(text => line.exec(text)?.[1] ?? [])
 }
 
+/** Each repository's `size` as the listing reports it to the action. */
+async function listedSizes(workspace: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>()
+  const authorization = `Basic ${Buffer.from(`${EMAIL}:${API_TOKEN}`).toString('base64')}`
+  let next: string | undefined = `${bb.apiUrl}/repositories/${workspace}?pagelen=100`
+  while (next) {
+    const response = await fetch(next, { headers: { authorization } })
+    const page = (await response.json()) as {
+      values: { slug: string; size: number }[]
+      next?: string
+    }
+    for (const repository of page.values) sizes.set(repository.slug, repository.size)
+    next = page.next
+  }
+  return sizes
+}
+
 /** Pack transfers the local Bitbucket served, by slug, in the order it served them. */
 function packFetches(workspace: string): string[] {
   return bb.gitRequests
@@ -301,18 +318,24 @@ describe('time-limit at a third of a full run (artifact target, a fresh runner e
     expect(runs.length).toBeGreaterThanOrEqual(3)
   }, 300_000)
 
-  it('each run starts with what the runs before it left, and no repository is fetched twice', () => {
+  it('each run starts with what the runs before it left, largest first, and no repository is fetched twice', async () => {
     const all = SERIES.map(spec => spec.slug)
     expect(sorted(packFetches('acme'))).toEqual(sorted(all))
+    const size = await listedSizes('acme')
     let waiting = all
     for (const run of runs) {
       const backedUp = progressed(run, 'acme', 'backed up')
       // What an earlier run did is only checked, and found unchanged.
       expect(backedUp.filter(slug => !waiting.includes(slug))).toEqual([])
       expect(Number(run.outputs.unchanged)).toBe(all.length - waiting.length)
-      // In listing order, give or take the checks that run side by side (four per transfer slot).
-      const reach = waiting.slice(0, backedUp.length + 4 * Number(CONCURRENCY))
-      expect(backedUp.filter(slug => !reach.includes(slug))).toEqual([])
+      // Those never backed up go largest first among the checked, but checks (four per transfer slot)
+      // come in listing order: the first transfers pick from what the checks have reached.
+      const slack = backedUp.length + 4 * Number(CONCURRENCY)
+      const largest = [...waiting].sort((a, b) => size.get(b)! - size.get(a)!).slice(0, slack)
+      const listedFirst = waiting.slice(0, slack)
+      expect(
+        backedUp.filter(slug => !largest.includes(slug) && !listedFirst.includes(slug))
+      ).toEqual([])
       waiting = waiting.filter(slug => !backedUp.includes(slug))
       expect(sorted(progressed(run, 'acme', 'deferred'))).toEqual(sorted(waiting))
     }
