@@ -6,7 +6,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }]
   },
-  testMatch: ['**/__tests__/**/*.test.ts'],
+  testMatch: ['<rootDir>/{src,e2e,testkit}/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
   verbose: true,

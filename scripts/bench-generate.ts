@@ -3,10 +3,7 @@
 // `git http-backend` is forked from it (a fork costs more the larger the process).
 // stdin: {"jobs": FillJob[], "seed": string}
 import { text } from 'node:stream/consumers'
-import {
-  fillRepositories,
-  type FillJob
-} from '../__tests__/support/bitbucket/generate-workspace.js'
+import { fillRepositories, type FillJob } from '../testkit/bitbucket/generate-workspace.js'
 
 const { jobs, seed } = JSON.parse(await text(process.stdin)) as { jobs: FillJob[]; seed: string }
 await fillRepositories(jobs, { seed })

@@ -3,14 +3,11 @@
 // its peak disk use, wall time, artifacts and memory.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type {
-  GeneratedWorkspace,
-  RepositorySpec
-} from '../__tests__/support/bitbucket/generate-workspace.js'
-import type { LocalBitbucket } from '../__tests__/support/bitbucket/index.js'
-import { createRepositorySizes } from '../__tests__/support/bitbucket/repository-size.js'
-import { startResultsService } from '../__tests__/support/results-service/index.js'
-import { mountSmallDisk } from '../__tests__/support/small-disk.js'
+import type { GeneratedWorkspace, RepositorySpec } from '../testkit/bitbucket/generate-workspace.js'
+import type { LocalBitbucket } from '../testkit/bitbucket/index.js'
+import { createRepositorySizes } from '../testkit/bitbucket/repository-size.js'
+import { startResultsService } from '../testkit/results-service/index.js'
+import { mountSmallDisk } from '../testkit/small-disk.js'
 import { runBenchAction } from './bench-action.js'
 
 export const SMALL_DISK_HEADING =
@@ -200,7 +197,7 @@ function smallDiskSection(options: SmallDiskOptions, f: Figures): string[] {
     `${options.description}, on the local Bitbucket, which waits ${options.latencyMs} ms before every response; ` +
       'the local results service (Azurite, in memory) takes the artifacts and the Actions cache. The bundled ' +
       'action runs as a GitHub-hosted runner runs it, with `RUNNER_TEMP`, `GITHUB_WORKSPACE` and `HOME` on a tmpfs ' +
-      "of a quarter of the workspace's bytes (`__tests__/support/small-disk.ts`), with the inputs' defaults: " +
+      "of a quarter of the workspace's bytes (`testkit/small-disk.ts`), with the inputs' defaults: " +
       'target `artifact`, `cache: true` (each mirror is saved to the Actions cache as well), concurrency ' +
       `and \`artifact-limit\` (${ARTIFACT_LIMIT}). One full first run. ${options.machine} Reproduce: ` +
       `\`${options.command}\` (as root, to mount the tmpfs); a run without that scenario keeps this section as it was.`,

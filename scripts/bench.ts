@@ -23,8 +23,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { node24Binary } from '../__tests__/support/action-runner.js'
-import { workingCopy } from '../__tests__/support/bitbucket/fixtures.js'
+import { node24Binary } from '../testkit/action-runner.js'
+import { workingCopy } from '../testkit/bitbucket/fixtures.js'
 import {
   addCommits,
   registerWorkspace,
@@ -33,10 +33,10 @@ import {
   planRepositories,
   smallRepositoriesClass,
   type RepositorySpec
-} from '../__tests__/support/bitbucket/generate-workspace.js'
-import { startLocalBitbucket, type LocalBitbucket } from '../__tests__/support/bitbucket/index.js'
-import { startResultsService } from '../__tests__/support/results-service/index.js'
-import { checkConcurrency, DEFAULT_CONCURRENCY } from '../src/constants.js'
+} from '../testkit/bitbucket/generate-workspace.js'
+import { startLocalBitbucket, type LocalBitbucket } from '../testkit/bitbucket/index.js'
+import { startResultsService } from '../testkit/results-service/index.js'
+import { checkConcurrency, DEFAULT_CONCURRENCY } from '../src/shared/constants.js'
 import { createRefAdvertisementClient } from '../src/git/ref-advertisement.js'
 import { addBenchCredential, BENCH_EMAIL, BENCH_TOKEN, runBenchAction } from './bench-action.js'
 import { MEMORY_OBJECTS_HEADING, memoryObjects } from './bench-memory-objects.js'
@@ -651,7 +651,7 @@ function comparisonSection(c: Comparison): string[] {
     `${c.repositories} repositories (${counts.small} small of 0.1 to 0.4 MB, ${counts.medium} medium of 1.5 to 2.5 MB, ` +
       `${counts.large} large of 8 to 12 MB git with 16 to 24 MB of LFS in 6 objects, one only on a branch), ` +
       `${c.gitMb.toFixed(0)} MB of git and ${c.lfsMb.toFixed(0)} MB of LFS, incompressible, several commits, ` +
-      `branches and tags each (\`__tests__/support/bitbucket/generate-workspace.ts\`, generated in ${seconds(c.generateSeconds)}). ` +
+      `branches and tags each (\`testkit/bitbucket/generate-workspace.ts\`, generated in ${seconds(c.generateSeconds)}). ` +
       `The local Bitbucket waits ${latencyMs} ms before every response (REST, git and LFS storage). ` +
       `Concurrency ${concurrency} for the action and for raw git's floor. ` +
       `Medians of ${runs} runs each, the approaches alternating (each goes first in turn), dirty pages ` +
@@ -849,7 +849,7 @@ function interpretation(
         'Bitbucket Cloud runs inside is not published, but it serves from many machines. ' +
         `The local Bitbucket now keeps \`git http-backend\`'s answer with a fingerprint of every ` +
         'file git reads for it (HEAD, config, packed-refs, each loose ref: inode, size and nanosecond mtime) and ' +
-        'reuses it only while that fingerprint holds (`__tests__/support/bitbucket/ref-cache.ts`; ' +
+        'reuses it only while that fingerprint holds (`testkit/bitbucket/ref-cache.ts`; ' +
         "`npm run jest -- local-bitbucket-ref-cache` proves each answer byte-identical to git's after pushes, " +
         `deletions, HEAD changes, \`update-ref\`, \`pack-refs\` and a ref file rewritten in place). In the no-change runs ` +
         `${(100 * cachedShare).toFixed(0)}% of the advertisements came from it. With the cache off, the stand-in starts ` +
@@ -950,7 +950,7 @@ const lines = [
   '# Benchmarks',
   '',
   'Figures from `npm run bench` (not tests): the bundled action run as the GitHub runner runs it',
-  '(`node24 dist/index.js`, through `__tests__/support/action-runner.ts`) against the local Bitbucket',
+  '(`node24 dist/index.js`, through `testkit/action-runner.ts`) against the local Bitbucket',
   "(real `git http-backend`, real git-lfs, LFS objects served from a separate storage origin), beside raw git's",
   'floor. Everything runs on one machine: the local Bitbucket, git on both sides and the action share its',
   'CPUs, so a process the action spares is time it gains. Peak memory is the action process itself (git',

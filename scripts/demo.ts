@@ -2,9 +2,9 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../__tests__/support/action-runner.js'
-import { workingCopy } from '../__tests__/support/bitbucket/fixtures.js'
-import { startLocalBitbucket } from '../__tests__/support/bitbucket/index.js'
+import { runAction, type ActionRun } from '../testkit/action-runner.js'
+import { workingCopy } from '../testkit/bitbucket/fixtures.js'
+import { startLocalBitbucket } from '../testkit/bitbucket/index.js'
 
 const bb = await startLocalBitbucket({ latencyMs: 5 })
 const runnerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-backup-demo-'))

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 
 const source = process.argv[2] ?? new URL('../../shared/bitbucket/swagger.v3.json', import.meta.url)
-const target = new URL('../__tests__/fixtures/bitbucket/openapi-subset.json', import.meta.url)
+const target = new URL('../testkit/fixtures/bitbucket/openapi-subset.json', import.meta.url)
 const spec = JSON.parse(fs.readFileSync(source, 'utf8'))
 const roots = ['paginated_repositories', 'repository', 'error', 'paginated_workspaces']
 const operations = {

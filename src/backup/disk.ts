@@ -2,7 +2,7 @@
 // while the free space cannot cover it, and a repository that cannot fit even alone is refused.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { formatBytes } from '../report.js'
+import { formatBytes } from '../shared/format.js'
 
 export interface DiskSpace {
   free: number

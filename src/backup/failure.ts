@@ -1,6 +1,6 @@
 // One line for the report that says why a repository failed, in the user's terms.
-import { gitUserAdvice } from '../credentials.js'
-import type { BitbucketAuth } from '../credentials-types.js'
+import { gitUserAdvice } from '../credentials/credentials.js'
+import type { BitbucketAuth } from '../credentials/types.js'
 import { GitError } from '../git/git.js'
 
 export function describeRepositoryFailure(error: unknown, auth: BitbucketAuth): string {

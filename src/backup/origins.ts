@@ -1,12 +1,12 @@
 // Per clone origin: git with the credential bound to it, and Node's own reads of refs and LFS.
-import { checkConcurrency } from '../constants.js'
-import { originBoundGitAuthorization } from '../credentials.js'
-import type { BitbucketAuth } from '../credentials-types.js'
+import { checkConcurrency } from '../shared/constants.js'
+import { originBoundGitAuthorization } from '../credentials/credentials.js'
+import type { BitbucketAuth } from '../credentials/types.js'
 import { createGit } from '../git/git.js'
 import { lfsObjectsMissingUpstream } from '../git/lfs-probe.js'
 import { createMirrorOps } from '../git/mirror.js'
 import { createRefAdvertisementClient, proxyConfigured } from '../git/ref-advertisement.js'
-import type { Settings } from '../settings-types.js'
+import type { Settings } from '../settings/types.js'
 import type { OriginTools } from './pipeline.js'
 
 export function createOriginTools(settings: Settings, auth: BitbucketAuth, signal: AbortSignal) {

@@ -3,8 +3,8 @@
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { LfsPointer } from '../git/lfs-scan.js'
 import { pathExists, type MirrorOps, type MirrorTransfer, type RemoteRefs } from '../git/mirror.js'
-import { firstLineOf, isDiskFull } from '../errors.js'
-import { resultBase, type RepositoryResult } from '../results.js'
+import { firstLineOf, isDiskFull } from '../shared/errors.js'
+import { resultBase, type RepositoryResult } from '../report/results.js'
 import type { RepositoryState } from '../state/state.js'
 import { NoRoomError } from './disk.js'
 

@@ -66,12 +66,3 @@ export function createRunClock(
     cancelled: cancelledPromise
   }
 }
-
-/** `5h30m`, `90m`, `45s`: the time-limit input's form, for lines a user reads. */
-export function formatDuration(seconds: number): string {
-  const whole = Math.round(seconds)
-  const h = Math.floor(whole / 3600)
-  const m = Math.floor((whole % 3600) / 60)
-  const s = whole % 60
-  return [h ? `${h}h` : '', m ? `${m}m` : '', s || (!h && !m) ? `${s}s` : ''].join('')
-}

@@ -1,6 +1,6 @@
 // Bitbucket Cloud REST client: authentication, retries within a bounded wait, paging, request count.
-import type { BitbucketAuth } from '../credentials-types.js'
-import { parseRetryAfter, retryDelay, sleep as realSleep } from '../retry.js'
+import type { BitbucketAuth } from '../credentials/types.js'
+import { parseRetryAfter, retryDelay, sleep as realSleep } from '../shared/retry.js'
 import { BitbucketError, describeFailure } from './errors.js'
 import type { ApiPage, ApiRepository, BitbucketRepository } from './types.js'
 

@@ -1,6 +1,6 @@
 // One-line messages for Bitbucket's error answers: which credential, which user name, which scope.
-import { APP_PASSWORD_REMOVED } from '../credentials.js'
-import type { BitbucketAuth } from '../credentials-types.js'
+import { APP_PASSWORD_REMOVED } from '../credentials/credentials.js'
+import type { BitbucketAuth } from '../credentials/types.js'
 
 export class BitbucketError extends Error {
   override name = 'BitbucketError'

@@ -1,7 +1,7 @@
 // Which LFS objects a mirror's history points to, and whether each is present with the right SHA-256.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { sha256File } from '../hash.js'
+import { sha256File } from '../shared/hash.js'
 import type { Git } from './git.js'
 import { scanLfsPointers, type LfsPointer } from './lfs-scan.js'
 

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { fingerprintOf, HISTORY_NAMESPACE, readRefFiles, type RefSnapshot } from './fingerprint.js'
-import { asError } from '../errors.js'
+import { asError } from '../shared/errors.js'
 import type { Git } from './git.js'
 import { checkLfsObjects, lfsObjectPath } from './lfs-objects.js'
 import { scanLfsPointers, type LfsPointer } from './lfs-scan.js'

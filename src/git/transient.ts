@@ -1,5 +1,5 @@
 // Git and git-lfs failures worth another try (rate limits, server errors, dropped connections).
-import { retryDelay, sleep } from '../retry.js'
+import { retryDelay, sleep } from '../shared/retry.js'
 import { GitError } from './git.js'
 
 const TRANSIENT_PATTERNS = [

@@ -1,9 +1,14 @@
 // One destination request, from the command line or the restore action, turned into a Destination;
 // the secrets for each kind of destination are checked before anything is read or written.
 import { createBitbucketClient } from '../bitbucket/client.js'
-import { basic, createBitbucketAuth, maskGitHubToken, maskGitPassword } from '../credentials.js'
-import { defaultOAuthTokenUrl } from '../settings.js'
-import type { BitbucketCredentialInput } from '../settings-types.js'
+import {
+  basic,
+  createBitbucketAuth,
+  maskGitHubToken,
+  maskGitPassword
+} from '../credentials/credentials.js'
+import { defaultOAuthTokenUrl } from '../settings/settings.js'
+import type { BitbucketCredentialInput } from '../settings/types.js'
 import {
   bitbucketDestination,
   githubDestination,

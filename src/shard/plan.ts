@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { BitbucketRepository } from '../bitbucket/types.js'
-import type { ShardSettings } from '../settings-types.js'
+import { shardLabel } from '../settings/shard.js'
+import type { ShardSettings } from '../settings/types.js'
+
+export { shardLabel }
 import type { CacheStore } from '../state/actions-cache.js'
 
 /** 1-based; the same uuid lands on the same shard whatever else is added or removed. */
@@ -16,11 +19,6 @@ export function shardOf(uuid: string, count: number): number {
 
 export function inShard(uuid: string, shard: ShardSettings | undefined): boolean {
   return !shard || shardOf(uuid, shard.count) === shard.index
-}
-
-/** `1of4`: safe in file names, cache keys and artifact names. */
-export function shardLabel(shard: ShardSettings): string {
-  return `${shard.index}of${shard.count}`
 }
 
 export function shardMatrix(count: number): { shard: string[] } {

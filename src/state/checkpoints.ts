@@ -1,6 +1,6 @@
 // The run's state as repositories finish, saved as it goes: the state file often, a cache entry every
 // few minutes, so a run that is killed loses at most what was in flight.
-import { messageOf } from '../errors.js'
+import { messageOf } from '../shared/errors.js'
 import type { RepositoryState, WorkspaceState } from './state.js'
 import type { StateStore } from './store.js'
 

@@ -3,9 +3,9 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { messageOf } from '../errors.js'
-import { shardLabel } from '../shard/plan.js'
-import type { Settings } from '../settings-types.js'
+import { messageOf } from '../shared/errors.js'
+import { shardLabel } from '../settings/shard.js'
+import type { Settings } from '../settings/types.js'
 import type { CacheLog, CacheStore } from './actions-cache.js'
 import { emptyState, readStateFile, writeStateFile, type WorkspaceState } from './state.js'
 

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import { Readable, Writable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import type { EncryptionSettings } from '../../settings-types.js'
+import type { EncryptionSettings } from '../../settings/types.js'
 
 export type { EncryptionSettings }
 
@@ -16,17 +16,6 @@ export interface DecryptionKeys {
   passphrase?: string
   /** age identities (AGE-SECRET-KEY-1...). */
   identities?: string[]
-}
-
-/** Why a recipient cannot be used, checked before any network call; undefined when it is valid. */
-export function recipientProblem(text: string): string | undefined {
-  if (!text.startsWith('age1')) return 'is not an age public key (age1...)'
-  try {
-    new Encrypter().addRecipient(text)
-    return undefined
-  } catch {
-    return 'is not a valid age public key (age1...)'
-  }
 }
 
 export interface FileEncryptor {

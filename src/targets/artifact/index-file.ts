@@ -1,8 +1,8 @@
 // The index artifact: where each repository's newest artifact is, so one download finds any repository.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { messageOf } from '../../errors.js'
-import type { ArtifactSettings } from '../../settings-types.js'
+import { messageOf } from '../../shared/errors.js'
+import type { ArtifactSettings } from '../../settings/types.js'
 import type { WorkspaceState } from '../../state/state.js'
 import { ENCRYPTED_SUFFIX, WRAPPED_IDENTITY_FILE, type FileEncryptor } from './encryption.js'
 import { artifactName, INDEX_ARTIFACT } from './names.js'

@@ -41,4 +41,4 @@ export interface RepositoryManifest {
   encrypted: boolean
 }
 
-export { sha256File } from '../../hash.js'
+export { sha256File } from '../../shared/hash.js'

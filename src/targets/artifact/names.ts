@@ -1,5 +1,5 @@
 // Artifact names: unique within a run (names are immutable), readable, and never mistaken for the index.
-import type { ArtifactSettings } from '../../settings-types.js'
+import type { ArtifactSettings } from '../../settings/types.js'
 import { bareUuid } from '../../state/store.js'
 
 export const INDEX_ARTIFACT = 'bitbucket-backup-index'

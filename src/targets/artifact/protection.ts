@@ -2,7 +2,7 @@
 // other recipients, another passphrase), every repository is due to be uploaded again.
 import { Decrypter, Encrypter } from 'age-encryption'
 import { createHash, randomBytes } from 'node:crypto'
-import type { EncryptionSettings } from '../../settings-types.js'
+import type { EncryptionSettings } from '../../settings/types.js'
 import type { ArtifactRecordState, WorkspaceState } from '../../state/state.js'
 
 export const UNPROTECTED = 'none'

@@ -6,7 +6,7 @@ import { repositoryMetadata } from '../../bitbucket/metadata.js'
 import type { Git } from '../../git/git.js'
 import { pathExists } from '../../git/mirror.js'
 import { verifyMirror } from '../../git/verify.js'
-import type { BackupTarget, MirrorHome, TargetLog } from '../target.js'
+import type { BackupTarget, MirrorHome, TargetLog } from '../contract/target.js'
 
 export function createDirectoryTarget(options: {
   backupDir: string

@@ -1,9 +1,9 @@
 // One line for each way a GitHub mirror fails, naming the input or permission to change.
-import { isInstallationToken } from '../../credentials.js'
+import { isInstallationToken } from '../../credentials/credentials.js'
 import { GitError } from '../../git/git.js'
-import type { GitHubSettings } from '../../settings-types.js'
-import type { GitHubApiError } from './api.js'
-import { PushRefusedError } from './push.js'
+import type { GitHubSettings } from '../../settings/types.js'
+import type { GitHubApiError } from '../../github/api.js'
+import { PushRefusedError } from '../../git/push.js'
 
 const CREATE_PERMISSION =
   'a fine-grained token or GitHub App needs Administration: read and write on the owner; a classic token needs the repo scope and the right to create repositories there'

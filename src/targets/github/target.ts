@@ -1,12 +1,12 @@
 // The github target: each changed repository's mirror goes to a GitHub repository (created when
 // missing), refs first within the server's limits, then LFS objects, then the default branch.
 import type { BitbucketRepository } from '../../bitbucket/types.js'
-import { messageOf } from '../../errors.js'
+import { messageOf } from '../../shared/errors.js'
 import type { Git } from '../../git/git.js'
-import type { RepositoryResult } from '../../results.js'
-import type { BackupTarget, TargetLog } from '../target.js'
-import type { GitHubSettings } from '../../settings-types.js'
-import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings-github.js'
+import type { RepositoryResult } from '../../report/results.js'
+import type { BackupTarget, TargetLog } from '../contract/target.js'
+import type { GitHubSettings } from '../../settings/types.js'
+import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
 import type { RepositoryState } from '../../state/state.js'
 import {
   createGitHubApi,
@@ -14,10 +14,10 @@ import {
   type GitHubApi,
   type GitHubOwner,
   type GitHubRepository
-} from './api.js'
-import { githubGitFor } from './git.js'
-import { findOversizedFiles, pushLfsObjects } from './objects.js'
-import { planMirrorPush, pushMirror } from './push.js'
+} from '../../github/api.js'
+import { githubGitFor } from '../../github/git.js'
+import { findOversizedFiles, pushLfsObjects } from '../../git/lfs-push.js'
+import { planMirrorPush, pushMirror } from '../../git/push.js'
 import { describeMirrorFailure, OWNER_PROBLEMS, creationRefused } from './failure.js'
 
 export interface GitHubCandidate {

@@ -1,0 +1,282 @@
+// Pushes a bare mirror to a GitHub repository as a true mirror, within the server's limits: packs over
+// the size limit are split into steps of older commits first, and batches respect a ref-count policy.
+import type { Git } from './git.js'
+import { GitError } from './git.js'
+import { withGitRetry, type GitRetryOptions } from './transient.js'
+import { formatBytes } from '../shared/format.js'
+import {
+  chunk,
+  classifyPushRefusal,
+  isPushableRef,
+  parseRefLines,
+  planRefUpdates,
+  type RefUpdate
+} from './refs.js'
+
+/** Keeps a command line well under the kernel's limits whatever the ref count. */
+const MAX_REFSPECS_PER_PUSH = 1000
+/** The pack estimate (on-disk size) is close to what git sends; leave room for the difference. */
+const SIZE_MARGIN = 0.8
+const SMALLEST_BUDGET = 1024
+
+export class PushRefusedError extends Error {
+  override name = 'PushRefusedError'
+}
+
+export interface MirrorPushPlan {
+  /** Refs that differ from the mirror on GitHub (sets, then deletions). */
+  updates: RefUpdate[]
+  /** Object names the GitHub repository already has that exist here too: never sent again. */
+  known: Set<string>
+  /** Refs the GitHub repository had before this push (pull request refs aside). */
+  remoteRefs: number
+}
+
+export interface PushOptions {
+  git: Git
+  mirror: string
+  url: string
+  maxPushBytes: number
+  /** Most refs per push (a push policy); 0 when unlimited. */
+  refsPerPush: number
+  log(line: string): void
+  retry?: GitRetryOptions
+  /** Runs after every set and before any deletion (the default branch must move first). */
+  beforeDeletes?: () => Promise<void>
+}
+
+export interface PushSummary {
+  pushes: number
+  refsSet: number
+  refsDeleted: number
+  /** Sum of the pack size estimates of every push that went through. */
+  estimatedBytes: number
+}
+
+export async function planMirrorPush(
+  git: Git,
+  mirror: string,
+  url: string,
+  retry?: GitRetryOptions
+) {
+  const local = parseRefLines(
+    await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: mirror })
+  )
+  const remote = parseRefLines(
+    await withGitRetry(
+      'ls-remote of the GitHub mirror',
+      () => git.run(['ls-remote', url], { cwd: mirror }),
+      retry
+    )
+  )
+  const remoteOids = [...new Set(remote.values())]
+  const known = new Set<string>()
+  if (remoteOids.length > 0) {
+    await git.lines(
+      ['cat-file', '--batch-check=%(objectname) %(objecttype)'],
+      line => {
+        const [oid, type] = line.split(' ')
+        if (type !== 'missing') known.add(oid)
+      },
+      { cwd: mirror, input: `${remoteOids.join('\n')}\n` }
+    )
+  }
+  const remoteRefs = [...remote.keys()].filter(isPushableRef).length
+  return { updates: planRefUpdates(local, remote), known, remoteRefs } satisfies MirrorPushPlan
+}
+
+/** The policy's own number when GitHub says it, else half of what was just refused. */
+function lowerRefLimit(stated: number | undefined, refused: number): number {
+  const limit = stated && stated < refused ? stated : Math.floor(refused / 2)
+  if (limit < 1) throw new PushRefusedError('a push policy refused even a push of a single ref')
+  return limit
+}
+
+export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Promise<PushSummary> {
+  const { git, mirror, url, log } = options
+  const known = plan.known
+  const summary: PushSummary = { pushes: 0, refsSet: 0, refsDeleted: 0, estimatedBytes: 0 }
+  let refLimit = Math.min(options.refsPerPush || MAX_REFSPECS_PER_PUSH, MAX_REFSPECS_PER_PUSH)
+  let budget = Math.floor(options.maxPushBytes * SIZE_MARGIN)
+
+  const revisions = (tips: string[]) =>
+    `${[...tips, ...[...known].map(oid => `^${oid}`)].join('\n')}\n`
+
+  /** Bytes on disk of every object the tips need that GitHub does not have: the pack estimate. */
+  const packEstimate = async (tips: string[]) =>
+    Number(
+      (
+        await git.run(['rev-list', '--objects', '--disk-usage', '--stdin'], {
+          cwd: mirror,
+          input: revisions(tips)
+        })
+      ).trim()
+    )
+
+  /** One `git push`; a refusal that splitting can fix comes back, anything else throws. */
+  const send = async (refspecs: string[], estimate: number) => {
+    const result = await withGitRetry(
+      'push to GitHub',
+      async () => {
+        const attempt = await git.exec(['push', '--porcelain', '--no-verify', url, ...refspecs], {
+          cwd: mirror
+        })
+        if (attempt.exitCode === 0) return attempt
+        const refusal = classifyPushRefusal(attempt.stderr)
+        if (refusal) return { ...attempt, refusal }
+        const reason =
+          attempt.stderr
+            .split('\n')
+            .map(line => line.trim())
+            .filter(line => /^(fatal|error|!|remote: error)/.test(line))
+            .join('; ') || `exit code ${attempt.exitCode}`
+        throw new GitError(`git push failed: ${reason}`, attempt.stderr)
+      },
+      options.retry
+    )
+    if ('refusal' in result && result.refusal) {
+      if (result.refusal.kind === 'large-files') {
+        throw new PushRefusedError(
+          `GitHub refused files over its size limit: ${result.refusal.files.join(', ')}`
+        )
+      }
+      return result.refusal
+    }
+    summary.pushes++
+    summary.estimatedBytes += estimate
+    log(`pushed ${refspecs.length} ref(s), about ${formatBytes(estimate)}`)
+    return undefined
+  }
+
+  const shrinkBudget = (estimate: number) => {
+    budget = Math.min(budget, Math.floor(estimate / 2))
+    log(
+      `GitHub refused a pack of about ${formatBytes(estimate)}: pushing in steps of ${formatBytes(budget)}`
+    )
+    if (budget < SMALLEST_BUDGET)
+      throw new PushRefusedError('GitHub refused even the smallest pack')
+  }
+
+  /** Pushes one ref's history oldest first, each step the longest first-parent run that fits. */
+  const pushInSteps = async (update: RefUpdate & { oid: string }) => {
+    const commits: string[] = []
+    await git.lines(
+      ['rev-list', '--first-parent', '--reverse', '--stdin'],
+      line => commits.push(line),
+      {
+        cwd: mirror,
+        input: revisions([`${update.oid}^{commit}`])
+      }
+    )
+    let start = 0
+    while (start < commits.length - 1) {
+      let low = start
+      let high = commits.length - 1
+      let fits = -1
+      while (low <= high) {
+        const middle = Math.floor((low + high) / 2)
+        if ((await packEstimate([commits[middle]])) <= budget) {
+          fits = middle
+          low = middle + 1
+        } else high = middle - 1
+      }
+      if (fits === commits.length - 1) break
+      if (fits < 0) {
+        const alone = await packEstimate([commits[start]])
+        throw new PushRefusedError(
+          `commit ${commits[start].slice(0, 12)} of ${update.ref} alone needs about ${formatBytes(alone)}, more than one push may carry (github-push-size-limit)`
+        )
+      }
+      const estimate = await packEstimate([commits[fits]])
+      const refusal = await send([`+${commits[fits]}:${update.ref}`], estimate)
+      if (refusal?.kind === 'too-large') {
+        shrinkBudget(estimate)
+        continue
+      }
+      if (refusal) throw new PushRefusedError(`GitHub refused a step of ${update.ref}`)
+      known.add(commits[fits])
+      start = fits + 1
+    }
+  }
+
+  /** `stepped`: the ref's older history is on GitHub already, so what is left is sent as it is. */
+  const pushSets = async (
+    batch: (RefUpdate & { oid: string })[],
+    stepped = false
+  ): Promise<void> => {
+    if (batch.length === 0) return
+    if (batch.length > refLimit) {
+      for (const part of chunk(batch, refLimit)) await pushSets(part)
+      return
+    }
+    const estimate = await packEstimate(batch.map(update => update.oid))
+    if (estimate > budget && !stepped) {
+      if (batch.length === 1) {
+        await pushInSteps(batch[0])
+        return pushSets(batch, true)
+      }
+      const middle = Math.ceil(batch.length / 2)
+      await pushSets(batch.slice(0, middle))
+      await pushSets(batch.slice(middle))
+      return
+    }
+    const refusal = await send(
+      batch.map(update => `+${update.oid}:${update.ref}`),
+      estimate
+    )
+    if (!refusal) {
+      for (const update of batch) known.add(update.oid)
+      summary.refsSet += batch.length
+      return
+    }
+    if (refusal.kind === 'ref-limit') {
+      refLimit = lowerRefLimit(refusal.limit, batch.length)
+      log(
+        `a push policy allows ${refLimit} ref update(s) per push: pushing in batches of that size`
+      )
+      return pushSets(batch, stepped)
+    }
+    if (stepped) {
+      throw new PushRefusedError(
+        `the last step of ${batch[0].ref} needs about ${formatBytes(estimate)}, more than one push may carry (github-push-size-limit)`
+      )
+    }
+    shrinkBudget(estimate)
+    return pushSets(batch)
+  }
+
+  /**
+   * Everything in one push by pattern when no limit is in the way: git matches thousands of
+   * explicit refspecs against thousands of refs in quadratic time, a pattern in linear time.
+   */
+  const pushAllAtOnce = async (all: (RefUpdate & { oid: string })[]) => {
+    if (all.length < 2 || options.refsPerPush > 0) return false
+    const estimate = await packEstimate(all.map(update => update.oid))
+    if (estimate > budget) return false
+    const refusal = await send(['+refs/*:refs/*', '^refs/backup/*', '^refs/pull/*'], estimate)
+    if (refusal) return false
+    for (const update of all) known.add(update.oid)
+    summary.refsSet += all.length
+    return true
+  }
+
+  const sets = plan.updates.filter((update): update is RefUpdate & { oid: string } => !!update.oid)
+  const deletions = plan.updates.filter(update => !update.oid)
+  if (!(await pushAllAtOnce(sets))) await pushSets(sets)
+  await options.beforeDeletes?.()
+  for (let index = 0; index < deletions.length;) {
+    const batch = deletions.slice(index, index + refLimit)
+    const refusal = await send(
+      batch.map(update => `:${update.ref}`),
+      0
+    )
+    if (refusal?.kind === 'ref-limit') {
+      refLimit = lowerRefLimit(refusal.limit, batch.length)
+      continue
+    }
+    if (refusal) throw new PushRefusedError('GitHub refused to delete refs')
+    summary.refsDeleted += batch.length
+    index += batch.length
+  }
+  return summary
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from '@jest/globals'
+import { computeTotals, progressLine, summaryMarkdown, totalsLine } from './report.js'
+import type { RepositoryResult } from './results.js'
+import { formatBytes } from '../shared/format.js'
+import { createSlugFilter } from '../settings/selection.js'
+
+const results: RepositoryResult[] = [
+  {
+    workspace: 'acme',
+    slug: 'api',
+    uuid: '{1}',
+    status: 'backed-up',
+    detail: 'cloned',
+    refs: 14,
+    lfsObjects: 3,
+    bytes: 48_200_000,
+    bytesFetched: 48_200_000,
+    seconds: 3.14
+  },
+  {
+    workspace: 'acme',
+    slug: 'web',
+    uuid: '{2}',
+    status: 'unchanged',
+    detail: '',
+    refs: 1,
+    lfsObjects: 0,
+    bytes: 1000,
+    seconds: 0.2
+  },
+  {
+    workspace: 'acme',
+    slug: 'secret|<b>',
+    uuid: '{3}',
+    status: 'failed',
+    detail: 'access denied (HTTP 403)'
+  }
+]
+
+describe('report', () => {
+  it('prints one progress line per repository with refs, LFS objects, bytes and seconds', () => {
+    expect(progressLine(1, 250, results[0])).toBe(
+      '[1/250] acme/api: backed up: cloned (14 refs, 3 LFS objects, 48.2 MB, 3.1 s)'
+    )
+    expect(progressLine(2, 250, results[1])).toBe(
+      '[2/250] acme/web: unchanged (1 ref, 0 LFS objects, 1.0 KB, 0.2 s)'
+    )
+  })
+
+  it('totals every status and the REST requests', () => {
+    const totals = computeTotals(results, 12.5, 3)
+    expect(totals.byStatus).toMatchObject({ 'backed-up': 1, unchanged: 1, failed: 1, empty: 0 })
+    expect(totalsLine(totals)).toBe(
+      '3 repositories: 1 backed up, 1 unchanged, 1 failed; 48.2 MB fetched; 3 REST requests; 12.5 s'
+    )
+  })
+
+  it('lists failures first in the job summary table and escapes markdown', () => {
+    const markdown = summaryMarkdown(results, computeTotals(results, 1, 3))
+    const rows = markdown.split('\n').filter(line => line.startsWith('| acme/'))
+    expect(rows[0]).toContain('failed')
+    expect(rows[0]).toContain('acme/secret&#124;&#60;b&#62;')
+    expect(rows).toHaveLength(3)
+  })
+
+  it('formats bytes in decimal units', () => {
+    expect(formatBytes(999)).toBe('999 B')
+    expect(formatBytes(1_500_000_000)).toBe('1.5 GB')
+  })
+})
+
+describe('slug selection', () => {
+  it('includes by glob, excludes win, and matching ignores case', () => {
+    const matches = createSlugFilter(['api-*', 'web'], ['*-archive'])
+    expect(['api-core', 'API-x', 'web', 'api-archive', 'docs'].filter(matches)).toEqual([
+      'api-core',
+      'API-x',
+      'web'
+    ])
+    expect(createSlugFilter([], [])('anything')).toBe(true)
+  })
+})
