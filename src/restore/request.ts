@@ -7,7 +7,7 @@ import {
   maskGitHubToken,
   maskGitPassword
 } from '../credentials/credentials.js'
-import { defaultOAuthTokenUrl } from '../settings/settings.js'
+import { defaultOAuthTokenUrl } from '../settings/credential.js'
 import type { BitbucketCredentialInput } from '../settings/types.js'
 import {
   bitbucketDestination,
