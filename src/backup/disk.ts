@@ -3,6 +3,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { formatBytes } from '../shared/format.js'
+import { pathExists } from '../shared/fs.js'
 
 export interface DiskSpace {
   free: number
@@ -22,16 +23,12 @@ export async function diskSpace(dirs: string[]): Promise<DiskSpace> {
 
 async function existingAncestor(dir: string): Promise<string> {
   let current = path.resolve(dir)
-  for (;;) {
-    try {
-      await fs.access(current)
-      return current
-    } catch {
-      const parent = path.dirname(current)
-      if (parent === current) return current
-      current = parent
-    }
+  while (!(await pathExists(current))) {
+    const parent = path.dirname(current)
+    if (parent === current) break
+    current = parent
   }
+  return current
 }
 
 export class NoRoomError extends Error {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { pathExists } from '../shared/fs.js'
 import type { Git } from './git.js'
 
 /** History kept by the backup itself, never part of upstream's refs. */
@@ -74,7 +75,7 @@ async function looseRefs(gitDir: string, dir: string, into: Map<string, string>)
  */
 export async function readRefFiles(gitDir: string): Promise<Map<string, string> | undefined> {
   try {
-    if (await fs.stat(path.join(gitDir, 'reftable')).catch(() => undefined)) return undefined
+    if (await pathExists(path.join(gitDir, 'reftable'))) return undefined
     const refs = new Map<string, string>()
     const packed = await fs.readFile(path.join(gitDir, 'packed-refs'), 'utf8').catch(error => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''

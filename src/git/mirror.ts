@@ -103,13 +103,6 @@ export async function directorySize(dir: string): Promise<number> {
   return total
 }
 
-export async function pathExists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false
-  )
-}
-
 /** `refs/backup/20261124T020000Z/heads/main`: sortable, and safe in a ref name. */
 export function historyRefName(ref: string, when: Date): string {
   const stamp = when

@@ -2,6 +2,7 @@
 // that changed something, and the history namespace that keeps the objects of rewritten refs alive.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { pathExists } from '../shared/fs.js'
 import { HISTORY_NAMESPACE } from './fingerprint.js'
 
 export { HISTORY_NAMESPACE }
@@ -31,7 +32,7 @@ export async function appendRefJournal(
   after: ReadonlyMap<string, string>
 ): Promise<void> {
   const file = path.join(gitDir, REF_JOURNAL_FILE)
-  const first = !(await fs.stat(file).catch(() => undefined))
+  const first = !(await pathExists(file))
   const since: ReadonlyMap<string, string> = first ? new Map() : before
   const set: Record<string, string> = {}
   for (const [ref, oid] of upstreamRefs(after)) if (since.get(ref) !== oid) set[ref] = oid

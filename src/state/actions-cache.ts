@@ -1,6 +1,7 @@
 // The Actions cache behind a small interface; every cache failure degrades to a warning, never a failed run.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { firstLineOf } from '../shared/errors.js'
 
 export interface CacheStore {
   readonly available: boolean
@@ -25,10 +26,6 @@ export interface CacheLog {
  * each call for about 30 s; an empty answer this slow means the service is failing.
  */
 export const FAILING_AFTER_MS = 15_000
-
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]
-}
 
 /**
  * The toolkit hashes the paths as passed into each entry's version and archives them relative to
@@ -73,7 +70,7 @@ export async function createActionsCache(log: CacheLog, enabled: boolean): Promi
       }
       return found
     } catch (error) {
-      log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
+      log.warning(`Cache restore of ${key} failed (${firstLineOf(error)}); continuing without it.`)
       return undefined
     }
   }
@@ -93,7 +90,7 @@ export async function createActionsCache(log: CacheLog, enabled: boolean): Promi
         return id !== -1
       } catch (error) {
         log.warning(
-          `Cache save of ${key} failed (${describe(error)}); the next run fetches more instead.`
+          `Cache save of ${key} failed (${firstLineOf(error)}); the next run fetches more instead.`
         )
         return false
       }

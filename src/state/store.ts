@@ -4,6 +4,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { messageOf } from '../shared/errors.js'
+import { pathExists } from '../shared/fs.js'
 import { shardLabel } from '../settings/shard.js'
 import type { Settings } from '../settings/types.js'
 import type { CacheLog, CacheStore } from './actions-cache.js'
@@ -59,12 +60,6 @@ export function statePlace(
   }
 }
 
-const exists = (file: string) =>
-  fs.access(file).then(
-    () => true,
-    () => false
-  )
-
 export function createStateStore(
   place: StatePlace,
   cache: CacheStore,
@@ -78,7 +73,7 @@ export function createStateStore(
   return {
     async load(workspace) {
       const file = place.file(workspace)
-      const present = await exists(file)
+      const present = await pathExists(file)
       if (!present && cache.available) {
         const prefix = place.cachePrefix(workspace)
         await cache.restore([file], `${prefix}${runKey}`, [prefix])

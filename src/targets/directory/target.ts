@@ -4,8 +4,8 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { repositoryMetadata } from '../../bitbucket/metadata.js'
 import type { Git } from '../../git/git.js'
-import { pathExists } from '../../git/mirror.js'
 import { verifyMirror } from '../../git/verify.js'
+import { pathExists } from '../../shared/fs.js'
 import type { BackupTarget, MirrorHome, TargetLog } from '../contract/target.js'
 
 export function createDirectoryTarget(options: {
