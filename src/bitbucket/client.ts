@@ -1,19 +1,14 @@
 // Bitbucket Cloud REST client: authentication, retries within a bounded wait, paging, request count.
 import type { BitbucketAuth } from '../credentials/types.js'
+import type { Log } from '../shared/log.js'
 import { parseRetryAfter, retryDelay, sleep as realSleep } from '../shared/retry.js'
 import { BitbucketError, describeFailure } from './errors.js'
 import type { ApiPage, ApiRepository, BitbucketRepository } from './types.js'
 
-export interface ClientLog {
-  info(message: string): void
-  warning(message: string): void
-  debug(message: string): void
-}
-
 export interface ClientOptions {
   apiUrl: string
   auth: BitbucketAuth
-  log: ClientLog
+  log: Log
   fetch?: typeof fetch
   sleep?: (ms: number) => Promise<void>
   /** Longest total time spent waiting between retries in one run (the rate window is an hour). */

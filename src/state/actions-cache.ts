@@ -2,6 +2,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { firstLineOf } from '../shared/errors.js'
+import type { Log } from '../shared/log.js'
 
 export interface CacheStore {
   readonly available: boolean
@@ -14,11 +15,6 @@ export interface CacheStore {
    * `evenIfFailing` tries even after the service stopped answering this run (the state entry).
    */
   save(paths: string[], key: string, options?: { evenIfFailing?: boolean }): Promise<boolean>
-}
-
-export interface CacheLog {
-  warning(message: string): void
-  debug(message: string): void
 }
 
 /**
@@ -48,7 +44,7 @@ export function portablePaths(paths: string[], root: string): string[] | undefin
 }
 
 /** Loaded only when the cache is on: the toolkit and its Azure client take a tenth of a second to load. */
-export async function createActionsCache(log: CacheLog, enabled: boolean): Promise<CacheStore> {
+export async function createActionsCache(log: Log, enabled: boolean): Promise<CacheStore> {
   const cache = enabled ? await import('@actions/cache') : undefined
   const available = cache !== undefined && cache.isFeatureAvailable()
   // Once the service fails, later calls are skipped: hundreds of repositories would each wait ~30 s.

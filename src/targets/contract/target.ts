@@ -5,12 +5,6 @@ import type { RepositoryResult } from '../../report/results.js'
 import type { TargetKind } from '../../settings/types.js'
 import type { RepositoryState, WorkspaceState } from '../../state/state.js'
 
-/** The log a target writes to: the step's log (core), or a test's. */
-export interface TargetLog {
-  info(message: string): void
-  warning(message: string): void
-}
-
 /** One repository, its mirror on disk: complete, or all of it that exists upstream (incomplete). */
 export interface PublishWork {
   repository: BitbucketRepository

@@ -6,14 +6,15 @@ import { repositoryMetadata } from '../../bitbucket/metadata.js'
 import type { Git } from '../../git/git.js'
 import { verifyMirror } from '../../git/verify.js'
 import { pathExists } from '../../shared/fs.js'
-import type { BackupTarget, MirrorHome, TargetLog } from '../contract/target.js'
+import type { Log } from '../../shared/log.js'
+import type { BackupTarget, MirrorHome } from '../contract/target.js'
 
 export function createDirectoryTarget(options: {
   backupDir: string
   /** Read back the mirrors of repositories no longer listed too (the listed ones are read as they pass). */
   verify: boolean
   git: Git
-  log: TargetLog
+  log: Log
 }): BackupTarget {
   const { backupDir } = options
   const mirrorPath = (repository: { workspace: string; slug: string }) =>
