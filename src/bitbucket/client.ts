@@ -79,7 +79,20 @@ function transientReason(error: unknown): string | undefined {
   return undefined
 }
 
-export function createBitbucketClient(options: ClientOptions) {
+/** Bitbucket Cloud's REST API with one credential. */
+export interface BitbucketClient {
+  /** One REST call (a GET, or a write with `init`), with the client's retries and waits. */
+  getJson<T>(url: string, init?: { method?: string; body?: unknown }): Promise<T>
+  /** Every git repository of a workspace (of some projects only, when given), page by page. */
+  listRepositories(
+    workspace: string,
+    filter?: { projects?: string[] }
+  ): AsyncGenerator<BitbucketRepository>
+  /** REST requests sent so far, retries included. */
+  readonly requestCount: number
+}
+
+export function createBitbucketClient(options: ClientOptions): BitbucketClient {
   const doFetch = options.fetch ?? fetch
   const sleep = options.sleep ?? realSleep
   const maxTotalWaitMs = options.maxTotalWaitMs ?? 5 * 60 * 1000
@@ -222,5 +235,3 @@ export function createBitbucketClient(options: ClientOptions) {
     }
   }
 }
-
-export type BitbucketClient = ReturnType<typeof createBitbucketClient>
