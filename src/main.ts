@@ -7,7 +7,13 @@ import { createBitbucketAuth } from './credentials/credentials.js'
 import { messageOf } from './shared/errors.js'
 import { listedRepositories, listForBackup } from './backup/listing.js'
 import { peakRssBytes } from './shared/memory.js'
-import { computeTotals, progressLine, publishReport, totalsLine } from './report/report.js'
+import {
+  computeTotals,
+  progressLine,
+  publishReport,
+  totalsLine,
+  type RunTotals
+} from './report/report.js'
 import { Outputs } from './shared/constants.js'
 import { formatBytes, formatDuration } from './shared/format.js'
 import type { StepLog } from './shared/log.js'
@@ -154,7 +160,7 @@ export async function run(): Promise<void> {
 /** The step's verdict, in one line; a cancelled run exits now, before the runner kills it. */
 function concludeRun(
   settings: Settings,
-  totals: ReturnType<typeof computeTotals>,
+  totals: RunTotals,
   run: { listingError?: Error; backup?: BackupRun }
 ) {
   const { byStatus, repositories } = totals

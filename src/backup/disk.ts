@@ -92,7 +92,7 @@ function heldEntry(order: number): Held {
 }
 
 /** A filesystem is never filled to the last block: git, the runner and the log need some. */
-export function safetyMargin(total: number): number {
+function safetyMargin(total: number): number {
   return Math.min(256 * 1024 * 1024, Math.max(1024 * 1024, Math.round(total * 0.02)))
 }
 

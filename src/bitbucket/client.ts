@@ -50,7 +50,7 @@ export function stripUser(url: string): string {
   return parsed.href
 }
 
-export function normalizeRepository(api: ApiRepository, workspace: string): BitbucketRepository {
+function normalizeRepository(api: ApiRepository, workspace: string): BitbucketRepository {
   const https = api.links?.clone?.find(link => link.name === 'https')?.href
   const slug = api.slug ?? api.full_name?.split('/')[1] ?? ''
   return {

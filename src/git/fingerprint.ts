@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { pathExists } from '../shared/fs.js'
-import type { Git } from './git.js'
 
 /** History kept by the backup itself, never part of upstream's refs. */
 export const HISTORY_NAMESPACE = 'refs/backup/'
@@ -31,17 +30,6 @@ export function fingerprintOf(lines: string[]): RefSnapshot {
     fingerprint: createHash('sha256').update(refs.join('\n')).digest('hex'),
     refs: refs.length
   }
-}
-
-export async function remoteFingerprint(git: Git, url: string): Promise<RefSnapshot> {
-  return fingerprintOf((await git.run(['ls-remote', '--', url])).split('\n'))
-}
-
-export async function localFingerprint(git: Git, mirrorPath: string): Promise<RefSnapshot> {
-  const output = await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], {
-    cwd: mirrorPath
-  })
-  return fingerprintOf(output.split('\n'))
 }
 
 const OID_LINE = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/

@@ -50,7 +50,7 @@ export class GitError extends Error {
  * URL it was given, and after following a redirect (its default, `initial`) it sends that header to
  * wherever the redirect pointed.
  */
-export async function authEnvironment(
+async function authEnvironment(
   auth: GitAuth[],
   config: readonly (readonly [string, string])[] = []
 ): Promise<Record<string, string>> {

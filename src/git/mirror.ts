@@ -6,7 +6,7 @@ import { asError } from '../shared/errors.js'
 import type { Git } from './git.js'
 import { checkLfsObjects, lfsObjectPath } from './lfs-objects.js'
 import { scanLfsPointers, type LfsPointer } from './lfs-scan.js'
-import { appendRefJournal } from './ref-history.js'
+import { appendRefJournal, historyRefName } from './ref-history.js'
 import { DEFAULT_GIT_RETRY, withGitRetry, type GitRetryOptions } from './transient.js'
 
 export interface RemoteRefs extends RefSnapshot {
@@ -101,15 +101,6 @@ export async function directorySize(dir: string): Promise<number> {
     else if (entry.isFile()) total += (await fs.stat(full)).size
   }
   return total
-}
-
-/** `refs/backup/20261124T020000Z/heads/main`: sortable, and safe in a ref name. */
-export function historyRefName(ref: string, when: Date): string {
-  const stamp = when
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-  return `${HISTORY_NAMESPACE}${stamp}/${ref.replace(/^refs\//, '')}`
 }
 
 /** What the backup does to a bare mirror, each step safe to interrupt. */

@@ -53,8 +53,17 @@ export async function readRefJournal(gitDir: string): Promise<RefJournalEntry[] 
     .map(line => JSON.parse(line) as RefJournalEntry)
 }
 
+/** `refs/backup/20261124T020000Z/heads/main`: sortable, and safe in a ref name. */
+export function historyRefName(ref: string, when: Date): string {
+  const stamp = when
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  return `${HISTORY_NAMESPACE}${stamp}/${ref.replace(/^refs\//, '')}`
+}
+
 /** `refs/backup/20261124T021700Z/heads/main` → its time and the ref it kept. */
-export function parseHistoryRef(ref: string): { at: Date; ref: string } | undefined {
+function parseHistoryRef(ref: string): { at: Date; ref: string } | undefined {
   const match = /^refs\/backup\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\/(.+)$/.exec(ref)
   if (!match) return undefined
   const [, y, mo, d, h, mi, s, rest] = match

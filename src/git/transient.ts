@@ -22,7 +22,7 @@ const TRANSIENT_PATTERNS = [
 
 const PERMANENT_PATTERNS = [/returned error: (401|403|404|410)/i, /Authentication failed/i]
 
-export function isTransientGitFailure(error: unknown): boolean {
+function isTransientGitFailure(error: unknown): boolean {
   if (!(error instanceof GitError)) return false
   const text = `${error.message}\n${error.stderr}`
   if (PERMANENT_PATTERNS.some(pattern => pattern.test(text))) return false

@@ -4,8 +4,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseSettings } from '../settings/settings.js'
 import type { CacheStore } from './actions-cache.js'
-import { STATE_VERSION } from './state.js'
+import { emptyState } from './state.js'
 import { createStateStore, statePlace } from './store.js'
+
+/** The state format this version of the action writes. */
+const STATE_VERSION = emptyState('acme').version
 
 let runnerTemp: string
 
