@@ -2,21 +2,42 @@
 import * as core from '@actions/core'
 import { runBackup, type BackupRun } from './backup/run.js'
 import { createRunClock, type RunClock } from './backup/stop.js'
-import { createBitbucketClient } from './bitbucket/client.js'
+import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
 import { createBitbucketAuth } from './credentials/credentials.js'
 import { messageOf } from './shared/errors.js'
 import { listedRepositories, listForBackup } from './backup/listing.js'
 import { peakRssBytes } from './shared/memory.js'
-import { computeTotals, progressLine, publishReport, totalsLine } from './report/report.js'
+import {
+  computeTotals,
+  progressLine,
+  publishReport,
+  totalsLine,
+  type RunTotals
+} from './report/report.js'
+import { Outputs } from './shared/constants.js'
 import { formatBytes, formatDuration } from './shared/format.js'
+import type { StepLog } from './shared/log.js'
 import { resultBase, type RepositoryResult } from './report/results.js'
 import { createSlugFilter } from './settings/selection.js'
 import { parseSettings } from './settings/settings.js'
 import type { Settings } from './settings/types.js'
 import { runIndexMerge, runPlan } from './shard/modes.js'
+import { shardMatrix } from './shard/plan.js'
 import { useCacheRoot } from './state/actions-cache.js'
 import { cacheRoot } from './state/store.js'
 import { createArtifactUploader, listRunArtifacts } from './targets/artifact/uploader.js'
+
+/** The step's log, handed to every service: @actions/core, a repository's details in a group. */
+const stepLog: StepLog = {
+  info: message => core.info(message),
+  warning: message => core.warning(message),
+  debug: message => core.debug(message),
+  group(title, lines) {
+    core.startGroup(title)
+    for (const line of lines) core.info(line)
+    core.endGroup()
+  }
+}
 
 /** The runner sends SIGINT, then SIGTERM about 7.5 s later, then kills: be gone before that. */
 const EXIT_AFTER_SIGNAL_MS = 9000
@@ -53,7 +74,7 @@ function notesOf(settings: Settings, backup: BackupRun | undefined, clock: RunCl
   return notes
 }
 
-async function listOnly(settings: Settings, client: ReturnType<typeof createBitbucketClient>) {
+async function listOnly(settings: Settings, client: BitbucketClient) {
   const isSelected = createSlugFilter(settings.include, settings.exclude)
   const results: RepositoryResult[] = []
   for await (const repository of listedRepositories(settings, client)) {
@@ -78,12 +99,12 @@ export async function run(): Promise<void> {
   try {
     const settings = readSettingsFromInputs()
     const auth = createBitbucketAuth(settings.credential, { oauthTokenUrl: settings.oauthTokenUrl })
-    const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: core })
+    const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: stepLog })
     const isSelected = createSlugFilter(settings.include, settings.exclude)
     core.info(`${describeRun(settings)} ${settings.workspaces.join(', ')} as ${auth.description}`)
 
     if (settings.mode === 'index') {
-      await runIndexMerge(settings, createArtifactUploader(), listRunArtifacts)
+      await runIndexMerge(settings, createArtifactUploader(), listRunArtifacts, stepLog)
       return
     }
     let backup: BackupRun | undefined
@@ -92,7 +113,8 @@ export async function run(): Promise<void> {
     let results: RepositoryResult[]
     if (settings.mode === 'plan') {
       await useCacheRoot(cacheRoot(settings))
-      results = await runPlan(settings, listedRepositories(settings, client), isSelected)
+      results = await runPlan(settings, listedRepositories(settings, client), isSelected, stepLog)
+      core.setOutput(Outputs.Matrix, JSON.stringify(shardMatrix(settings.shards)))
     } else if (settings.dryRun) {
       results = await listOnly(settings, client)
     } else {
@@ -102,10 +124,11 @@ export async function run(): Promise<void> {
       if (settings.shard) await useCacheRoot(cacheRoot(settings))
       backup = await runBackup({
         settings,
-        listing: listForBackup(settings, client),
+        listing: listForBackup(settings, client, stepLog),
         auth,
         isSelected,
-        clock
+        clock,
+        log: stepLog
       })
       listingError = backup.listingError
       results = backup.results
@@ -137,7 +160,7 @@ export async function run(): Promise<void> {
 /** The step's verdict, in one line; a cancelled run exits now, before the runner kills it. */
 function concludeRun(
   settings: Settings,
-  totals: ReturnType<typeof computeTotals>,
+  totals: RunTotals,
   run: { listingError?: Error; backup?: BackupRun }
 ) {
   const { byStatus, repositories } = totals

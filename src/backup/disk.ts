@@ -3,6 +3,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { formatBytes } from '../shared/format.js'
+import { pathExists } from '../shared/fs.js'
 
 export interface DiskSpace {
   free: number
@@ -22,16 +23,12 @@ export async function diskSpace(dirs: string[]): Promise<DiskSpace> {
 
 async function existingAncestor(dir: string): Promise<string> {
   let current = path.resolve(dir)
-  for (;;) {
-    try {
-      await fs.access(current)
-      return current
-    } catch {
-      const parent = path.dirname(current)
-      if (parent === current) return current
-      current = parent
-    }
+  while (!(await pathExists(current))) {
+    const parent = path.dirname(current)
+    if (parent === current) break
+    current = parent
   }
+  return current
 }
 
 export class NoRoomError extends Error {
@@ -95,7 +92,7 @@ function heldEntry(order: number): Held {
 }
 
 /** A filesystem is never filled to the last block: git, the runner and the log need some. */
-export function safetyMargin(total: number): number {
+function safetyMargin(total: number): number {
   return Math.min(256 * 1024 * 1024, Math.max(1024 * 1024, Math.round(total * 0.02)))
 }
 

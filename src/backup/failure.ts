@@ -2,9 +2,10 @@
 import { gitUserAdvice } from '../credentials/credentials.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { GitError } from '../git/git.js'
+import { firstLineOf } from '../shared/errors.js'
 
 export function describeRepositoryFailure(error: unknown, auth: BitbucketAuth): string {
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+  const message = firstLineOf(error)
   if (!(error instanceof GitError)) return message
   const text = `${error.message}\n${error.stderr}`
   if (

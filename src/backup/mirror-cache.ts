@@ -2,7 +2,7 @@
 // unchanged repository is never saved again and a changed one is fetched onto its last mirror.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
-import { pathExists } from '../git/mirror.js'
+import { pathExists } from '../shared/fs.js'
 import type { CacheStore } from '../state/actions-cache.js'
 import type { RepositoryState } from '../state/state.js'
 import { bareUuid } from '../state/store.js'

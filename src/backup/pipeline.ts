@@ -4,12 +4,13 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials/types.js'
-import { firstLineOf, isDiskFull } from '../shared/errors.js'
-import { pathExists, type MirrorOps } from '../git/mirror.js'
+import { firstLineOf, isDiskFull, stackOf } from '../shared/errors.js'
+import type { MirrorOps } from '../git/mirror.js'
 import type { LfsObjectRef } from '../git/lfs-probe.js'
 import type { Git } from '../git/git.js'
 import { verifyMirror } from '../git/verify.js'
 import { formatBytes } from '../shared/format.js'
+import { pathExists } from '../shared/fs.js'
 import { PUBLISHED_STATUSES, resultBase, type RepositoryResult } from '../report/results.js'
 import type { StateBook } from '../state/checkpoints.js'
 import type { RepositoryState } from '../state/state.js'
@@ -129,7 +130,7 @@ async function publish(
       })
       published = true
     } catch (error) {
-      log(error instanceof Error && error.stack ? error.stack : String(error))
+      log(stackOf(error))
       // Another target may have failed it already: both reasons stay in its one line.
       result.detail =
         result.status === 'failed' ? `${result.detail}; ${firstLineOf(error)}` : firstLineOf(error)
@@ -253,7 +254,7 @@ async function attemptBackup(
   } catch (error) {
     // Refused while others held the disk: alone, it may fit.
     const othersDone = error instanceof NoRoomError && !lastAttempt ? error.othersDone : undefined
-    if (!othersDone) log(error instanceof Error && error.stack ? error.stack : String(error))
+    if (!othersDone) log(stackOf(error))
     await removePartialFiles(mirror, !mirrorExisted, pipeline.keepsMirrors).catch(() => undefined)
     if (clock.stopped === 'cancelled') return deferred(item, INTERRUPTED)
     if (othersDone) return { othersDone }

@@ -2,8 +2,9 @@
 // fetch (or bring back LFS objects Bitbucket lacked before) and inspect what is on disk.
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { LfsPointer } from '../git/lfs-scan.js'
-import { pathExists, type MirrorOps, type MirrorTransfer, type RemoteRefs } from '../git/mirror.js'
+import type { MirrorOps, MirrorTransfer, RemoteRefs } from '../git/mirror.js'
 import { firstLineOf, isDiskFull } from '../shared/errors.js'
+import { pathExists } from '../shared/fs.js'
 import { resultBase, type RepositoryResult } from '../report/results.js'
 import type { RepositoryState } from '../state/state.js'
 import { NoRoomError } from './disk.js'

@@ -1,11 +1,24 @@
 // The time budget: no new work after the limit (less a reserve to finish), and cancellation.
 import { describe, expect, it } from '@jest/globals'
 import { formatDuration } from '../shared/format.js'
-import { createRunClock, finishingReserve } from './stop.js'
+import { createRunClock } from './stop.js'
 import { backupPriority } from './order.js'
 import { parseSettings } from '../settings/settings.js'
 
 describe('the run clock', () => {
+  /** The seconds a clock keeps at the end of its limit: the millisecond it stops, found by halving. */
+  const finishingReserve = (limitSeconds: number) => {
+    let now = 0
+    const clock = createRunClock(limitSeconds, () => now)
+    let [running, stopped] = [0, limitSeconds * 1000]
+    while (stopped - running > 1) {
+      now = Math.floor((running + stopped) / 2)
+      if (clock.stopped) stopped = now
+      else running = now
+    }
+    return limitSeconds - stopped / 1000
+  }
+
   it('keeps a twentieth of the budget, 5 s to 5 minutes, to finish the run', () => {
     expect(finishingReserve(45)).toBe(5)
     expect(finishingReserve(3600)).toBe(180)

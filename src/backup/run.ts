@@ -1,6 +1,5 @@
 // A backup run: every selected repository through the pipeline in backup order (many ref checks,
 // `concurrency` transfers, the disk and the time budget permitting), state saved as it goes.
-import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
@@ -9,6 +8,7 @@ import type { BitbucketRepository } from '../bitbucket/types.js'
 import { checkConcurrency } from '../shared/constants.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { asError } from '../shared/errors.js'
+import type { StepLog } from '../shared/log.js'
 import { createGit } from '../git/git.js'
 import { progressLine } from '../report/report.js'
 import { resultBase, type RepositoryResult } from '../report/results.js'
@@ -134,11 +134,12 @@ async function openRun(
   settings: Settings,
   auth: BitbucketAuth,
   clock: RunClock,
-  progress: RunProgress
+  progress: RunProgress,
+  log: StepLog
 ) {
-  const cache = await createActionsCache(core, settings.cache)
+  const cache = await createActionsCache(log, settings.cache)
   if (settings.cache && !cache.available) {
-    core.info(
+    log.info(
       'The Actions cache is not available here: state and mirrors stay on this machine only.'
     )
   }
@@ -156,18 +157,20 @@ async function openRun(
     progress,
     recorded: () => recorded(),
     // A group's staged files stay on disk until it is uploaded: at most an eighth of the free space.
-    maxGroupBytes: Math.max(1024 * 1024, freeAtStart / 8)
+    maxGroupBytes: Math.max(1024 * 1024, freeAtStart / 8),
+    log
   })
   const home = targets.find(target => target.home)?.home ?? workDirHome(settings.workDir)
   const keepsMirrors = targets.some(target => target.home)
   const selfHostedKeeper = keepsMirrors && process.env.RUNNER_ENVIRONMENT === 'self-hosted'
   const store = createStateStore(
     statePlace(settings, keepsMirrors ? home.stateDir : undefined),
-    cache
+    cache,
+    log
   )
   const states: WorkspaceState[] = []
   for (const workspace of settings.workspaces) states.push(await store.load(workspace))
-  const book = createStateBook(store, states, { warning: message => core.warning(message) })
+  const book = createStateBook(store, states, { log })
   recorded = () => book.touched()
   for (const target of targets) await target.prepare?.(states)
 
@@ -217,8 +220,10 @@ export async function runBackup(input: {
   auth: BitbucketAuth
   isSelected: (slug: string) => boolean
   clock: RunClock
+  /** The step's log: progress lines, each repository's details in a group, warnings. */
+  log: StepLog
 }): Promise<BackupRun> {
-  const { settings, clock } = input
+  const { settings, clock, log } = input
   const listed = input.listing[Symbol.asyncIterator]()
   const first = await listed.next()
   await useCacheRoot(cacheRoot(settings))
@@ -232,7 +237,8 @@ export async function runBackup(input: {
     settings,
     input.auth,
     clock,
-    progress
+    progress,
+    log
   )
 
   const items: RepositoryRun[] = []
@@ -243,11 +249,9 @@ export async function runBackup(input: {
     remaining.repositories--
     remaining.bytes -= item.plannedBytes
     results.push(result)
-    core.info(progressLine(results.length, items.length, result))
+    log.info(progressLine(results.length, items.length, result))
     if (details.length > 0 && result.status !== 'deferred') {
-      core.startGroup(`details of ${result.workspace}/${result.slug}`)
-      for (const line of details) core.info(line)
-      core.endGroup()
+      log.group(`details of ${result.workspace}/${result.slug}`, details)
     }
   }
   const start = (repository: BitbucketRepository) => {
@@ -307,12 +311,12 @@ export async function runBackup(input: {
   if (!listingError) {
     for (const result of noLongerListed(settings, states, seen, input.isSelected)) {
       results.push(result)
-      core.info(progressLine(results.length, results.length, result))
+      log.info(progressLine(results.length, results.length, result))
     }
   }
   if (settings.verify) {
     const { intact, damaged } = pipeline.verified
-    core.info(`Verified ${intact + damaged} mirrors: ${intact} intact, ${damaged} damaged.`)
+    log.info(`Verified ${intact + damaged} mirrors: ${intact} intact, ${damaged} damaged.`)
   }
   const targetError = await finishTargets(targets, book, results, false)
   await book.save(true)

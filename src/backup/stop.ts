@@ -26,7 +26,7 @@ export interface RunClock {
  * The share of the budget kept for the end (state, index, report): a twentieth, between 5 s and
  * 5 minutes, so a run with a 5h30m limit stops starting work at about 5h25m.
  */
-export function finishingReserve(limitSeconds: number): number {
+function finishingReserve(limitSeconds: number): number {
   return Math.min(300, Math.max(5, limitSeconds / 20))
 }
 

@@ -1,12 +1,12 @@
 // The targets a run keeps its backups in, from the settings: each behind the one BackupTarget interface.
-import * as core from '@actions/core'
 import type { Git } from '../git/git.js'
 import type { Settings } from '../settings/types.js'
+import type { Log } from '../shared/log.js'
 import { createArtifactTarget } from '../targets/artifact/target.js'
 import { createArtifactUploader } from '../targets/artifact/uploader.js'
 import { createDirectoryTarget } from '../targets/directory/target.js'
 import { createGitHubTarget } from '../targets/github/target.js'
-import type { BackupTarget, RunProgress, TargetLog } from '../targets/contract/target.js'
+import type { BackupTarget, RunProgress } from '../targets/contract/target.js'
 
 export function createTargets(
   settings: Settings,
@@ -17,10 +17,10 @@ export function createTargets(
     recorded(): void
     /** Most bytes an artifact group may stage before it is uploaded. */
     maxGroupBytes: number
-    log?: TargetLog
+    log: Log
   }
 ): BackupTarget[] {
-  const log = deps.log ?? core
+  const { log } = deps
   const targets: BackupTarget[] = []
   // The mirrors' home first: its files are written before anything is uploaded from them.
   if (settings.targets.includes('directory')) {

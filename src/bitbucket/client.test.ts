@@ -1,6 +1,6 @@
 // Client behaviour that needs exact answer sequences: retries, waits and error lines (fetch injected).
 import { describe, expect, it } from '@jest/globals'
-import { createBitbucketClient, normalizeRepository } from './client.js'
+import { createBitbucketClient, type BitbucketClient } from './client.js'
 import { createBitbucketAuth } from '../credentials/credentials.js'
 
 const auth = createBitbucketAuth(
@@ -48,7 +48,7 @@ function client(fetchScript: typeof fetch, waits: number[], extra = {}) {
   return { bitbucket, lines }
 }
 
-async function listAll(bitbucket: ReturnType<typeof createBitbucketClient>) {
+async function listAll(bitbucket: BitbucketClient) {
   const slugs: string[] = []
   for await (const repository of bitbucket.listRepositories('acme')) slugs.push(repository.slug)
   return slugs
@@ -239,8 +239,10 @@ describe('Bitbucket client errors', () => {
 })
 
 describe('repository objects', () => {
-  it('removes the user Bitbucket embeds in the https clone link', () => {
-    const repository = normalizeRepository(page.values[0], 'acme')
+  it('removes the user Bitbucket embeds in the https clone link', async () => {
+    const { fetchScript } = scripted([() => Response.json(page)])
+    const listed = client(fetchScript, []).bitbucket.listRepositories('acme')
+    const repository = (await listed.next()).value!
     expect(repository.httpsCloneUrl).toBe('https://bitbucket.org/acme/api.git')
     expect(repository.mainBranch).toBeNull()
   })

@@ -1,19 +1,14 @@
 // Bitbucket Cloud REST client: authentication, retries within a bounded wait, paging, request count.
 import type { BitbucketAuth } from '../credentials/types.js'
+import type { Log } from '../shared/log.js'
 import { parseRetryAfter, retryDelay, sleep as realSleep } from '../shared/retry.js'
 import { BitbucketError, describeFailure } from './errors.js'
 import type { ApiPage, ApiRepository, BitbucketRepository } from './types.js'
 
-export interface ClientLog {
-  info(message: string): void
-  warning(message: string): void
-  debug(message: string): void
-}
-
 export interface ClientOptions {
   apiUrl: string
   auth: BitbucketAuth
-  log: ClientLog
+  log: Log
   fetch?: typeof fetch
   sleep?: (ms: number) => Promise<void>
   /** Longest total time spent waiting between retries in one run (the rate window is an hour). */
@@ -55,7 +50,7 @@ export function stripUser(url: string): string {
   return parsed.href
 }
 
-export function normalizeRepository(api: ApiRepository, workspace: string): BitbucketRepository {
+function normalizeRepository(api: ApiRepository, workspace: string): BitbucketRepository {
   const https = api.links?.clone?.find(link => link.name === 'https')?.href
   const slug = api.slug ?? api.full_name?.split('/')[1] ?? ''
   return {
@@ -84,7 +79,20 @@ function transientReason(error: unknown): string | undefined {
   return undefined
 }
 
-export function createBitbucketClient(options: ClientOptions) {
+/** Bitbucket Cloud's REST API with one credential. */
+export interface BitbucketClient {
+  /** One REST call (a GET, or a write with `init`), with the client's retries and waits. */
+  getJson<T>(url: string, init?: { method?: string; body?: unknown }): Promise<T>
+  /** Every git repository of a workspace (of some projects only, when given), page by page. */
+  listRepositories(
+    workspace: string,
+    filter?: { projects?: string[] }
+  ): AsyncGenerator<BitbucketRepository>
+  /** REST requests sent so far, retries included. */
+  readonly requestCount: number
+}
+
+export function createBitbucketClient(options: ClientOptions): BitbucketClient {
   const doFetch = options.fetch ?? fetch
   const sleep = options.sleep ?? realSleep
   const maxTotalWaitMs = options.maxTotalWaitMs ?? 5 * 60 * 1000
@@ -227,5 +235,3 @@ export function createBitbucketClient(options: ClientOptions) {
     }
   }
 }
-
-export type BitbucketClient = ReturnType<typeof createBitbucketClient>

@@ -6,8 +6,8 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { authEnvironment, createGit } from './git.js'
-import { localFingerprint, remoteFingerprint } from './fingerprint.js'
+import { createGit, type Git } from './git.js'
+import { createMirrorOps } from './mirror.js'
 
 let root: string
 let upstream: string
@@ -23,6 +23,17 @@ async function listen(handler: http.RequestListener) {
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+/** The GIT_CONFIG_* variables a git runs with, printed by a shell alias (it inherits git's environment). */
+async function configEnvironment(git: Git): Promise<Record<string, string>> {
+  const output = await git.run(['-c', 'alias.print-env=!env', 'print-env'])
+  return Object.fromEntries(
+    output
+      .split('\n')
+      .filter(line => /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)=/.test(line))
+      .map(line => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+  )
 }
 
 beforeAll(() => {
@@ -44,33 +55,39 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
 describe('ref fingerprints', () => {
   it('are equal for the remote and its mirror, ignoring HEAD, peeled tags and refs/backup/', async () => {
     const git = createGit()
+    const ops = createMirrorOps(git, { lfs: false })
     const mirror = path.join(root, 'mirror.git')
     await git.run(['clone', '--mirror', '-q', upstream, mirror])
     await git.run(['update-ref', 'refs/backup/20261124T000000Z/heads/old', 'refs/heads/main'], {
       cwd: mirror
     })
-    const remote = await remoteFingerprint(git, upstream)
+    const remote = await ops.remoteRefs(upstream)
     expect(remote.refs).toBe(3)
-    expect(await localFingerprint(git, mirror)).toEqual(remote)
+    expect(await ops.localSnapshot(mirror)).toEqual({
+      fingerprint: remote.fingerprint,
+      refs: remote.refs
+    })
   })
 
   it('change when upstream gains a commit', async () => {
-    const git = createGit()
-    const before = await remoteFingerprint(git, upstream)
+    const ops = createMirrorOps(createGit(), { lfs: false })
+    const before = await ops.remoteRefs(upstream)
     const work = path.join(root, 'work')
     fs.writeFileSync(path.join(work, 'b.txt'), 'b')
     sh(['add', '.'], work)
     sh(['commit', '-qm', 'second'], work)
     sh(['push', '-q', upstream, 'main'], work)
-    expect((await remoteFingerprint(git, upstream)).fingerprint).not.toBe(before.fingerprint)
+    expect((await ops.remoteRefs(upstream)).fingerprint).not.toBe(before.fingerprint)
   })
 })
 
 describe('git credentials', () => {
   it('live only in environment configuration bound to one origin, with credential helpers off', async () => {
-    const env = await authEnvironment([
-      { origin: 'https://bitbucket.org/ws/repo.git', authorization: async () => 'Basic c2VjcmV0' }
-    ])
+    const env = await configEnvironment(
+      createGit([
+        { origin: 'https://bitbucket.org/ws/repo.git', authorization: async () => 'Basic c2VjcmV0' }
+      ])
+    )
     expect(env).toEqual({
       GIT_CONFIG_COUNT: '3',
       GIT_CONFIG_KEY_0: 'credential.helper',

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import type { Git } from './git.js'
+import { pathExists } from '../shared/fs.js'
 
 /** History kept by the backup itself, never part of upstream's refs. */
 export const HISTORY_NAMESPACE = 'refs/backup/'
@@ -30,17 +30,6 @@ export function fingerprintOf(lines: string[]): RefSnapshot {
     fingerprint: createHash('sha256').update(refs.join('\n')).digest('hex'),
     refs: refs.length
   }
-}
-
-export async function remoteFingerprint(git: Git, url: string): Promise<RefSnapshot> {
-  return fingerprintOf((await git.run(['ls-remote', '--', url])).split('\n'))
-}
-
-export async function localFingerprint(git: Git, mirrorPath: string): Promise<RefSnapshot> {
-  const output = await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], {
-    cwd: mirrorPath
-  })
-  return fingerprintOf(output.split('\n'))
 }
 
 const OID_LINE = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/
@@ -74,7 +63,7 @@ async function looseRefs(gitDir: string, dir: string, into: Map<string, string>)
  */
 export async function readRefFiles(gitDir: string): Promise<Map<string, string> | undefined> {
   try {
-    if (await fs.stat(path.join(gitDir, 'reftable')).catch(() => undefined)) return undefined
+    if (await pathExists(path.join(gitDir, 'reftable'))) return undefined
     const refs = new Map<string, string>()
     const packed = await fs.readFile(path.join(gitDir, 'packed-refs'), 'utf8').catch(error => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''

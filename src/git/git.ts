@@ -50,7 +50,7 @@ export class GitError extends Error {
  * URL it was given, and after following a redirect (its default, `initial`) it sends that header to
  * wherever the redirect pointed.
  */
-export async function authEnvironment(
+async function authEnvironment(
   auth: GitAuth[],
   config: readonly (readonly [string, string])[] = []
 ): Promise<Record<string, string>> {
@@ -95,6 +95,18 @@ export function commandOf(args: string[]): string {
   return args[index] ?? 'git'
 }
 
+/** Git with one set of credentials: each call a child process, the credentials in its environment. */
+export interface Git {
+  /** Runs git to its end and returns its exit code and output, whatever the code. */
+  exec(args: string[], options?: GitOptions): Promise<GitResult>
+  /** Runs git and returns stdout; a failure throws a GitError with git's own reason. */
+  run(args: string[], options?: GitOptions): Promise<string>
+  /** Runs git and hands each stdout line to `onLine` as it comes: memory stays flat for any output. */
+  lines(args: string[], onLine: (line: string) => void, options?: GitOptions): Promise<void>
+  /** Starts git with stdin and stdout as pipes the caller streams through (`cat-file --batch`). */
+  open(args: string[], options?: Pick<GitOptions, 'cwd'>): Promise<GitStream>
+}
+
 /**
  * @param auth extraheaders, each bound to one origin
  * @param config further settings that must hold for every call (e.g. LFS options for one remote)
@@ -104,7 +116,7 @@ export function createGit(
   auth: GitAuth[] = [],
   config: readonly (readonly [string, string])[] = [],
   signal?: AbortSignal
-) {
+): Git {
   const environment = async () => ({
     ...process.env,
     GIT_TERMINAL_PROMPT: '0',
@@ -162,7 +174,6 @@ export function createGit(
     return result.stdout
   }
 
-  /** Runs git and hands each stdout line to `onLine` as it comes: memory stays flat for any output. */
   async function lines(
     args: string[],
     onLine: (line: string) => void,
@@ -208,5 +219,3 @@ export function createGit(
 
   return { exec, run, lines, open }
 }
-
-export type Git = ReturnType<typeof createGit>

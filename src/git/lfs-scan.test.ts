@@ -234,6 +234,18 @@ describe('scanning only what the refs reach (a restore at a point in time)', () 
   })
 })
 
+describe('LFS pointers', () => {
+  it('parses the spec pointer and ignores ordinary text', async () => {
+    const oid = 'a'.repeat(64)
+    const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize 12345\n`
+    const scan = await scanLfsPointers(
+      createGit(),
+      repositoryWith([Buffer.from(pointer), Buffer.from('version 1.0\nhello')])
+    )
+    expect(scan.pointers).toEqual([{ oid, size: 12345 }])
+  })
+})
+
 describe("reading cat-file's output in pieces", () => {
   /** Real output of `git cat-file` with these arguments for every object of a repository. */
   function catFile(gitDir: string, args: string[], input = ''): Buffer {

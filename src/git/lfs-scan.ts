@@ -20,7 +20,7 @@ const MAX_POINTER_BYTES = 1024
 const POINTER =
   /^version https:\/\/(?:git-lfs|hawser)\.github\.com\/spec\/v1\n(?:[^\n]*\n)*?oid sha256:([0-9a-f]{64})\n(?:[^\n]*\n)*?size (\d+)\n?/
 
-export function parsePointer(text: string): LfsPointer | undefined {
+function parsePointer(text: string): LfsPointer | undefined {
   const match = POINTER.exec(text)
   return match ? { oid: match[1], size: Number(match[2]) } : undefined
 }

@@ -5,9 +5,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { createGit, GitError } from './git.js'
-import { parsePointer } from './lfs-scan.js'
-import { createMirrorOps, historyRefName } from './mirror.js'
-import { isTransientGitFailure, withGitRetry } from './transient.js'
+import { createMirrorOps } from './mirror.js'
+import { withGitRetry } from './transient.js'
 
 let root: string
 let upstream: string
@@ -122,49 +121,46 @@ describe('mirror operations on real git', () => {
     expect(fs.existsSync(target)).toBe(false)
     expect(fs.existsSync(`${target}.partial`)).toBe(false)
   })
-
-  it('names history refs by UTC time without the refs/ prefix', () => {
-    expect(historyRefName('refs/tags/v1', new Date('2026-01-02T03:04:05.678Z'))).toBe(
-      'refs/backup/20260102T030405Z/tags/v1'
-    )
-  })
-})
-
-describe('LFS pointers', () => {
-  it('parses the spec pointer and ignores ordinary text', () => {
-    const oid = 'a'.repeat(64)
-    const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize 12345\n`
-    expect(parsePointer(pointer)).toEqual({ oid, size: 12345 })
-    expect(parsePointer('version 1.0\nhello')).toBeUndefined()
-  })
 })
 
 describe('transient git failures', () => {
   const failure = (stderr: string) => new GitError(`git fetch failed: ${stderr}`, stderr)
+  /** Whether withGitRetry tries again after this failure. */
+  const isTransientGitFailure = async (error: Error) => {
+    let calls = 0
+    await withGitRetry(
+      'git fetch',
+      async () => {
+        if (++calls === 1) throw error
+      },
+      { attempts: 2, baseMs: 0 }
+    ).catch(() => undefined)
+    return calls > 1
+  }
 
-  it('retries 5xx, 429 and resets, never 401/403/404', () => {
+  it('retries 5xx, 429 and resets, never 401/403/404', async () => {
     expect(
-      isTransientGitFailure(
+      await isTransientGitFailure(
         failure('error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500')
       )
     ).toBe(true)
     expect(
-      isTransientGitFailure(
+      await isTransientGitFailure(
         failure('fatal: unable to access: The requested URL returned error: 429')
       )
     ).toBe(true)
     expect(
-      isTransientGitFailure(failure('fatal: unable to access: Connection reset by peer'))
+      await isTransientGitFailure(failure('fatal: unable to access: Connection reset by peer'))
     ).toBe(true)
     expect(
-      isTransientGitFailure(
+      await isTransientGitFailure(
         failure('fatal: unable to access: The requested URL returned error: 403')
       )
     ).toBe(false)
-    expect(isTransientGitFailure(failure("fatal: Authentication failed for 'https://x/'"))).toBe(
-      false
-    )
-    expect(isTransientGitFailure(new Error('RPC failed'))).toBe(false)
+    expect(
+      await isTransientGitFailure(failure("fatal: Authentication failed for 'https://x/'"))
+    ).toBe(false)
+    expect(await isTransientGitFailure(new Error('RPC failed'))).toBe(false)
   })
 
   it('gives up after the bounded number of attempts', async () => {

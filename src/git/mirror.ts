@@ -6,7 +6,7 @@ import { asError } from '../shared/errors.js'
 import type { Git } from './git.js'
 import { checkLfsObjects, lfsObjectPath } from './lfs-objects.js'
 import { scanLfsPointers, type LfsPointer } from './lfs-scan.js'
-import { appendRefJournal } from './ref-history.js'
+import { appendRefJournal, historyRefName } from './ref-history.js'
 import { DEFAULT_GIT_RETRY, withGitRetry, type GitRetryOptions } from './transient.js'
 
 export interface RemoteRefs extends RefSnapshot {
@@ -103,23 +103,25 @@ export async function directorySize(dir: string): Promise<number> {
   return total
 }
 
-export async function pathExists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false
-  )
+/** What the backup does to a bare mirror, each step safe to interrupt. */
+export interface MirrorOps {
+  /** Upstream's refs and their fingerprint: one ref advertisement, or `git ls-remote`. */
+  remoteRefs(url: string): Promise<RemoteRefs>
+  /** A new mirror, cloned beside `gitDir` and moved in once complete, with its LFS objects. */
+  clone(url: string, gitDir: string): Promise<MirrorTransfer>
+  /** Fetches into an existing mirror atomically; tips upstream deleted or rewrote stay in history refs. */
+  update(url: string, gitDir: string, remote: RemoteRefs): Promise<MirrorTransfer>
+  /** LFS objects alone, for a mirror whose refs are current (objects that were missing upstream). */
+  fetchLfsOnly(gitDir: string): Promise<MirrorTransfer>
+  /** Refs, LFS objects (each read back) and size; `known` is what the transfer already saw. */
+  inspect(gitDir: string, known?: KnownMirrorState): Promise<MirrorInspection>
+  /** The fingerprint of the mirror's own refs (history refs left out). */
+  localSnapshot(gitDir: string): Promise<RefSnapshot>
+  /** Points HEAD at `ref`; true when HEAD was rewritten. */
+  setHead(gitDir: string, ref: string): Promise<boolean>
 }
 
-/** `refs/backup/20261124T020000Z/heads/main`: sortable, and safe in a ref name. */
-export function historyRefName(ref: string, when: Date): string {
-  const stamp = when
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-  return `${HISTORY_NAMESPACE}${stamp}/${ref.replace(/^refs\//, '')}`
-}
-
-export function createMirrorOps(git: Git, options: MirrorOptions) {
+export function createMirrorOps(git: Git, options: MirrorOptions): MirrorOps {
   const retry = { ...DEFAULT_GIT_RETRY, ...options.retry, log: options.log }
   const now = options.now ?? (() => new Date())
 
@@ -178,7 +180,6 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     return bytes
   }
 
-  /** LFS objects alone, for a mirror whose refs are current (objects that were missing upstream). */
   async function fetchLfsOnly(gitDir: string): Promise<MirrorTransfer> {
     const sizeBefore = await directorySize(gitDir)
     let lfsError: Error | undefined
@@ -323,7 +324,6 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
     return true
   }
 
-  /** Refs, LFS objects (each read back) and size; `known` is what the transfer already saw. */
   async function inspect(gitDir: string, known: KnownMirrorState = {}): Promise<MirrorInspection> {
     const refs = known.refs ?? (await localRefs(gitDir))
     const snapshot = fingerprintOf([...refs].map(([name, oid]) => `${oid} ${name}`))
@@ -342,5 +342,3 @@ export function createMirrorOps(git: Git, options: MirrorOptions) {
 
   return { remoteRefs, clone, update, fetchLfsOnly, inspect, localSnapshot, setHead }
 }
-
-export type MirrorOps = ReturnType<typeof createMirrorOps>

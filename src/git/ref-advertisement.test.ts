@@ -10,7 +10,6 @@ import { createGit, GitError } from './git.js'
 import { createMirrorOps } from './mirror.js'
 import {
   createRefAdvertisementClient,
-  parseAdvertisement,
   proxyConfigured,
   type RefAdvertisementClient
 } from './ref-advertisement.js'
@@ -259,14 +258,32 @@ describe('the credential stays with its origin, and git decides the rest', () =>
     }
   })
 
-  it('parses protocol v1 and refuses v2 or a missing preamble', () => {
-    const v1 = `${pkt('# service=git-upload-pack\n')}0000${pkt('version 1\n')}${pkt(`${OID} refs/heads/main\0caps\n`)}0000`
-    expect(parseAdvertisement(Buffer.from(v1))).toEqual([`${OID}\trefs/heads/main`])
-    const v2 = `${pkt('# service=git-upload-pack\n')}0000${pkt('version 2\n')}${pkt('ls-refs=unborn\n')}0000`
-    expect(parseAdvertisement(Buffer.from(v2))).toBeUndefined()
-    expect(
-      parseAdvertisement(Buffer.from(`${pkt(`${OID} refs/heads/main\0caps\n`)}0000`))
-    ).toBeUndefined()
+  it('parses protocol v1 and refuses v2 or a missing preamble', async () => {
+    const bodies = [
+      `${pkt('# service=git-upload-pack\n')}0000${pkt('version 1\n')}${pkt(`${OID} refs/heads/main\0caps\n`)}0000`,
+      `${pkt('# service=git-upload-pack\n')}0000${pkt('version 2\n')}${pkt('ls-refs=unborn\n')}0000`,
+      `${pkt(`${OID} refs/heads/main\0caps\n`)}0000`
+    ]
+    const server = await recordingServer((req, res) =>
+      res
+        .writeHead(200, { 'Content-Type': 'application/x-git-upload-pack-advertisement' })
+        .end(bodies[Number(/\/(\d+)\.git\//.exec(req.url ?? '')![1])])
+    )
+    const local = createRefAdvertisementClient({
+      authorization: async () => undefined,
+      maxSockets: 1
+    })
+    /** The refs the client reads from an answer of `bodies[index]`. */
+    const parseAdvertisement = (index: number) =>
+      local.advertisedRefs(`${server.origin}/acme/${index}.git`)
+    try {
+      expect(await parseAdvertisement(0)).toEqual([`${OID}\trefs/heads/main`])
+      expect(await parseAdvertisement(1)).toBeUndefined()
+      expect(await parseAdvertisement(2)).toBeUndefined()
+    } finally {
+      local.close()
+      await server.close()
+    }
   })
 
   it('is not used behind a proxy (git honours the proxy variables, Node does not)', () => {

@@ -47,7 +47,7 @@ export function pktLines(body: Buffer): (string | null)[] | undefined {
 }
 
 /** The refs of a v0 upload-pack advertisement (`# service=` preamble, optional `version 1`). */
-export function parseAdvertisement(body: Buffer): string[] | undefined {
+function parseAdvertisement(body: Buffer): string[] | undefined {
   const lines = pktLines(body)
   if (!lines || lines[0] !== '# service=git-upload-pack\n' || lines[1] !== null) return undefined
   let rest = lines.slice(2)

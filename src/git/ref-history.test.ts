@@ -4,7 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {
   appendRefJournal,
-  parseHistoryRef,
+  historyRefName,
   PointInTimeError,
   readRefJournal,
   refsAt
@@ -94,9 +94,17 @@ describe('point in time from the history namespace alone', () => {
     expect(refsAt(current, new Date('2026-11-25T00:00:00Z'))).toEqual(
       new Map([['refs/heads/main', D]])
     )
-    expect(parseHistoryRef('refs/backup/20261124T021700Z/tags/v1')).toEqual({
-      at: new Date('2026-11-24T02:17:00Z'),
-      ref: 'refs/tags/v1'
-    })
+    // A kept tip stands for the ref its name gives, until the second its name gives.
+    const kept = new Map([['refs/backup/20261124T021700Z/tags/v1', A]])
+    expect(refsAt(kept, new Date('2026-11-24T02:16:59Z'))).toEqual(new Map([['refs/tags/v1', A]]))
+    expect(refsAt(kept, new Date('2026-11-24T02:17:00Z'))).toEqual(new Map())
+  })
+})
+
+describe('history ref names', () => {
+  it('names history refs by UTC time without the refs/ prefix', () => {
+    expect(historyRefName('refs/tags/v1', new Date('2026-01-02T03:04:05.678Z'))).toBe(
+      'refs/backup/20260102T030405Z/tags/v1'
+    )
   })
 })

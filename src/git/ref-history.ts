@@ -2,6 +2,7 @@
 // that changed something, and the history namespace that keeps the objects of rewritten refs alive.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { pathExists } from '../shared/fs.js'
 import { HISTORY_NAMESPACE } from './fingerprint.js'
 
 export { HISTORY_NAMESPACE }
@@ -31,7 +32,7 @@ export async function appendRefJournal(
   after: ReadonlyMap<string, string>
 ): Promise<void> {
   const file = path.join(gitDir, REF_JOURNAL_FILE)
-  const first = !(await fs.stat(file).catch(() => undefined))
+  const first = !(await pathExists(file))
   const since: ReadonlyMap<string, string> = first ? new Map() : before
   const set: Record<string, string> = {}
   for (const [ref, oid] of upstreamRefs(after)) if (since.get(ref) !== oid) set[ref] = oid
@@ -52,8 +53,17 @@ export async function readRefJournal(gitDir: string): Promise<RefJournalEntry[] 
     .map(line => JSON.parse(line) as RefJournalEntry)
 }
 
+/** `refs/backup/20261124T020000Z/heads/main`: sortable, and safe in a ref name. */
+export function historyRefName(ref: string, when: Date): string {
+  const stamp = when
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  return `${HISTORY_NAMESPACE}${stamp}/${ref.replace(/^refs\//, '')}`
+}
+
 /** `refs/backup/20261124T021700Z/heads/main` → its time and the ref it kept. */
-export function parseHistoryRef(ref: string): { at: Date; ref: string } | undefined {
+function parseHistoryRef(ref: string): { at: Date; ref: string } | undefined {
   const match = /^refs\/backup\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\/(.+)$/.exec(ref)
   if (!match) return undefined
   const [, y, mo, d, h, mi, s, rest] = match

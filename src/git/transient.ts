@@ -1,4 +1,5 @@
 // Git and git-lfs failures worth another try (rate limits, server errors, dropped connections).
+import { messageOf } from '../shared/errors.js'
 import { retryDelay, sleep } from '../shared/retry.js'
 import { GitError } from './git.js'
 
@@ -21,7 +22,7 @@ const TRANSIENT_PATTERNS = [
 
 const PERMANENT_PATTERNS = [/returned error: (401|403|404|410)/i, /Authentication failed/i]
 
-export function isTransientGitFailure(error: unknown): boolean {
+function isTransientGitFailure(error: unknown): boolean {
   if (!(error instanceof GitError)) return false
   const text = `${error.message}\n${error.stderr}`
   if (PERMANENT_PATTERNS.some(pattern => pattern.test(text))) return false
@@ -49,7 +50,7 @@ export async function withGitRetry<T>(
       if (attempt >= options.attempts || !isTransientGitFailure(error)) throw error
       const delay = retryDelay(attempt, { baseMs: options.baseMs, maxMs: 30_000 })
       options.log?.(
-        `${what} failed (${(error as Error).message}); retry ${attempt} of ${options.attempts - 1} in ${Math.round(delay / 100) / 10} s`
+        `${what} failed (${messageOf(error)}); retry ${attempt} of ${options.attempts - 1} in ${Math.round(delay / 100) / 10} s`
       )
       await sleep(delay)
     }

@@ -107,12 +107,30 @@ function waitBeforeRetry(failure: OctokitFailure, attempt: number): number | und
   return wait <= MAX_WAIT_MS ? Math.max(0, wait) : undefined
 }
 
+/** GitHub's REST API with one token: the calls that make, find and adjust mirrors. */
+export interface GitHubApi {
+  /** REST requests sent so far, retries included. */
+  readonly requestCount: number
+  /** An organization or user by login; undefined when there is none. */
+  owner(login: string): Promise<GitHubOwner | undefined>
+  /** The token's own login; undefined for installation tokens, which have no user. */
+  authenticatedLogin(): Promise<string | undefined>
+  /** One repository of an owner; undefined when the token cannot see one by that name. */
+  repository(owner: string, name: string): Promise<GitHubRepository | undefined>
+  /** Creates a repository in an organization or in the token's own user account. */
+  createRepository(owner: GitHubOwner, spec: NewRepository): Promise<GitHubRepository>
+  /** Every repository of an owner the token can read: an organization's, or a user's. */
+  listRepositories(owner: GitHubOwner, ownLogin?: string): Promise<GitHubRepository[]>
+  /** Makes `branch` the default branch of `owner/name`. */
+  setDefaultBranch(fullName: string, branch: string): Promise<void>
+}
+
 export function createGitHubApi(options: {
   apiUrl: string
   token: string
   log?: (line: string) => void
   fetch?: typeof fetch
-}) {
+}): GitHubApi {
   const send = request.defaults({
     baseUrl: options.apiUrl,
     headers: {
@@ -171,7 +189,6 @@ export function createGitHubApi(options: {
       return data && { login: data.login, type: data.type }
     },
 
-    /** The token's own login; undefined for installation tokens, which have no user. */
     async authenticatedLogin(): Promise<string | undefined> {
       try {
         return (await call<{ login: string }>('GET /user', {}))?.login
@@ -246,5 +263,3 @@ export function createGitHubApi(options: {
     }
   }
 }
-
-export type GitHubApi = ReturnType<typeof createGitHubApi>

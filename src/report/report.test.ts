@@ -1,8 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
-import { computeTotals, progressLine, summaryMarkdown, totalsLine } from './report.js'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { computeTotals, progressLine, publishReport, totalsLine, type RunTotals } from './report.js'
 import type { RepositoryResult } from './results.js'
 import { formatBytes } from '../shared/format.js'
 import { createSlugFilter } from '../settings/selection.js'
+import { captureToolkitOutput } from '../../testkit/results-service/toolkit-output.js'
 
 const results: RepositoryResult[] = [
   {
@@ -37,6 +41,32 @@ const results: RepositoryResult[] = [
   }
 ]
 
+/** The job summary publishReport writes; its outputs go to a file, its annotations to a muted stdout. */
+async function jobSummary(results: RepositoryResult[], totals: RunTotals): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-report-'))
+  const files = {
+    GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'),
+    GITHUB_OUTPUT: path.join(dir, 'output')
+  }
+  const before = { ...process.env }
+  for (const [name, file] of Object.entries(files)) {
+    fs.writeFileSync(file, '')
+    process.env[name] = file
+  }
+  const output = captureToolkitOutput()
+  try {
+    await publishReport(results, totals, path.join(dir, 'report.json'))
+    return fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
+  } finally {
+    output.restore()
+    for (const name of Object.keys(files)) {
+      if (before[name] === undefined) delete process.env[name]
+      else process.env[name] = before[name]
+    }
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 describe('report', () => {
   it('prints one progress line per repository with refs, LFS objects, bytes and seconds', () => {
     expect(progressLine(1, 250, results[0])).toBe(
@@ -55,8 +85,8 @@ describe('report', () => {
     )
   })
 
-  it('lists failures first in the job summary table and escapes markdown', () => {
-    const markdown = summaryMarkdown(results, computeTotals(results, 1, 3))
+  it('lists failures first in the job summary table and escapes markdown', async () => {
+    const markdown = await jobSummary(results, computeTotals(results, 1, 3))
     const rows = markdown.split('\n').filter(line => line.startsWith('| acme/'))
     expect(rows[0]).toContain('failed')
     expect(rows[0]).toContain('acme/secret&#124;&#60;b&#62;')

@@ -44,7 +44,11 @@ export function progressLine(index: number, total: number | undefined, result: R
   return `${counter} ${result.workspace}/${result.slug}: ${what}${facts.length ? ` (${facts.join(', ')})` : ''}`
 }
 
-export function computeTotals(results: RepositoryResult[], seconds: number, restRequests: number) {
+export function computeTotals(
+  results: RepositoryResult[],
+  seconds: number,
+  restRequests: number
+): RunTotals {
   const byStatus = Object.fromEntries(
     Object.keys(STATUS_LABELS).map(status => [status, 0])
   ) as Record<RepositoryStatus, number>
@@ -71,7 +75,7 @@ function escapeCell(text: string): string {
 /**
  * @param notes lines under the totals: the time budget, the disk, what was deferred
  */
-export function summaryMarkdown(
+function summaryMarkdown(
   results: RepositoryResult[],
   totals: RunTotals,
   notes: string[] = []

@@ -2,28 +2,28 @@
 // one artifact index that points at every shard's index, so a restore finds any repository.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import * as core from '@actions/core'
 import { INDEX_ARTIFACT } from '../targets/artifact/names.js'
 import type { ArtifactUploader } from '../targets/artifact/uploader.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
-import { Outputs } from '../shared/constants.js'
 import { formatBytes } from '../shared/format.js'
+import type { Log } from '../shared/log.js'
 import { resultBase, type RepositoryResult } from '../report/results.js'
 import type { Settings } from '../settings/types.js'
 import { createActionsCache } from '../state/actions-cache.js'
 import { cacheRoot } from '../state/store.js'
-import { savePlanListing, shardMatrix, shardOf } from './plan.js'
+import { savePlanListing, shardOf } from './plan.js'
 
 /** Under the cache root, at the same relative path for the plan job and every shard. */
 export function planDir(settings: Settings): string {
   return path.join(cacheRoot(settings), '.bitbucket-backup-plan')
 }
 
-/** Lists every workspace once, saves the listing for the shards, and outputs the matrix. */
+/** Lists every workspace once and saves the listing for the shards (the entry outputs the matrix). */
 export async function runPlan(
   settings: Settings,
   listing: AsyncIterable<BitbucketRepository>,
-  isSelected: (slug: string) => boolean
+  isSelected: (slug: string) => boolean,
+  log: Log
 ): Promise<RepositoryResult[]> {
   const repositories: BitbucketRepository[] = []
   for await (const repository of listing) repositories.push(repository)
@@ -38,18 +38,17 @@ export async function runPlan(
     results.push({ ...resultBase(repository), status: 'listed', detail: `shard ${shard}/${count}` })
   }
   // Listed with the cache forced on: the listing is this run's hand-over, not state.
-  const saved = await savePlanListing(await createActionsCache(core, true), planDir(settings), {
+  const saved = await savePlanListing(await createActionsCache(log, true), planDir(settings), {
     workspaces: settings.workspaces,
     repositories
   })
   if (!saved) {
-    core.warning(
+    log.warning(
       'The plan could not be handed to the shard jobs through the Actions cache: each shard will list the workspace itself.'
     )
   }
-  core.setOutput(Outputs.Matrix, JSON.stringify(shardMatrix(count)))
   for (const [index, shard] of perShard.entries()) {
-    core.info(
+    log.info(
       `shard ${index + 1}/${count}: ${shard.repositories} repositories, ${formatBytes(shard.bytes)} on Bitbucket`
     )
   }
@@ -75,7 +74,8 @@ function lastAttempts<T extends { name: string }>(artifacts: T[]): T[] {
 export async function runIndexMerge(
   settings: Settings,
   uploader: ArtifactUploader,
-  list: () => Promise<{ name: string; id: number }[]>
+  list: () => Promise<{ name: string; id: number }[]>,
+  log: Log
 ): Promise<void> {
   const shardIndexes = lastAttempts(
     (await list()).filter(artifact => artifact.name.startsWith(`${INDEX_ARTIFACT}-shard-`))
@@ -102,7 +102,7 @@ export async function runIndexMerge(
       ? `${INDEX_ARTIFACT}-attempt-${settings.artifact.runAttempt}`
       : INDEX_ARTIFACT
   await uploader.upload(name, [file], root, settings.artifact.retentionDays)
-  core.info(
+  log.info(
     `${name}: points at ${shardIndexes.length} shard indexes of run ${settings.artifact.runId}`
   )
 }

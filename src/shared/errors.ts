@@ -10,6 +10,11 @@ export function firstLineOf(error: unknown): string {
   return messageOf(error).split('\n')[0]
 }
 
+/** The stack of anything thrown when it has one (a repository's details), else what it says. */
+export function stackOf(error: unknown): string {
+  return error instanceof Error && error.stack ? error.stack : String(error)
+}
+
 /** Anything thrown, as an Error (with its stack when it had one). */
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))

@@ -1,6 +1,8 @@
 // The Actions cache behind a small interface; every cache failure degrades to a warning, never a failed run.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { firstLineOf } from '../shared/errors.js'
+import type { Log } from '../shared/log.js'
 
 export interface CacheStore {
   readonly available: boolean
@@ -15,20 +17,11 @@ export interface CacheStore {
   save(paths: string[], key: string, options?: { evenIfFailing?: boolean }): Promise<boolean>
 }
 
-export interface CacheLog {
-  warning(message: string): void
-  debug(message: string): void
-}
-
 /**
  * The toolkit swallows service errors (a miss and an outage both restore nothing) after retrying
  * each call for about 30 s; an empty answer this slow means the service is failing.
  */
 export const FAILING_AFTER_MS = 15_000
-
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]
-}
 
 /**
  * The toolkit hashes the paths as passed into each entry's version and archives them relative to
@@ -51,7 +44,7 @@ export function portablePaths(paths: string[], root: string): string[] | undefin
 }
 
 /** Loaded only when the cache is on: the toolkit and its Azure client take a tenth of a second to load. */
-export async function createActionsCache(log: CacheLog, enabled: boolean): Promise<CacheStore> {
+export async function createActionsCache(log: Log, enabled: boolean): Promise<CacheStore> {
   const cache = enabled ? await import('@actions/cache') : undefined
   const available = cache !== undefined && cache.isFeatureAvailable()
   // Once the service fails, later calls are skipped: hundreds of repositories would each wait ~30 s.
@@ -73,7 +66,7 @@ export async function createActionsCache(log: CacheLog, enabled: boolean): Promi
       }
       return found
     } catch (error) {
-      log.warning(`Cache restore of ${key} failed (${describe(error)}); continuing without it.`)
+      log.warning(`Cache restore of ${key} failed (${firstLineOf(error)}); continuing without it.`)
       return undefined
     }
   }
@@ -93,7 +86,7 @@ export async function createActionsCache(log: CacheLog, enabled: boolean): Promi
         return id !== -1
       } catch (error) {
         log.warning(
-          `Cache save of ${key} failed (${describe(error)}); the next run fetches more instead.`
+          `Cache save of ${key} failed (${firstLineOf(error)}); the next run fetches more instead.`
         )
         return false
       }

@@ -47,7 +47,11 @@ describe('checkpoints', () => {
   it('writes the file after each batch and a cache entry after a larger one', async () => {
     const { store, saves } = recordingStore()
     const states: WorkspaceState[] = [emptyState('acme')]
-    const book = createStateBook(store, states, { policy, warning: () => undefined, now: () => 0 })
+    const book = createStateBook(store, states, {
+      policy,
+      log: { warning: () => undefined },
+      now: () => 0
+    })
     for (let index = 1; index <= 6; index++) {
       book.record(repository('acme', index), true)
       await settle()
@@ -62,7 +66,7 @@ describe('checkpoints', () => {
     const { store, saves } = recordingStore()
     const book = createStateBook(store, [emptyState('acme')], {
       policy,
-      warning: () => undefined,
+      log: { warning: () => undefined },
       now: () => 0
     })
     for (let index = 1; index <= 20; index++) book.record(repository('acme', index), false)
@@ -77,7 +81,7 @@ describe('checkpoints', () => {
     let clock = 0
     const book = createStateBook(store, [emptyState('acme')], {
       policy,
-      warning: () => undefined,
+      log: { warning: () => undefined },
       now: () => clock
     })
     book.record(repository('acme', 1), true)
@@ -100,7 +104,7 @@ describe('checkpoints', () => {
     }
     const book = createStateBook(store, [emptyState('acme')], {
       policy,
-      warning: message => void warnings.push(message),
+      log: { warning: message => void warnings.push(message) },
       now: () => 0
     })
     for (let index = 1; index <= 3; index++) book.record(repository('acme', index), true)

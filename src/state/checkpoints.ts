@@ -1,6 +1,7 @@
 // The run's state as repositories finish, saved as it goes: the state file often, a cache entry every
 // few minutes, so a run that is killed loses at most what was in flight.
 import { messageOf } from '../shared/errors.js'
+import type { Log } from '../shared/log.js'
 import type { RepositoryState, WorkspaceState } from './state.js'
 import type { StateStore } from './store.js'
 
@@ -36,7 +37,7 @@ export function createStateBook(
   states: WorkspaceState[],
   options: {
     policy?: CheckpointPolicy
-    warning(message: string): void
+    log: Pick<Log, 'warning'>
     now?: () => number
   }
 ): StateBook {
@@ -63,7 +64,7 @@ export function createStateBook(
         if (!toCache) uncached.add(workspace)
       } catch (error) {
         dirty.add(workspace)
-        options.warning(`The state of ${workspace} could not be saved: ${messageOf(error)}`)
+        options.log.warning(`The state of ${workspace} could not be saved: ${messageOf(error)}`)
       }
     }
     checkpoints++

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
-export const STATE_VERSION = 1
+const STATE_VERSION = 1
 
 export interface RepositoryState {
   uuid: string

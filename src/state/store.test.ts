@@ -4,8 +4,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseSettings } from '../settings/settings.js'
 import type { CacheStore } from './actions-cache.js'
-import { STATE_VERSION } from './state.js'
+import { emptyState } from './state.js'
 import { createStateStore, statePlace } from './store.js'
+
+/** The state format this version of the action writes. */
+const STATE_VERSION = emptyState('acme').version
 
 let runnerTemp: string
 
@@ -56,8 +59,8 @@ describe('the state store', () => {
     const store = createStateStore(
       statePlace(settingsFor('artifact')),
       cacheRestoring(text),
-      {},
-      log
+      log,
+      {}
     )
     const state = await store.load('acme')
     expect(state).toMatchObject({ version: STATE_VERSION, workspace: 'acme', repositories: {} })
@@ -77,7 +80,12 @@ describe('the state store', () => {
     fs.writeFileSync(file, JSON.stringify({ version: STATE_VERSION + 1, repositories: {} }))
     const settings = settingsFor('directory')
     const place = statePlace(settings, workspace => path.join(settings.backupDir, workspace))
-    const store = createStateStore(place, cacheRestoring('unused'), {})
+    const store = createStateStore(
+      place,
+      cacheRestoring('unused'),
+      { warning: () => undefined },
+      {}
+    )
     await expect(store.load('acme')).rejects.toThrow(/has an unknown format/)
     expect(fs.existsSync(file)).toBe(true)
   })

@@ -1,12 +1,13 @@
 // Where state lives between runs: a file (in backup-dir with the directory target), and the Actions
 // cache, where every save is a new entry under one prefix and the newest is restored.
-import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { messageOf } from '../shared/errors.js'
+import { pathExists } from '../shared/fs.js'
+import type { Log } from '../shared/log.js'
 import { shardLabel } from '../settings/shard.js'
 import type { Settings } from '../settings/types.js'
-import type { CacheLog, CacheStore } from './actions-cache.js'
+import type { CacheStore } from './actions-cache.js'
 import { emptyState, readStateFile, writeStateFile, type WorkspaceState } from './state.js'
 
 export const STATE_FILE_NAME = '.bitbucket-backup-state.json'
@@ -59,17 +60,11 @@ export function statePlace(
   }
 }
 
-const exists = (file: string) =>
-  fs.access(file).then(
-    () => true,
-    () => false
-  )
-
 export function createStateStore(
   place: StatePlace,
   cache: CacheStore,
-  env: NodeJS.ProcessEnv = process.env,
-  log: Pick<CacheLog, 'warning'> = core
+  log: Pick<Log, 'warning'>,
+  env: NodeJS.ProcessEnv = process.env
 ): StateStore {
   // Cache entries are immutable: every save is a new key, restored by prefix (newest first).
   const runKey = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`
@@ -78,7 +73,7 @@ export function createStateStore(
   return {
     async load(workspace) {
       const file = place.file(workspace)
-      const present = await exists(file)
+      const present = await pathExists(file)
       if (!present && cache.available) {
         const prefix = place.cachePrefix(workspace)
         await cache.restore([file], `${prefix}${runKey}`, [prefix])

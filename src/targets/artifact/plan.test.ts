@@ -1,7 +1,7 @@
 // Grouping under the per-job artifact limit as repositories finish, and when an artifact is due again.
 import { describe, expect, it } from '@jest/globals'
 import { singleName } from './names.js'
-import { createSlotPlanner, refreshAfterDays, uploadDue } from './plan.js'
+import { createSlotPlanner, uploadDue } from './plan.js'
 import type { RepositoryState } from '../../state/state.js'
 
 const MB = 1_000_000
@@ -112,6 +112,13 @@ describe('uploadDue', () => {
       encrypted: false
     }
   })
+
+  /** The age in whole days from which an artifact is uploaded again: not due a minute before, due then. */
+  const refreshAfterDays = (retentionDays: number) => {
+    const due = (days: number) => uploadDue(state(days), retentionDays, now, 'none')
+    const day = Array.from({ length: retentionDays + 1 }, (_, days) => days).find(due)
+    return day !== undefined && !due(day - 1 / 1440) ? day : undefined
+  }
 
   it('refreshes a week or a quarter of the retention before expiry, whichever is longer', () => {
     expect(refreshAfterDays(90)).toBe(67)

@@ -9,7 +9,7 @@ const DAY_MS = 24 * 3600_000
  * Upload again well before the newest artifact expires: a quarter of the retention, at least a week
  * (a weekly schedule must still catch it), so a dormant repository never loses its only copy.
  */
-export function refreshAfterDays(retentionDays: number): number {
+function refreshAfterDays(retentionDays: number): number {
   return Math.max(0, retentionDays - Math.max(7, Math.ceil(retentionDays / 4)))
 }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Git } from '../../git/git.js'
 import { lfsObjectPath } from '../../git/lfs-objects.js'
+import { pathExists } from '../../shared/fs.js'
 import {
   decryptFile,
   ENCRYPTED_SUFFIX,
@@ -16,13 +17,6 @@ export type { DecryptionKeys }
 
 export class RestoreError extends Error {
   override name = 'RestoreError'
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false
-  )
 }
 
 /** Decrypts every `.age` file of the folder into `plainDir` (the artifact itself is left alone). */
@@ -69,7 +63,7 @@ export async function restoreFromArtifactFolder(
   keys: DecryptionKeys = {}
 ): Promise<RepositoryManifest> {
   let dir = folder
-  const encrypted = await exists(path.join(folder, `${MANIFEST_FILE}${ENCRYPTED_SUFFIX}`))
+  const encrypted = await pathExists(path.join(folder, `${MANIFEST_FILE}${ENCRYPTED_SUFFIX}`))
   if (encrypted) {
     if (!keys.passphrase && !keys.identities?.length) {
       throw new RestoreError('the backup is encrypted: give the passphrase or an age identity')
@@ -79,7 +73,7 @@ export async function restoreFromArtifactFolder(
   }
   try {
     const manifest = await readVerifiedManifest(dir)
-    if (await exists(destination)) throw new RestoreError(`${destination} exists already`)
+    if (await pathExists(destination)) throw new RestoreError(`${destination} exists already`)
     await git.run(['init', '--quiet', '--bare', destination])
     if (manifest.bundle) {
       const bundle = path.join(dir, manifest.bundle)

@@ -5,8 +5,9 @@ import * as path from 'node:path'
 import { firstLineOf, messageOf } from '../../shared/errors.js'
 import type { Git } from '../../git/git.js'
 import { formatBytes } from '../../shared/format.js'
+import type { Log } from '../../shared/log.js'
 import type { ArtifactSettings } from '../../settings/types.js'
-import type { BackupTarget, PublishWork, RunProgress, TargetLog } from '../contract/target.js'
+import type { BackupTarget, PublishWork, RunProgress } from '../contract/target.js'
 import { createFileEncryptor, type FileEncryptor } from './encryption.js'
 import { publishIndex } from './index-file.js'
 import { artifactName, groupName, singleName } from './names.js'
@@ -37,7 +38,7 @@ export interface ArtifactTargetOptions {
   progress: RunProgress
   /** Most bytes a group may stage before it is uploaded (a share of the runner's disk). */
   maxGroupBytes: number
-  log: TargetLog
+  log: Log
   /** A record was written into a state after its repository finished (a group was uploaded). */
   recorded(): void
   now?: () => Date

@@ -5,18 +5,15 @@ import type { RepositoryResult } from '../../report/results.js'
 import type { TargetKind } from '../../settings/types.js'
 import type { RepositoryState, WorkspaceState } from '../../state/state.js'
 
-/** The log a target writes to: the step's log (core), or a test's. */
-export interface TargetLog {
-  info(message: string): void
-  warning(message: string): void
-}
-
 /** One repository, its mirror on disk: complete, or all of it that exists upstream (incomplete). */
 export interface PublishWork {
+  /** The repository as Bitbucket lists it. */
   repository: BitbucketRepository
+  /** The bare mirror's directory. */
   mirror: string
   /** The repository's new state: a target writes its record here (kept with the state). */
   state: RepositoryState
+  /** Its line in the report, which a target adds to (a location, a note in the detail). */
   result: RepositoryResult
   /** The bytes the run planned for it (RunProgress counts the same), for grouping uploads. */
   plannedBytes: number
@@ -24,8 +21,11 @@ export interface PublishWork {
   log(line: string): void
 }
 
+/** The whole run, once every repository has finished. */
 export interface FinishWork {
+  /** Every workspace's state, with the records the targets wrote. */
   states: WorkspaceState[]
+  /** Every repository's result, those no longer listed included. */
   results: RepositoryResult[]
   /** The run was cancelled: only the quick once-per-run work (an index), no repository uploads. */
   cancelled: boolean
@@ -33,6 +33,7 @@ export interface FinishWork {
 
 /** Where each mirror lives between runs, when a target keeps them (the directory target). */
 export interface MirrorHome {
+  /** The directory of a repository's mirror. */
   path(repository: { workspace: string; slug: string; uuid: string }): string
   /** Before the check: a repository renamed upstream (same uuid) has its mirror moved to the new slug. */
   adopt(
@@ -51,7 +52,9 @@ export interface RunProgress {
   settled: Promise<void>
 }
 
+/** A place a backup is kept: the directory, artifacts, GitHub mirrors. */
 export interface BackupTarget {
+  /** Which of the `targets` input it is. */
   readonly kind: TargetKind
   /** Publishing moves data (an upload, a push), so it takes a transfer slot; else it writes a file. */
   readonly costly: boolean

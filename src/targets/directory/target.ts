@@ -4,16 +4,17 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { repositoryMetadata } from '../../bitbucket/metadata.js'
 import type { Git } from '../../git/git.js'
-import { pathExists } from '../../git/mirror.js'
 import { verifyMirror } from '../../git/verify.js'
-import type { BackupTarget, MirrorHome, TargetLog } from '../contract/target.js'
+import { pathExists } from '../../shared/fs.js'
+import type { Log } from '../../shared/log.js'
+import type { BackupTarget, MirrorHome } from '../contract/target.js'
 
 export function createDirectoryTarget(options: {
   backupDir: string
   /** Read back the mirrors of repositories no longer listed too (the listed ones are read as they pass). */
   verify: boolean
   git: Git
-  log: TargetLog
+  log: Log
 }): BackupTarget {
   const { backupDir } = options
   const mirrorPath = (repository: { workspace: string; slug: string }) =>

@@ -4,6 +4,7 @@ import { GitError } from '../../git/git.js'
 import type { GitHubSettings } from '../../settings/types.js'
 import type { GitHubApiError } from '../../github/api.js'
 import { PushRefusedError } from '../../git/push.js'
+import { messageOf } from '../../shared/errors.js'
 
 const CREATE_PERMISSION =
   'a fine-grained token or GitHub App needs Administration: read and write on the owner; a classic token needs the repo scope and the right to create repositories there'
@@ -48,5 +49,5 @@ export function describeMirrorFailure(error: unknown, settings: GitHubSettings):
     }
     return error.message
   }
-  return error instanceof Error ? error.message : String(error)
+  return messageOf(error)
 }

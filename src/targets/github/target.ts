@@ -2,9 +2,10 @@
 // missing), refs first within the server's limits, then LFS objects, then the default branch.
 import type { BitbucketRepository } from '../../bitbucket/types.js'
 import { messageOf } from '../../shared/errors.js'
+import type { Log } from '../../shared/log.js'
 import type { Git } from '../../git/git.js'
 import type { RepositoryResult } from '../../report/results.js'
-import type { BackupTarget, TargetLog } from '../contract/target.js'
+import type { BackupTarget } from '../contract/target.js'
 import type { GitHubSettings } from '../../settings/types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
 import type { RepositoryState } from '../../state/state.js'
@@ -233,11 +234,7 @@ async function openContext(
  * With nothing to push, the owner and token are still checked: an expired token is a warning today
  * instead of a failure on the day something changes.
  */
-async function checkAccessOnly(
-  settings: GitHubSettings,
-  lfs: boolean,
-  log: TargetLog
-): Promise<number> {
+async function checkAccessOnly(settings: GitHubSettings, lfs: boolean, log: Log): Promise<number> {
   try {
     const context = await openContext(settings, lfs, () => new Date())
     return context.api.requestCount
@@ -253,7 +250,7 @@ async function checkAccessOnly(
 export function createGitHubTarget(options: {
   settings: GitHubSettings
   lfs: boolean
-  log: TargetLog
+  log: Log
   now?: () => Date
 }): BackupTarget {
   const { settings, lfs, log } = options
