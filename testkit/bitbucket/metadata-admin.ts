@@ -5,18 +5,15 @@ import * as fs from 'node:fs'
 import { storeDownload, downloadsOf } from './downloads.js'
 import { findUser, makeAccount, stamp, type Account } from './metadata-state.js'
 import type { MetadataAdmin, PullRequestInfo, StorageRequest } from './metadata-types.js'
+import { addComment, addTask, deleteComment, review } from './pull-request-conversation.js'
 import {
-  addComment,
-  addTask,
   closePullRequest,
-  deleteComment,
   editPullRequest,
   findPullRequest,
   openPullRequest,
-  review,
   type PullRequest
 } from './pull-request-model.js'
-import { routeMetadata } from './rest-metadata.js'
+import { routeMetadata, serves } from './rest-metadata.js'
 import { deleteBranchRef } from './server-git.js'
 import { commentOnSnippet, createSnippet, findSnippet, snippetGitDir } from './snippet-model.js'
 import { findRepo, gitDirOf, type State } from './types.js'
@@ -211,11 +208,11 @@ export function createMetadataAdmin(state: State): Admin {
     adminRequest,
     async setSetting(workspace, slug, path, body) {
       const full = `/repositories/${workspace}/${slug}/${path.replace(/^\//, '')}`
-      const posted = await adminRequest('POST', full, body).catch(() => undefined)
-      const answer = posted ?? (await adminRequest('PUT', full, body))
+      const method = serves('POST', `/2.0${full}`) ? 'POST' : 'PUT'
+      const answer = await adminRequest(method, full, body)
       if (answer.status < 200 || answer.status > 299)
         throw new Error(
-          `local Bitbucket: ${full} answered ${answer.status}: ${JSON.stringify(answer.body)}`
+          `local Bitbucket: ${method} ${full} answered ${answer.status}: ${JSON.stringify(answer.body)}`
         )
       return answer.body
     }

@@ -126,6 +126,19 @@ describe('the local Bitbucket beyond git, against the spec', () => {
     }
   })
 
+  it('checks tasks as the spec composes them (task, links, comment), and still refuses what none allows', async () => {
+    const validate = responseSchema(
+      'get',
+      '/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks',
+      200
+    )!
+    const tasks = (await call(bb, admin, 'GET', '/repositories/acme/meta/pullrequests/1/tasks'))
+      .json
+    expect(validate(tasks)).toBe(true)
+    expect(validate({ ...tasks, values: [{ ...tasks.values[0], unknown: 1 }] })).toBe(false)
+    expect(validate({ ...tasks, values: [{ ...tasks.values[0], state: 'DONE' }] })).toBe(false)
+  })
+
   it('answers errors with the spec’s error body', async () => {
     const validate = specSchema('error')
     const missing = await call(bb, admin, 'GET', '/repositories/acme/meta/pullrequests/999')

@@ -63,6 +63,7 @@ export function pullRequestJson(state: State, repo: Repo, pr: PullRequest) {
     source: endpoint(state, repo, pr.source),
     destination: endpoint(state, repo, pr.destination),
     merge_commit: pr.mergeCommit ? { hash: short(pr.mergeCommit) } : null,
+    // UNCONFIRMED whether Bitbucket counts deleted comments and resolved tasks: here not and yes.
     comment_count: pr.comments.filter(comment => !comment.deleted).length,
     task_count: pr.tasks.length,
     close_source_branch: pr.closeSourceBranch,

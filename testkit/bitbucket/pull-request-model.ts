@@ -1,10 +1,10 @@
 // Pull requests of the local Bitbucket and what happens to them: opened from a branch (its diff and
 // patch kept from then on, as Bitbucket keeps a pull request's change after its source branch is
-// gone), commented, approved, declined, merged with a real merge commit, superseded. Each event is an
-// activity entry; `updated_on` moves on updates and state changes, and on comments and approvals only
-// when the stand-in is told to (UNCONFIRMED on the real service).
+// gone), edited, declined, merged with a real merge commit, superseded; each an activity entry that
+// moves `updated_on`. The conversation on them is in pull-request-conversation.ts.
 import type { Account, MetadataState } from './metadata-state.js'
 import { makeAccount, stamp } from './metadata-state.js'
+import { mainBranchOf } from './repository.js'
 import { branchTip, deleteBranchRef, mergeInto, pullRequestChange } from './server-git.js'
 import { findRepo, gitDirOf, type Repo, type State } from './types.js'
 
@@ -94,15 +94,6 @@ export function findPullRequest(state: State, workspace: string, slug: string, i
   return { repo, pr }
 }
 
-export function participant(pr: PullRequest, user: Account): Participant {
-  let found = pr.participants.find(p => p.user.uuid === user.uuid)
-  if (!found) {
-    found = { user, role: 'PARTICIPANT', approved: false, state: null, participatedOn: null }
-    pr.participants.push(found)
-  }
-  return found
-}
-
 function recordUpdate(pr: PullRequest, user: Account, date: string) {
   pr.updatedOn = date
   pr.activity.push({
@@ -133,7 +124,7 @@ export interface NewPullRequest {
 
 export async function openPullRequest(state: State, repo: Repo, opts: NewPullRequest) {
   const gitDir = gitDirOf(state, repo)
-  const destination = opts.destination ?? 'main'
+  const destination = opts.destination ?? mainBranchOf(state, repo) ?? 'main'
   const [source, target] = await Promise.all([
     branchTip(state, gitDir, opts.source),
     branchTip(state, gitDir, destination)
@@ -189,84 +180,6 @@ export function editPullRequest(
     pr.closedBy = change.by ?? pr.author
   }
   recordUpdate(pr, change.by ?? pr.author, stamp(state.metadata, change.at))
-}
-
-export function addComment(
-  state: State,
-  pr: PullRequest,
-  c: {
-    raw: string
-    user: Account
-    inline?: PullRequestComment['inline']
-    parent?: number
-    at?: string
-  }
-): number {
-  if (c.parent !== undefined && !pr.comments.some(comment => comment.id === c.parent))
-    throw new Error(`local Bitbucket: pull request #${pr.id} has no comment ${c.parent}`)
-  const date = stamp(state.metadata, c.at)
-  const id = state.metadata.nextId++
-  pr.comments.push({
-    id,
-    user: c.user,
-    raw: c.raw,
-    createdOn: date,
-    updatedOn: date,
-    inline: c.inline,
-    parentId: c.parent,
-    deleted: false
-  })
-  participant(pr, c.user).participatedOn = date
-  pr.activity.push({ kind: 'comment', date, commentId: id })
-  if (state.metadata.options.commentsMovePullRequestUpdatedOn) pr.updatedOn = date
-  return id
-}
-
-/** As Bitbucket shows a deleted comment: still listed, `deleted: true`, its text gone. */
-export function deleteComment(state: State, pr: PullRequest, commentId: number, at?: string) {
-  const comment = pr.comments.find(candidate => candidate.id === commentId)
-  if (!comment)
-    throw new Error(`local Bitbucket: pull request #${pr.id} has no comment ${commentId}`)
-  const date = stamp(state.metadata, at)
-  Object.assign(comment, { deleted: true, raw: '', updatedOn: date })
-  if (state.metadata.options.commentsMovePullRequestUpdatedOn) pr.updatedOn = date
-}
-
-export function review(
-  state: State,
-  pr: PullRequest,
-  user: Account,
-  kind: 'approval' | 'changes_requested',
-  at?: string
-) {
-  const date = stamp(state.metadata, at)
-  const who = participant(pr, user)
-  Object.assign(who, {
-    approved: kind === 'approval',
-    state: kind === 'approval' ? 'approved' : 'changes_requested',
-    participatedOn: date
-  })
-  pr.activity.push({ kind, date, user })
-  if (state.metadata.options.approvalsMovePullRequestUpdatedOn) pr.updatedOn = date
-}
-
-export function addTask(
-  state: State,
-  pr: PullRequest,
-  t: { raw: string; creator: Account; commentId?: number; resolved?: boolean; at?: string }
-): number {
-  const date = stamp(state.metadata, t.at)
-  const id = state.metadata.nextId++
-  pr.tasks.push({
-    id,
-    creator: t.creator,
-    raw: t.raw,
-    createdOn: date,
-    updatedOn: date,
-    commentId: t.commentId,
-    ...(t.resolved ? { resolvedOn: date, resolvedBy: t.creator } : {})
-  })
-  return id
 }
 
 /** Declines or merges; with `close_source_branch` the source branch is deleted afterwards. */

@@ -37,7 +37,7 @@ export const badRequest = (message: string, detail?: unknown): Reply => [
   errorBody(message, detail)
 ]
 
-const isReply = (value: unknown): value is Reply =>
+export const isReply = (value: unknown): value is Reply =>
   Array.isArray(value) && typeof value[0] === 'number'
 
 /** The workspace of the path, or the answer for one that is missing or out of the token's reach. */
@@ -57,8 +57,6 @@ export function repoOf(ctx: Ctx): Repo | Reply {
   const repo = findRepo(ctx.state, workspace, ctx.params.repo_slug)
   return repo ?? notFound(`Repository ${workspace}/${ctx.params.repo_slug} not found`)
 }
-
-export { isReply }
 
 /** The request body as JSON, or the 400 Bitbucket answers for anything else. */
 export function jsonBody(ctx: Ctx): Record<string, unknown> | Reply {

@@ -42,6 +42,12 @@ export interface MetadataRequest {
   identity?: Identity
 }
 
+/** Whether a metadata operation answers this method and `/2.0/...` path. */
+export function serves(method: string, pathname: string): boolean {
+  const matched = matchOperation(method, pathname)
+  return Boolean(matched && ROUTES[`${method.toLowerCase()} ${matched.template}`])
+}
+
 /** The answer, or undefined when no metadata operation has this method and path. */
 export function routeMetadata(
   state: State,
