@@ -55,6 +55,17 @@ export function createMetadataAdmin(state: State): Admin {
   }
   const pull = (workspace: string, slug: string, id: number) =>
     findPullRequest(state, workspace, slug, id)
+  const close = (
+    workspace: string,
+    slug: string,
+    id: number,
+    opts: { by?: string; reason?: string; message?: string; at?: string },
+    merge: boolean
+  ) => {
+    const { repo, pr } = pull(workspace, slug, id)
+    const by = opts.by ? member(workspace, opts.by) : undefined
+    return closePullRequest(state, repo, pr, { ...opts, merge, by })
+  }
 
   async function adminRequest(method: string, path: string, body?: unknown) {
     const url = new URL(`${state.origin}/2.0${path}`)
@@ -156,22 +167,10 @@ export function createMetadataAdmin(state: State): Admin {
         updatedOn: date
       })
     },
-    async declinePullRequest(workspace, slug, id, opts = {}) {
-      const { repo, pr } = pull(workspace, slug, id)
-      await closePullRequest(state, repo, pr, {
-        ...opts,
-        merge: false,
-        by: opts.by ? member(workspace, opts.by) : undefined
-      })
-    },
+    declinePullRequest: (workspace, slug, id, opts = {}) => close(workspace, slug, id, opts, false),
     async mergePullRequest(workspace, slug, id, opts = {}) {
-      const { repo, pr } = pull(workspace, slug, id)
-      await closePullRequest(state, repo, pr, {
-        ...opts,
-        merge: true,
-        by: opts.by ? member(workspace, opts.by) : undefined
-      })
-      return pr.mergeCommit!
+      await close(workspace, slug, id, opts, true)
+      return pull(workspace, slug, id).pr.mergeCommit!
     },
     deleteBranch: (workspace, slug, branch) =>
       deleteBranchRef(state, gitDirOf(state, repoOrThrow(workspace, slug)), branch),

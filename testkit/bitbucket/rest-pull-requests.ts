@@ -51,6 +51,7 @@ function list(ctx: Ctx): Reply {
   const items = pullRequestsOf(ctx.state.metadata, repo)
     .filter(pr => states.includes(pr.state))
     .map(pr => pullRequestJson(ctx.state, repo, pr))
+  // Newest first unless `sort` says otherwise: the real default order is not documented.
   const kept = queried(ctx, items, '-id')
   if (isReply(kept)) return kept
   return paginate(ctx, kept, { maxPagelen: 50, fields: listFields })
@@ -64,13 +65,18 @@ function single(ctx: Ctx): Reply {
   })
 }
 
-function comments(ctx: Ctx): Reply {
-  return withPullRequest(ctx, (repo, pr) => {
-    const items = pr.comments.map(comment => commentJson(ctx.state, repo, pr, comment))
-    const kept = queried(ctx, items)
-    return isReply(kept) ? kept : paginate(ctx, kept)
-  })
-}
+/** A pull request's collection, narrowed by `q`, ordered by `sort` and paged. */
+const pagedOf =
+  (items: (repo: Repo, pr: PullRequest, ctx: Ctx) => unknown[]) =>
+  (ctx: Ctx): Reply =>
+    withPullRequest(ctx, (repo, pr) => {
+      const kept = queried(ctx, items(repo, pr, ctx))
+      return isReply(kept) ? kept : paginate(ctx, kept)
+    })
+
+const comments = pagedOf((repo, pr, ctx) =>
+  pr.comments.map(comment => commentJson(ctx.state, repo, pr, comment))
+)
 
 function comment(ctx: Ctx): Reply {
   return withPullRequest(ctx, (repo, pr) => {
@@ -80,38 +86,28 @@ function comment(ctx: Ctx): Reply {
   })
 }
 
-function tasks(ctx: Ctx): Reply {
-  return withPullRequest(ctx, (repo, pr) => {
-    const items = pr.tasks.map(task => taskJson(ctx.state, repo, pr, task))
-    const kept = queried(ctx, items)
-    return isReply(kept) ? kept : paginate(ctx, kept)
-  })
-}
+const tasks = pagedOf((repo, pr, ctx) => pr.tasks.map(task => taskJson(ctx.state, repo, pr, task)))
 
 /** The statuses of the pull request's source commit, as builds reported them. */
-function statuses(ctx: Ctx): Reply {
-  return withPullRequest(ctx, (repo, pr) => {
-    const base = `${ctx.state.origin}/2.0/repositories/${repo.workspace}/${repo.slug}`
-    const commit = pr.source.commit
-    const items = (ctx.state.metadata.statuses.get(repo.uuid)?.get(commit) ?? []).map(status => ({
-      type: 'build',
-      key: status.key,
-      state: status.state,
-      name: status.name,
-      url: status.url,
-      description: status.description,
-      ...(status.refname ? { refname: status.refname } : {}),
-      created_on: status.createdOn,
-      updated_on: status.updatedOn,
-      links: {
-        self: link(`${base}/commit/${commit}/statuses/build/${encodeURIComponent(status.key)}`),
-        commit: link(`${base}/commit/${commit}`)
-      }
-    }))
-    const kept = queried(ctx, items)
-    return isReply(kept) ? kept : paginate(ctx, kept)
-  })
-}
+const statuses = pagedOf((repo, pr, ctx) => {
+  const base = `${ctx.state.origin}/2.0/repositories/${repo.workspace}/${repo.slug}`
+  const commit = pr.source.commit
+  return (ctx.state.metadata.statuses.get(repo.uuid)?.get(commit) ?? []).map(status => ({
+    type: 'build',
+    key: status.key,
+    state: status.state,
+    name: status.name,
+    url: status.url,
+    description: status.description,
+    ...(status.refname ? { refname: status.refname } : {}),
+    created_on: status.createdOn,
+    updated_on: status.updatedOn,
+    links: {
+      self: link(`${base}/commit/${commit}/statuses/build/${encodeURIComponent(status.key)}`),
+      commit: link(`${base}/commit/${commit}`)
+    }
+  }))
+})
 
 /** The activity log takes no `q` (BCLOUD-21067): it is ignored, every entry answered. */
 function activity(ctx: Ctx): Reply {

@@ -2,6 +2,7 @@
 // does in its web interface: a pull request's diff and patch, its merge, deleting a branch, snippet
 // commits. Asynchronous, so the server keeps answering clients meanwhile.
 import { spawn } from 'node:child_process'
+import { collect } from './collect.js'
 import type { State } from './types.js'
 
 export interface GitIdentityDate {
@@ -12,7 +13,7 @@ export interface GitIdentityDate {
 }
 
 /** Runs git in `gitDir` and resolves to its stdout; a non-zero exit rejects with its stderr. */
-export function serverGit(
+export async function serverGit(
   state: State,
   gitDir: string,
   args: string[],
@@ -35,28 +36,13 @@ export function serverGit(
         }
       : {})
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: gitDir, env, stdio: 'pipe' })
-    state.children.add(child)
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
-    child.on('error', reject)
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(opts.input ?? '')
-    child.on('close', code => {
-      state.children.delete(child)
-      if (code === 0 || (code !== null && opts.allowExit?.includes(code)))
-        resolve(Buffer.concat(out))
-      else
-        reject(
-          new Error(
-            `git ${args.join(' ')} failed (${code}): ${Buffer.concat(err).toString().trim()}`
-          )
-        )
-    })
-  })
+  const child = spawn('git', args, { cwd: gitDir, env, stdio: 'pipe' })
+  state.children.add(child)
+  const { code, stdout, stderr } = await collect(child, opts.input).finally(() =>
+    state.children.delete(child)
+  )
+  if (code === 0 || opts.allowExit?.includes(code)) return stdout
+  throw new Error(`git ${args.join(' ')} failed (${code}): ${stderr.toString().trim()}`)
 }
 
 /** The full commit id a branch points at, or undefined when there is no such branch. */

@@ -72,8 +72,8 @@ export function specOperation(method: string, template: string): Operation | und
   return subset.paths[template]?.[method.toLowerCase()]
 }
 
-/** Drops every `required` list: what a response must carry, a request may leave out (as in rest-repository.ts). */
-function optional(value: unknown): unknown {
+/** Drops every `required` list: what a response must carry, a request may leave out. */
+export function optional(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(optional)
   if (value === null || typeof value !== 'object') return value
   return Object.fromEntries(
