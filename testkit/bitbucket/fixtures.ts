@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { collect } from './collect.js'
 import type { LocalBitbucket } from './index.js'
 
 export interface WorkingCopy {
@@ -75,23 +76,12 @@ export function git(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}
 ): Promise<GitRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env, stdio: 'pipe' })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
-    child.on('error', reject)
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(opts.input ?? '')
-    child.on('close', code =>
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString()
-      })
-    )
-  })
+  const child = spawn('git', args, { cwd: opts.cwd, env: opts.env, stdio: 'pipe' })
+  return collect(child, opts.input).then(({ code, stdout, stderr }) => ({
+    code,
+    stdout: stdout.toString(),
+    stderr: stderr.toString()
+  }))
 }
 
 let clock = 0

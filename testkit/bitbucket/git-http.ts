@@ -183,7 +183,7 @@ function lfsBatch(body: Buffer): { operation?: unknown; oids: string[] } {
 }
 
 /** Runs `git http-backend` for one request: the body on stdin, CGI headers parsed, the rest streamed. */
-function runBackend(
+export function runBackend(
   state: State,
   req: http.IncomingMessage,
   res: http.ServerResponse,

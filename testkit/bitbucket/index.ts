@@ -1,5 +1,7 @@
 // A local Bitbucket Cloud that answers as the real one does (REFERENCE.md): the REST API, git smart HTTP
-// through the real `git http-backend`, Git LFS with a separate storage origin, faults and request logs.
+// through the real `git http-backend`, Git LFS with a separate storage origin, faults and request logs;
+// beyond git, pull requests (diffs on a diff host), Downloads (on an S3-like storage host), snippets
+// (git repositories of their own) and settings.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -8,14 +10,26 @@ import type { AddressInfo, Socket } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ADMIN_USER, type Registry } from './auth.js'
+import { handleDiffHost } from './diff-host.js'
+import { handleDownloadStorage } from './downloads.js'
 import { handleGit, parseGitPath } from './git-http.js'
 import { handleStorage, storeObject } from './lfs.js'
+import { createMetadataAdmin } from './metadata-admin.js'
+import { createMetadataState } from './metadata-state.js'
+import type { MetadataOptions } from './metadata-types.js'
 import { createRefAdvertisementCache } from './ref-cache.js'
 import { createRepo, mainBranchOf } from './repository.js'
 import { createRepositorySizes } from './repository-size.js'
 import { createRest } from './rest.js'
+import { handleSnippetGit, parseSnippetGitPath } from './snippet-git.js'
 import { findRepo, gitDirOf, lfsDirOf, type LocalBitbucket, type State } from './types.js'
 
+export type {
+  AccountInfo,
+  MetadataOptions,
+  PullRequestInfo,
+  StorageRequest
+} from './metadata-types.js'
 export type {
   FaultKind,
   GitFaultKind,
@@ -63,7 +77,9 @@ export async function startLocalBitbucket(
     nextDropsFields?: boolean
     /** false: start git for every ref advertisement (see ref-cache.ts). */
     refAdvertisementCache?: boolean
-  } = {}
+    /** REST requests per rolling hour and credential; unset: counted, never refused (rate-limit.ts). */
+    rateLimitPerHour?: number
+  } & Partial<MetadataOptions> = {}
 ): Promise<LocalBitbucket> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'local-bitbucket-'))
   const home = path.join(root, '.home')
@@ -98,21 +114,35 @@ export async function startLocalBitbucket(
     children: new Set(),
     refCache: createRefAdvertisementCache(options.refAdvertisementCache ?? true),
     sizes: createRepositorySizes(),
-    signingKey: randomBytes(32)
+    signingKey: randomBytes(32),
+    metadata: createMetadataState(options),
+    diffOrigin: '',
+    downloadsOrigin: '',
+    storageRequests: []
   }
   const rest = createRest(state, options)
   const sockets = new Set<Socket>()
   const latency = options.latencyMs ?? 0
   const api = await listen(sockets, latency, (req, res, url, body) => {
     const target = parseGitPath(url.pathname)
+    const snippet = parseSnippetGitPath(url.pathname)
     if (target) handleGit(state, req, res, url, target, body)
+    else if (snippet) handleSnippetGit(state, req, res, url, snippet, body)
     else rest.handle(req, res, url, body)
   })
   const storage = await listen(sockets, latency, (req, res, url, body) =>
     handleStorage(state, req, res, url, body)
   )
+  const diffHost = await listen(sockets, latency, (req, res, url) =>
+    handleDiffHost(state, req, res, url)
+  )
+  const downloads = await listen(sockets, latency, (req, res, url) =>
+    handleDownloadStorage(state, req, res, url)
+  )
   state.origin = api.origin
   state.storageOrigin = storage.origin
+  state.diffOrigin = diffHost.origin
+  state.downloadsOrigin = downloads.origin
 
   const repoOrThrow = (workspace: string, slug: string) => {
     const repo = findRepo(state, workspace, slug)
@@ -121,6 +151,15 @@ export async function startLocalBitbucket(
   }
 
   return {
+    ...createMetadataAdmin(state),
+    downloadsOrigin: downloads.origin,
+    diffOrigin: diffHost.origin,
+    get rateLimitPerHour() {
+      return rest.rateLimiter.perHour
+    },
+    set rateLimitPerHour(perHour: number | undefined) {
+      rest.rateLimiter.perHour = perHour
+    },
     apiUrl: `${api.origin}/2.0`,
     origin: api.origin,
     storageOrigin: storage.origin,
@@ -206,7 +245,7 @@ export async function startLocalBitbucket(
       for (const child of state.children) child.kill('SIGKILL')
       for (const socket of sockets) socket.destroy()
       await Promise.all(
-        [api.server, storage.server].map(
+        [api.server, storage.server, diffHost.server, downloads.server].map(
           server => new Promise<void>(resolve => server.close(() => resolve()))
         )
       )

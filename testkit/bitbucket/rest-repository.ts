@@ -9,6 +9,7 @@ import type { Identity } from './auth.js'
 import { errorBody } from './faults.js'
 import { applyFields } from './fields.js'
 import { branchExists, createRepo, mainBranchOf, pointHead } from './repository.js'
+import { optional } from './spec-operations.js'
 import { findRepo, gitDirOf, type Repo, type State } from './types.js'
 
 export type Reply = [number, string, Record<string, string>?]
@@ -83,17 +84,6 @@ interface RepositoryBody {
 }
 
 let validator: { ajv: Ajv; validate: ValidateFunction } | undefined
-
-/** Drops every `required` list: what a response must carry, a request may leave out. */
-function optional(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(optional)
-  if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key, v]) => !(key === 'required' && Array.isArray(v)))
-      .map(([key, v]) => [key, optional(v)])
-  )
-}
 
 /** The subset the tests check against the spec (scripts/extract-openapi-subset.mjs). */
 function compileValidator() {

@@ -1,11 +1,14 @@
 // The REST side of the local Bitbucket (REFERENCE.md): auth rules and privilege scopes, paging,
 // `fields`, the project `q` filter, one repository's GET/POST/PUT, removed endpoints, error bodies,
-// rate-limit faults and the REST request log.
+// rate-limit faults, the rolling-hour rate limit and the REST request log; what a repository holds
+// beyond git is routed to rest-metadata.ts.
 import { randomUUID } from 'node:crypto'
 import type * as http from 'node:http'
 import { authenticate, scopeKind, type Identity } from './auth.js'
 import { errorBody, sendFault } from './faults.js'
 import { applyFields } from './fields.js'
+import { createRateLimiter, RATE_LIMITED } from './rate-limit.js'
+import { routeMetadata, SCOPES_LACKING } from './rest-metadata.js'
 import { repositoryObject, singleRepository, type Reply } from './rest-repository.js'
 import { grants, requiredScope, REST_OPERATIONS } from './scopes.js'
 import type { FaultKind, State } from './types.js'
@@ -15,15 +18,17 @@ const REMOVED = [
   /^\/2\.0\/workspaces\/?$/,
   /^\/2\.0\/user\/permissions\/workspaces\/?$/
 ]
-const SCOPES_LACKING = 'Your credentials lack one or more required privilege scopes.'
 
 export interface RestOptions {
   nextDropsFields?: boolean
+  /** Requests per rolling hour and credential; unset: counted (for the headers), never refused. */
+  rateLimitPerHour?: number
 }
 
 export function createRest(state: State, options: RestOptions) {
   const faults: { kind: FaultKind; retryAfterSeconds?: number }[] = []
   const { registry, workspaces } = state
+  const rateLimiter = createRateLimiter(options.rateLimitPerHour)
 
   /** `project.key = "A"` terms joined by OR/AND; anything else is a malformed query. */
   function projectFilter(q: string): Set<string> | undefined {
@@ -106,7 +111,8 @@ export function createRest(state: State, options: RestOptions) {
     return [403, errorBody(SCOPES_LACKING, { granted: identity.scopes, required })]
   }
 
-  function route(req: http.IncomingMessage, url: URL, body: string): Reply {
+  function route(req: http.IncomingMessage, url: URL, raw: Buffer): Reply | Promise<Reply> {
+    const body = raw.toString('utf8')
     if (req.method === 'POST' && url.pathname === '/site/oauth2/access_token')
       return issueOAuthToken(req, body)
     if (REMOVED.some(pattern => pattern.test(url.pathname))) {
@@ -117,6 +123,33 @@ export function createRest(state: State, options: RestOptions) {
       return [auth.status, auth.body, { 'WWW-Authenticate': 'Basic realm="Bitbucket.org HTTP"' }]
     const identity = auth
     const method = req.method ?? 'GET'
+    const limit = rateLimiter.take(identity, req.headers.authorization ?? '')
+    if (limit.refused)
+      return [429, RATE_LIMITED, { 'Content-Type': 'text/plain', ...limit.headers }]
+    const metadata = routeMetadata(state, options, {
+      method,
+      url,
+      body: raw,
+      headers: req.headers,
+      identity
+    })
+    if (metadata)
+      return Promise.resolve(metadata).then(([status, text, headers]) => [
+        status,
+        text,
+        { ...limit.headers, ...headers }
+      ])
+    const answer = answerRepositories(req, url, body, identity, method)
+    return [answer[0], answer[1], { ...limit.headers, ...answer[2] }]
+  }
+
+  function answerRepositories(
+    req: http.IncomingMessage,
+    url: URL,
+    body: string,
+    identity: Identity,
+    method: string
+  ): Reply {
     const listing = /^\/2\.0\/repositories\/([^/]+)\/?$/.exec(url.pathname)
     const single = /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname)
     const path = listing
@@ -154,13 +187,15 @@ export function createRest(state: State, options: RestOptions) {
       })
     const fault = faults.shift()
     if (fault) return log(sendFault(req, res, fault.kind, fault.retryAfterSeconds).status)
-    const [status, text, headers] = route(req, url, body.toString('utf8'))
-    log(status)
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(text)
+    void Promise.resolve(route(req, url, body)).then(([status, text, headers]) => {
+      log(status)
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(text)
+    })
   }
 
   return {
     handle,
+    rateLimiter,
     injectFaults(f: { kind: FaultKind; count: number; retryAfterSeconds?: number }) {
       for (let i = 0; i < f.count; i++)
         faults.push({ kind: f.kind, retryAfterSeconds: f.retryAfterSeconds })

@@ -23,7 +23,8 @@ const IMPLIES: Record<string, string[]> = {
   'repository:write': ['repository'],
   project: ['repository'],
   pullrequest: ['repository'],
-  'pullrequest:write': ['pullrequest', 'repository:write', 'repository']
+  'pullrequest:write': ['pullrequest', 'repository:write', 'repository'],
+  'snippet:write': ['snippet']
 }
 
 export type ScopeKind = 'api-token' | 'oauth'
@@ -33,9 +34,15 @@ export function requiredScope(kind: ScopeKind, access: Access): string {
 }
 
 export function grants(kind: ScopeKind, scopes: string[], access: Access): boolean {
-  const needed = requiredScope(kind, access)
-  if (kind === 'api-token') return scopes.includes(needed)
-  return scopes.some(scope => scope === needed || (IMPLIES[scope] ?? []).includes(needed))
+  return grantsAll(kind, scopes, [requiredScope(kind, access)])
+}
+
+/** Every scope of `needed`, each held or (OAuth 2.0 only) implied by one that is held. */
+export function grantsAll(kind: ScopeKind, scopes: string[], needed: string[]): boolean {
+  if (kind === 'api-token') return needed.every(scope => scopes.includes(scope))
+  return needed.every(one =>
+    scopes.some(scope => scope === one || (IMPLIES[scope] ?? []).includes(one))
+  )
 }
 
 /**

@@ -2,6 +2,8 @@
 import type { ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
 import type { Registry } from './auth.js'
+import type { MetadataState } from './metadata-state.js'
+import type { MetadataAdmin, StorageRequest } from './metadata-types.js'
 import type { RefAdvertisementCache } from './ref-cache.js'
 import type { RepositorySizes } from './repository-size.js'
 
@@ -57,7 +59,9 @@ export interface RepositoryInfo {
   mainBranch: string | null
 }
 
-export interface LocalBitbucket {
+export type { StorageRequest }
+
+export interface LocalBitbucket extends MetadataAdmin {
   apiUrl: string
   origin: string
   /** The object storage LFS downloads and uploads go to: another origin, as Atlassian media storage. */
@@ -155,6 +159,11 @@ export interface State {
   sizes: RepositorySizes
   /** Key for the storage origin's signed URLs. */
   signingKey: Buffer
+  /** Pull requests, Downloads, snippets, settings: what a repository holds beyond git. */
+  metadata: MetadataState
+  diffOrigin: string
+  downloadsOrigin: string
+  storageRequests: StorageRequest[]
 }
 
 export function findRepo(state: State, workspace: string, slug: string): Repo | undefined {
