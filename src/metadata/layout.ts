@@ -1,0 +1,105 @@
+// What a repository's metadata archive holds: a tree committed to METADATA_REF in its mirror, plain
+// JSON as Bitbucket's REST API 2.0 returned it, so it is readable without this action.
+
+/** Inside the backup's own namespace, which fetches never overwrite and fingerprints leave out. */
+export const METADATA_REF = 'refs/backup/metadata'
+
+export type MetadataKind = 'pull-requests' | 'downloads' | 'snippets' | 'settings'
+export const METADATA_KINDS: readonly MetadataKind[] = [
+  'pull-requests',
+  'downloads',
+  'snippets',
+  'settings'
+]
+
+/** Paths inside the archive's tree. */
+export const ArchivePaths = {
+  /** ArchiveManifest. */
+  manifest: 'metadata.json',
+  /** One self-contained, offline page listing the pull requests and their conversations. */
+  page: 'index.html',
+  /** ArchivedPullRequest, one file per pull request. */
+  pullRequest: (id: number) => `pull-requests/${id}.json`,
+  /** The pull request's diff, kept when its source commit is reachable from no ref of the mirror. */
+  pullRequestDiff: (id: number) => `pull-requests/${id}.diff`,
+  pullRequestsDir: 'pull-requests',
+  /** ArchivedDownload[]. */
+  downloadsIndex: 'downloads/index.json',
+  /** The Download's bytes, as Bitbucket served them. */
+  downloadFile: (name: string) => `downloads/files/${name}`,
+  /** The raw answer of one settings endpoint (paged lists merged into `values`). */
+  setting: (kind: string) => `settings/${kind}.json`
+} as const
+
+export interface ArchiveManifest {
+  version: 1
+  repository: { workspace: string; slug: string; uuid: string }
+  /** When each kind was last collected completely (ISO time); absent when never. */
+  collectedAt: Partial<Record<MetadataKind, string>>
+}
+
+/** A Bitbucket account as the API returns it (the fields the page shows). */
+export interface ApiAccount {
+  display_name?: string
+  nickname?: string
+  uuid?: string
+  account_id?: string
+}
+
+export interface ApiRendered {
+  raw?: string
+  markup?: string
+  /** Written by anyone with access: shown as text, never interpreted. */
+  html?: string
+}
+
+export interface ApiComment {
+  id: number
+  content?: ApiRendered
+  user?: ApiAccount
+  created_on?: string
+  updated_on?: string
+  deleted?: boolean
+  parent?: { id: number }
+  /** An inline comment's file and line (`to` on the new side, `from` on the old). */
+  inline?: { path: string; from?: number | null; to?: number | null }
+}
+
+export interface ApiPullRequest {
+  id: number
+  title?: string
+  description?: string
+  state?: 'OPEN' | 'MERGED' | 'DECLINED' | 'SUPERSEDED'
+  author?: ApiAccount
+  source?: { branch?: { name?: string }; commit?: { hash?: string } }
+  destination?: { branch?: { name?: string }; commit?: { hash?: string } }
+  merge_commit?: { hash?: string } | null
+  created_on?: string
+  updated_on?: string
+  comment_count?: number
+  task_count?: number
+  reason?: string
+  closed_by?: ApiAccount | null
+  participants?: { user?: ApiAccount; role?: string; approved?: boolean; state?: string | null }[]
+  reviewers?: ApiAccount[]
+  [field: string]: unknown
+}
+
+/** One pull request with everything Bitbucket keeps of its review; the entries are the API's own. */
+export interface ArchivedPullRequest {
+  pullRequest: ApiPullRequest
+  comments: ApiComment[]
+  /** Approvals, changes requested, updates, comments, as /activity lists them. */
+  activity: Record<string, unknown>[]
+  tasks: Record<string, unknown>[]
+  statuses: Record<string, unknown>[]
+  /** True when `pull-requests/<id>.diff` holds the change because no ref reaches its source. */
+  diffKept: boolean
+}
+
+export interface ArchivedDownload {
+  name: string
+  size: number
+  sha256: string
+  createdOn?: string
+}
