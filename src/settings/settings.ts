@@ -16,6 +16,7 @@ import {
   fail,
   parseBoolean,
   parseDuration,
+  parseGlobs,
   parseInteger,
   parseSize,
   parseUrl,
@@ -145,30 +146,6 @@ function parseTargets(raw: string): TargetKind[] {
     }
   }
   return targets as TargetKind[]
-}
-
-function parseGlobs(input: string, raw: string): string[] {
-  const globs = splitList(raw)
-  for (const glob of globs) {
-    if (!balanced(glob)) {
-      fail(
-        input,
-        `"${glob}" has an unclosed bracket or brace`,
-        'expected glob patterns such as api-* or !*-archive'
-      )
-    }
-  }
-  return globs
-}
-
-function balanced(glob: string): boolean {
-  let depth = 0
-  for (const char of glob) {
-    if (char === '[' || char === '{') depth++
-    if (char === ']' || char === '}') depth--
-    if (depth < 0) return false
-  }
-  return depth === 0
 }
 
 /** Reads and validates every input; throws SettingsError before anything touches the network. */
