@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { Inputs, Outputs } from '../src/shared/constants.js'
-import { RestoreInputs, RestoreOutputs } from '../src/restore/action.js'
+import { RestoreInputs, RestoreOutputs } from '../src/settings/restore.js'
 import { projectRoot } from '../testkit/action-runner.js'
 
 interface ActionYaml {

@@ -1,6 +1,7 @@
-// The objects a GitHub mirror must take besides refs: files over the server's limit are found before
-// any push, and LFS objects follow the refs with `git lfs push --all`.
+// The objects a pushed mirror must take besides refs: files over the server's limit are found before
+// any push, and LFS objects go with `git lfs push --all` to whichever server the refs go to.
 import type { Git } from './git.js'
+import type { PushDestination } from './push.js'
 import { withGitRetry, type GitRetryOptions } from './transient.js'
 
 export interface OversizedFile {
@@ -10,7 +11,7 @@ export interface OversizedFile {
 }
 
 /**
- * Blobs over `maxBytes` reachable from `tips` and not from `exclude` (what GitHub already has).
+ * Blobs over `maxBytes` reachable from `tips` and not from `exclude` (what the server already has).
  * The cheap pass (object sizes) runs always; the walk for paths only when something is too big.
  */
 export async function findOversizedFiles(
@@ -53,18 +54,23 @@ export async function findOversizedFiles(
 }
 
 /**
- * Uploads every LFS object reachable from the mirror's branches and tags; objects GitHub has are
- * skipped by the batch API. `complete`: false when some objects could not be fetched from Bitbucket.
+ * Uploads every LFS object reachable from the mirror's branches and tags; objects the destination
+ * has are skipped by the batch API. `complete`: false when some objects could not be fetched from Bitbucket.
  */
 export async function pushLfsObjects(
   git: Git,
   mirror: string,
   url: string,
   complete: boolean,
+  destination: PushDestination,
   retry?: GitRetryOptions
 ): Promise<void> {
   const args = ['lfs', 'push', '--all', url]
   // Without this, git-lfs refuses to push any object when one is missing locally.
   const config = complete ? [] : ['-c', 'lfs.allowincompletepush=true']
-  await withGitRetry('git lfs push', () => git.run([...config, ...args], { cwd: mirror }), retry)
+  await withGitRetry(
+    `git lfs push to ${destination.name}`,
+    () => git.run([...config, ...args], { cwd: mirror }),
+    retry
+  )
 }

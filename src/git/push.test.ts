@@ -51,6 +51,8 @@ async function mirrorTo(
     git,
     mirror: source,
     url,
+    // These bare repositories enforce GitHub's limits, and are named as GitHub is.
+    destination: { name: 'GitHub', sizeLimitInput: 'github-push-size-limit' },
     maxPushBytes: options.maxPushBytes ?? 1e9,
     refsPerPush: options.refsPerPush ?? 0,
     log: line => log.push(line),

@@ -1,5 +1,6 @@
-// Pushes a bare mirror to a GitHub repository as a true mirror, within the server's limits: packs over
-// the size limit are split into steps of older commits first, and batches respect a ref-count policy.
+// Pushes a bare mirror to any git server (the GitHub target, a restore into Bitbucket, a URL or a path) as
+// a true mirror, within the server's limits: packs over the size limit are split into steps of older
+// commits first, and batches respect a ref-count policy. Logs and errors name the destination given.
 import type { Git } from './git.js'
 import { GitError } from './git.js'
 import { withGitRetry, type GitRetryOptions } from './transient.js'
@@ -23,12 +24,20 @@ export class PushRefusedError extends Error {
   override name = 'PushRefusedError'
 }
 
+/** How logs and errors name the server a push goes to: the same code pushes to every kind. */
+export interface PushDestination {
+  /** As a sentence names it: GitHub, Bitbucket, a host. */
+  name: string
+  /** The input that raises the pack size limit, when the user has one (github-push-size-limit). */
+  sizeLimitInput?: string
+}
+
 export interface MirrorPushPlan {
-  /** Refs that differ from the mirror on GitHub (sets, then deletions). */
+  /** Refs that differ from the mirror on the destination (sets, then deletions). */
   updates: RefUpdate[]
-  /** Object names the GitHub repository already has that exist here too: never sent again. */
+  /** Object names the destination already has that exist here too: never sent again. */
   known: Set<string>
-  /** Refs the GitHub repository had before this push (pull request refs aside). */
+  /** Refs the destination had before this push (pull request refs aside). */
   remoteRefs: number
 }
 
@@ -36,6 +45,7 @@ export interface PushOptions {
   git: Git
   mirror: string
   url: string
+  destination: PushDestination
   maxPushBytes: number
   /** Most refs per push (a push policy); 0 when unlimited. */
   refsPerPush: number
@@ -64,7 +74,7 @@ export async function planMirrorPush(
   )
   const remote = parseRefLines(
     await withGitRetry(
-      'ls-remote of the GitHub mirror',
+      `ls-remote of ${url}`,
       () => git.run(['ls-remote', url], { cwd: mirror }),
       retry
     )
@@ -85,7 +95,7 @@ export async function planMirrorPush(
   return { updates: planRefUpdates(local, remote), known, remoteRefs } satisfies MirrorPushPlan
 }
 
-/** The policy's own number when GitHub says it, else half of what was just refused. */
+/** The policy's own number when the server says it, else half of what was just refused. */
 function lowerRefLimit(stated: number | undefined, refused: number): number {
   const limit = stated && stated < refused ? stated : Math.floor(refused / 2)
   if (limit < 1) throw new PushRefusedError('a push policy refused even a push of a single ref')
@@ -94,6 +104,10 @@ function lowerRefLimit(stated: number | undefined, refused: number): number {
 
 export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Promise<PushSummary> {
   const { git, mirror, url, log } = options
+  const { name } = options.destination
+  const raiseLimit = options.destination.sizeLimitInput
+    ? ` (${options.destination.sizeLimitInput})`
+    : ''
   const known = plan.known
   const summary: PushSummary = { pushes: 0, refsSet: 0, refsDeleted: 0, estimatedBytes: 0 }
   let refLimit = Math.min(options.refsPerPush || MAX_REFSPECS_PER_PUSH, MAX_REFSPECS_PER_PUSH)
@@ -102,7 +116,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
   const revisions = (tips: string[]) =>
     `${[...tips, ...[...known].map(oid => `^${oid}`)].join('\n')}\n`
 
-  /** Bytes on disk of every object the tips need that GitHub does not have: the pack estimate. */
+  /** Bytes on disk of every object the tips need that the destination lacks: the pack estimate. */
   const packEstimate = async (tips: string[]) =>
     Number(
       (
@@ -116,7 +130,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
   /** One `git push`; a refusal that splitting can fix comes back, anything else throws. */
   const send = async (refspecs: string[], estimate: number) => {
     const result = await withGitRetry(
-      'push to GitHub',
+      `push to ${name}`,
       async () => {
         const attempt = await git.exec(['push', '--porcelain', '--no-verify', url, ...refspecs], {
           cwd: mirror
@@ -137,7 +151,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
     if ('refusal' in result && result.refusal) {
       if (result.refusal.kind === 'large-files') {
         throw new PushRefusedError(
-          `GitHub refused files over its size limit: ${result.refusal.files.join(', ')}`
+          `${name} refused files over its size limit: ${result.refusal.files.join(', ')}`
         )
       }
       return result.refusal
@@ -151,10 +165,10 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
   const shrinkBudget = (estimate: number) => {
     budget = Math.min(budget, Math.floor(estimate / 2))
     log(
-      `GitHub refused a pack of about ${formatBytes(estimate)}: pushing in steps of ${formatBytes(budget)}`
+      `${name} refused a pack of about ${formatBytes(estimate)}: pushing in steps of ${formatBytes(budget)}`
     )
     if (budget < SMALLEST_BUDGET)
-      throw new PushRefusedError('GitHub refused even the smallest pack')
+      throw new PushRefusedError(`${name} refused even the smallest pack`)
   }
 
   /** Pushes one ref's history oldest first, each step the longest first-parent run that fits. */
@@ -184,7 +198,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
       if (fits < 0) {
         const alone = await packEstimate([commits[start]])
         throw new PushRefusedError(
-          `commit ${commits[start].slice(0, 12)} of ${update.ref} alone needs about ${formatBytes(alone)}, more than one push may carry (github-push-size-limit)`
+          `commit ${commits[start].slice(0, 12)} of ${update.ref} alone needs about ${formatBytes(alone)}, more than one push may carry${raiseLimit}`
         )
       }
       const estimate = await packEstimate([commits[fits]])
@@ -193,13 +207,13 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
         shrinkBudget(estimate)
         continue
       }
-      if (refusal) throw new PushRefusedError(`GitHub refused a step of ${update.ref}`)
+      if (refusal) throw new PushRefusedError(`${name} refused a step of ${update.ref}`)
       known.add(commits[fits])
       start = fits + 1
     }
   }
 
-  /** `stepped`: the ref's older history is on GitHub already, so what is left is sent as it is. */
+  /** `stepped`: the ref's older history is there already, so what is left is sent as it is. */
   const pushSets = async (
     batch: (RefUpdate & { oid: string })[],
     stepped = false
@@ -238,7 +252,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
     }
     if (stepped) {
       throw new PushRefusedError(
-        `the last step of ${batch[0].ref} needs about ${formatBytes(estimate)}, more than one push may carry (github-push-size-limit)`
+        `the last step of ${batch[0].ref} needs about ${formatBytes(estimate)}, more than one push may carry${raiseLimit}`
       )
     }
     shrinkBudget(estimate)
@@ -274,7 +288,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
       refLimit = lowerRefLimit(refusal.limit, batch.length)
       continue
     }
-    if (refusal) throw new PushRefusedError('GitHub refused to delete refs')
+    if (refusal) throw new PushRefusedError(`${name} refused to delete refs`)
     summary.refsDeleted += batch.length
     index += batch.length
   }

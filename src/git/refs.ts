@@ -1,4 +1,5 @@
-// Which refs a GitHub mirror gets, and how GitHub says no: pure functions the push planner reads.
+// Which refs a pushed mirror gets, and how a server says no (in GitHub's words and others'): pure
+// functions the push planner reads.
 
 /** Never pushed: the backup's own history namespace, and GitHub's read-only pull request refs. */
 const NOT_PUSHED = /^refs\/(backup|pull)\//

@@ -1,4 +1,4 @@
-// The GitHub REST calls the mirror target needs, through @octokit/request, with bounded retries.
+// The GitHub REST calls of the mirror target and the restore, through @octokit/request, with bounded retries.
 import { request } from '@octokit/request'
 import { parseRetryAfter, retryDelay, sleep } from '../shared/retry.js'
 
@@ -18,6 +18,14 @@ export interface GitHubRepository {
   private: boolean
   /** private, public or internal, as GitHub made it. */
   visibility?: string
+}
+
+/** One workflow artifact, as the Actions REST API lists it. */
+export interface GitHubArtifact {
+  id: number
+  name: string
+  expired: boolean
+  workflow_run?: { id?: number }
 }
 
 export interface NewRepository {
@@ -123,6 +131,14 @@ export interface GitHubApi {
   listRepositories(owner: GitHubOwner, ownLogin?: string): Promise<GitHubRepository[]>
   /** Makes `branch` the default branch of `owner/name`. */
   setDefaultBranch(fullName: string, branch: string): Promise<void>
+  /** One page of a repository's artifacts (newest first) or of one run's; undefined on 404. */
+  listArtifacts(
+    fullName: string,
+    page: number,
+    runId?: number
+  ): Promise<{ artifacts: GitHubArtifact[]; total_count: number } | undefined>
+  /** Where an artifact's zip downloads from for a minute: GitHub's redirect, not followed. */
+  artifactDownloadUrl(fullName: string, artifactId: number): Promise<string>
 }
 
 export function createGitHubApi(options: {
@@ -260,6 +276,30 @@ export function createGitHubApi(options: {
     async setDefaultBranch(fullName: string, branch: string): Promise<void> {
       const [owner, repo] = fullName.split('/')
       await call('PATCH /repos/{owner}/{repo}', { owner, repo, default_branch: branch })
+    },
+
+    async listArtifacts(
+      fullName: string,
+      page: number,
+      runId?: number
+    ): Promise<{ artifacts: GitHubArtifact[]; total_count: number } | undefined> {
+      const [owner, repo] = fullName.split('/')
+      const route = runId
+        ? 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts'
+        : 'GET /repos/{owner}/{repo}/actions/artifacts'
+      const parameters = { owner, repo, run_id: runId, per_page: 100, page }
+      return call(route, parameters, true)
+    },
+
+    async artifactDownloadUrl(fullName: string, artifactId: number): Promise<string> {
+      const [owner, repo] = fullName.split('/')
+      const route = 'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}'
+      const parameters = { owner, repo, artifact_id: artifactId, archive_format: 'zip' }
+      // The blob host takes no token: it must never see the authorization header.
+      const response = await respond(route, { ...parameters, request: { redirect: 'manual' } })
+      const location = response?.headers.location
+      if (typeof location !== 'string') throw new Error(`${route} answered without a Location`)
+      return location
     }
   }
 }

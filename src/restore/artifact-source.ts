@@ -1,8 +1,13 @@
 // The restore action's artifact source: find the index of the newest backup run (or of a given run),
-// read where each selected repository's newest copy lives, and download just those artifacts.
+// read where each selected repository's newest copy lives, and download just those artifacts. Every
+// GitHub request goes through the one REST client with retries; the zips stream from the blob host.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { request } from '@octokit/request'
+import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { createGitHubApi, GitHubApiError, type GitHubApi } from '../github/api.js'
+import { messageOf } from '../shared/errors.js'
+import { retryDelay, sleep } from '../shared/retry.js'
 import { decryptFile, ENCRYPTED_SUFFIX, identitiesFor } from '../targets/artifact/encryption.js'
 import { INDEX_ARTIFACT } from '../targets/artifact/names.js'
 import type { DecryptionKeys } from '../targets/artifact/restore.js'
@@ -27,45 +32,26 @@ interface IndexEntry {
 }
 
 const INDEX_NAME = new RegExp(`^${INDEX_ARTIFACT}(-attempt-\\d+)?$`)
-
-interface ListedArtifact {
-  id: number
-  name: string
-  expired: boolean
-  workflow_run?: { id?: number }
-}
+/** Tries of one zip download, each from a fresh URL (GitHub's lasts a minute). */
+const DOWNLOAD_ATTEMPTS = 3
 
 /** The index artifact to read: of the given run (its last attempt), or the newest of all runs. */
-async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; runId: number }> {
-  const [owner, repo] = options.repository.split('/')
-  const send = request.defaults({
-    baseUrl: options.apiUrl,
-    headers: { authorization: `token ${options.token}`, 'x-github-api-version': '2022-11-28' }
-  })
+async function findIndex(
+  api: GitHubApi,
+  options: ArtifactSourceOptions
+): Promise<{ id: number; runId: number }> {
   // Within one run the last attempt's index (the highest id) is the complete one; a run lists its
   // artifacts in no promised order (oldest first, cli/cli#12437), so every page of it is read.
-  let lastAttempt: ListedArtifact | undefined
+  let lastAttempt: { id: number } | undefined
   for (let page = 1; options.runId || page <= 20; page++) {
-    const route = options.runId
-      ? 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts'
-      : 'GET /repos/{owner}/{repo}/actions/artifacts'
-    const response = await send(route, {
-      owner,
-      repo,
-      run_id: options.runId,
-      per_page: 100,
-      page
-    }).catch((error: unknown) => {
-      // GitHub answers 404 alike for a missing run or repository and for a token that may not read it.
-      if ((error as { status?: number }).status !== 404) throw error
+    const listed = await api.listArtifacts(options.repository, page, options.runId)
+    // GitHub answers 404 alike for a missing run or repository and for a token that may not read it.
+    if (!listed) {
       throw new Error(
         `${options.runId ? `run ${options.runId} of ` : ''}${options.repository} was not found, or github-token may not read its artifacts (it needs actions: read)`
       )
-    })
-    const { artifacts, total_count } = response.data as {
-      artifacts: ListedArtifact[]
-      total_count: number
     }
+    const { artifacts, total_count } = listed
     const indexes = artifacts.filter(
       artifact => INDEX_NAME.test(artifact.name) && !artifact.expired
     )
@@ -81,6 +67,40 @@ async function findIndex(options: ArtifactSourceOptions): Promise<{ id: number; 
       ? `run ${options.runId} of ${options.repository} has no ${INDEX_ARTIFACT} artifact (expired, or not a backup run)`
       : `${options.repository} has no unexpired ${INDEX_ARTIFACT} artifact: has a backup run with target: artifact finished?`
   )
+}
+
+/** Streams the zip from where GitHub redirects into `dir`, unpacked; a broken stream starts over. */
+async function downloadArtifact(
+  api: GitHubApi,
+  options: ArtifactSourceOptions,
+  artifactId: number,
+  dir: string
+): Promise<void> {
+  const { default: unzip } = await import('unzip-stream')
+  for (let attempt = 1; ; attempt++) {
+    const url = await api.artifactDownloadUrl(options.repository, artifactId)
+    try {
+      const response = await fetch(url)
+      if (!response.ok || !response.body)
+        throw new Error(`the blob store answered HTTP ${response.status}`)
+      await fs.rm(dir, { recursive: true, force: true })
+      await fs.mkdir(dir, { recursive: true })
+      const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+      // The extractor says it is done with 'close', once every file is written.
+      await new Promise<void>((resolve, reject) => {
+        const extract = unzip.Extract({ path: dir }).on('close', resolve).on('error', reject)
+        body.on('error', reject).pipe(extract)
+      })
+      return
+    } catch (error) {
+      if (attempt >= DOWNLOAD_ATTEMPTS) throw error
+      const delay = retryDelay(attempt, { baseMs: 2000, maxMs: 16_000 })
+      options.log(
+        `artifact ${artifactId}: download failed (${messageOf(error)}); retry in ${Math.round(delay / 1000)} s`
+      )
+      await sleep(delay)
+    }
+  }
 }
 
 interface IndexFile {
@@ -117,24 +137,16 @@ export interface UnavailableRepository {
 export async function downloadFromArtifacts(
   options: ArtifactSourceOptions
 ): Promise<{ dir: string; unavailable: UnavailableRepository[] }> {
-  const { DefaultArtifactClient } = await import('@actions/artifact')
-  const client = new DefaultArtifactClient()
-  const [repositoryOwner, repositoryName] = options.repository.split('/')
-  const findBy = (workflowRunId: number) => ({
-    token: options.token,
-    workflowRunId,
-    repositoryOwner,
-    repositoryName
-  })
-  const index = await findIndex(options)
+  const api = createGitHubApi({ apiUrl: options.apiUrl, token: options.token, log: options.log })
+  const index = await findIndex(api, options)
   const indexDir = path.join(options.dir, '.index')
-  await client.downloadArtifact(index.id, { path: indexDir, findBy: findBy(index.runId) })
+  await downloadArtifact(api, options, index.id, indexDir)
   options.log(`Read the backup index of run ${index.runId}.`)
   const top = await readIndex(indexDir, options.keys)
   const entries = [...(top.repositories ?? [])]
   for (const shard of top.shards ?? []) {
     const shardDir = path.join(indexDir, shard.name)
-    await client.downloadArtifact(shard.id, { path: shardDir, findBy: findBy(Number(shard.runId)) })
+    await downloadArtifact(api, options, shard.id, shardDir)
     entries.push(...((await readIndex(shardDir, options.keys)).repositories ?? []))
   }
   const wanted = entries.filter(entry => options.select(entry.slug))
@@ -155,14 +167,12 @@ export async function downloadFromArtifacts(
   const unavailable: UnavailableRepository[] = []
   for (const [id, artifact] of artifacts) {
     try {
-      await client.downloadArtifact(id, {
-        path: path.join(options.dir, artifact.name),
-        findBy: findBy(artifact.runId)
-      })
+      await downloadArtifact(api, options, id, path.join(options.dir, artifact.name))
       options.log(`Downloaded ${artifact.name} (run ${artifact.runId}).`)
     } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
-      const detail = `artifact ${artifact.name} of run ${artifact.runId} could not be downloaded: ${reason}`
+      // GitHub's own words (e.g. "Artifact has expired"), not the route it answered on.
+      const said = error instanceof GitHubApiError ? error.githubMessage : messageOf(error)
+      const detail = `artifact ${artifact.name} of run ${artifact.runId} could not be downloaded: ${said.split('\n')[0]}`
       unavailable.push(...artifact.repositories.map(repository => ({ repository, detail })))
     }
   }

@@ -1,18 +1,20 @@
 // `node dist/index.js restore ...`: the restore as a command line, from a checkout of the action at a
 // release tag with nothing to install. Secrets come from the environment only, never from arguments.
+// Arguments and environment become the restore action's inputs, read by the same parser.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
-import { DEFAULT_API_URL, DEFAULT_GITHUB_API_URL } from '../shared/constants.js'
+import { DEFAULT_API_URL, DEFAULT_CONCURRENCY } from '../shared/constants.js'
+import { messageOf } from '../shared/errors.js'
+import { SettingsError, splitList, type InputSource } from '../settings/parse.js'
+import { ageIdentities, parseRestoreRequest, RestoreInputs } from '../settings/restore.js'
 import { createSlugFilter } from '../settings/selection.js'
-import { DestinationError, openDestination, type DestinationRequest } from './request.js'
-import { restoreBackups, type RestoreOutcome } from './run.js'
-import type { UnavailableRepository } from './artifact-source.js'
-import { verifyBackups } from './verify.js'
 import { createGit } from '../git/git.js'
-import { cloneGitHubMirrors, GITHUB_SOURCE_PREFIX } from './github-source.js'
+import { NothingToRestoreError, runRestore } from './flow.js'
+import { DestinationError } from './request.js'
 import { findBackups } from './sources.js'
+import { verifyBackups } from './verify.js'
 
 export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> (--to <url-template> | --bitbucket-workspace <ws> | --github-owner <owner>) [options]
 
@@ -25,6 +27,7 @@ export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> 
   --repositories <globs>        which repositories (slugs, comma separated globs; default all)
   --at <time>                   point in time for a backup directory, e.g. 2026-11-20T00:00:00Z
   --overwrite                   push into destinations that are not empty
+  --concurrency <n>             how many repositories are restored at the same time (1 to 64; default ${DEFAULT_CONCURRENCY})
   --identity <file>             age identity file for encrypted artifacts (or AGE_PASSPHRASE in the environment)
   --bitbucket-api-url <url>     default ${DEFAULT_API_URL}
   --github-api-url <url>        of a --github-owner destination or a github: source; default https://api.github.com
@@ -37,71 +40,73 @@ GITHUB_TOKEN (a github-owner destination, and a github: source); AGE_PASSPHRASE;
 
 class UsageError extends Error {}
 
-/** The command line's destination: arguments for where, the environment for secrets. */
-function requestFrom(
+const RESTORE_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'bitbucket-workspace': { type: 'string' },
+  'github-owner': { type: 'string' },
+  repositories: { type: 'string' },
+  at: { type: 'string' },
+  overwrite: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  identity: { type: 'string' },
+  'bitbucket-api-url': { type: 'string' },
+  'github-api-url': { type: 'string' },
+  help: { type: 'boolean' }
+} as const
+
+/** The restore inputs the command line takes from the environment, by their variable. */
+const FROM_ENVIRONMENT: Record<string, string> = {
+  [RestoreInputs.Token]: 'GITHUB_TOKEN',
+  [RestoreInputs.DestinationToken]: 'GITHUB_TOKEN',
+  [RestoreInputs.BitbucketEmail]: 'BITBUCKET_EMAIL',
+  [RestoreInputs.BitbucketApiToken]: 'BITBUCKET_API_TOKEN',
+  [RestoreInputs.BitbucketAccessToken]: 'BITBUCKET_ACCESS_TOKEN',
+  [RestoreInputs.ToUsername]: 'RESTORE_GIT_USERNAME',
+  [RestoreInputs.ToPassword]: 'RESTORE_GIT_PASSWORD',
+  [RestoreInputs.EncryptionPassphrase]: 'AGE_PASSPHRASE'
+}
+
+function readIdentityFile(file: string | undefined): string {
+  return file ? fs.readFileSync(file, 'utf8') : ''
+}
+
+/** Arguments for where, the environment for secrets, as the action's inputs (run-id has no flag). */
+function inputsOf(
   values: Record<string, string | boolean | undefined>,
   env: NodeJS.ProcessEnv
-): DestinationRequest {
+): InputSource {
   return {
-    to: values.to as string | undefined,
-    bitbucketWorkspace: values['bitbucket-workspace'] as string | undefined,
-    githubOwner: values['github-owner'] as string | undefined,
-    bitbucketApiUrl: (values['bitbucket-api-url'] as string | undefined) ?? DEFAULT_API_URL,
-    githubApiUrl: (values['github-api-url'] as string | undefined) ?? DEFAULT_GITHUB_API_URL,
-    secrets: {
-      bitbucketEmail: env.BITBUCKET_EMAIL,
-      bitbucketApiToken: env.BITBUCKET_API_TOKEN,
-      bitbucketAccessToken: env.BITBUCKET_ACCESS_TOKEN,
-      githubToken: env.GITHUB_TOKEN,
-      toUsername: env.RESTORE_GIT_USERNAME,
-      toPassword: env.RESTORE_GIT_PASSWORD
-    }
+    get(name) {
+      if (name === RestoreInputs.EncryptionIdentity)
+        return readIdentityFile(values.identity as string | undefined)
+      if (name in FROM_ENVIRONMENT) return env[FROM_ENVIRONMENT[name]] ?? ''
+      if (name === RestoreInputs.RunId) return ''
+      const value = values[name]
+      return value === true ? 'true' : typeof value === 'string' ? value : ''
+    },
+    // The command line has no log that masks.
+    mask: () => undefined,
+    env
   }
+}
+
+/** A parser's one line in the command line's words: `--at "x" is not a time; expected ...`. */
+function describe(error: unknown): string {
+  const parts = error instanceof SettingsError ? error.parts : undefined
+  if (!parts) return messageOf(error)
+  const name = FROM_ENVIRONMENT[parts.input] ?? `--${parts.input}`
+  return `${name} ${parts.problem}; ${parts.expected}`
 }
 
 /** `--repositories`: comma-separated globs on the slug, all when absent. */
-function selectionOf(repositories: string | undefined): (slug: string) => boolean {
-  const globs = (repositories ?? '')
-    .split(',')
-    .map(glob => glob.trim())
-    .filter(Boolean)
-  return createSlugFilter(globs, [])
-}
-
-async function selectedBackups(from: string, repositories: string | undefined, named = from) {
-  const selected = selectionOf(repositories)
+async function selectedBackups(from: string, repositories: string | undefined) {
+  const selected = createSlugFilter(splitList(repositories ?? ''), [])
   const sources = (await findBackups(from)).filter(source => selected(source.facts.slug))
   if (sources.length === 0) {
-    throw new UsageError(`no backup of a selected repository was found under ${named}`)
+    throw new UsageError(`no backup of a selected repository was found under ${from}`)
   }
   return sources
-}
-
-/** `--from github:<owner>`: the mirrors, cloned with GITHUB_TOKEN from --github-api-url. */
-async function cloneMirrorsFrom(
-  from: string,
-  request: DestinationRequest,
-  select: (slug: string) => boolean,
-  dir: string,
-  log: (line: string) => void
-): Promise<{ unavailable: UnavailableRepository[] }> {
-  const owner = from.slice(GITHUB_SOURCE_PREFIX.length).trim()
-  const token = request.secrets.githubToken
-  if (!owner || !token) {
-    throw new UsageError(
-      `--from ${from}: give the owner (github:my-org-mirrors) and GITHUB_TOKEN that reads its repositories`
-    )
-  }
-  return cloneGitHubMirrors({ owner, apiUrl: request.githubApiUrl, token, select, dir, log })
-}
-
-function readIdentities(file: string | undefined): string[] | undefined {
-  if (!file) return undefined
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map(line => line.trim())
-    .filter(line => line.startsWith('AGE-SECRET-KEY-'))
 }
 
 /** Runs the restore; resolves to the process exit code (0 only when every repository came back). */
@@ -111,71 +116,34 @@ export async function runRestoreCli(
   log: (line: string) => void = line => console.log(line)
 ): Promise<number> {
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'bitbucket-workspace': { type: 'string' },
-        'github-owner': { type: 'string' },
-        repositories: { type: 'string' },
-        at: { type: 'string' },
-        overwrite: { type: 'boolean' },
-        identity: { type: 'string' },
-        'bitbucket-api-url': { type: 'string' },
-        'github-api-url': { type: 'string' },
-        help: { type: 'boolean' }
-      }
-    })
+    const { values } = parseArgs({ args: argv, options: RESTORE_OPTIONS })
     if (values.help) {
       log(RESTORE_USAGE)
       return 0
     }
-    if (!values.from) throw new UsageError('--from is required')
-    const at = values.at ? new Date(values.at) : undefined
-    if (at && Number.isNaN(at.getTime()))
-      throw new UsageError(`--at "${values.at}" is not a time; expected e.g. 2026-11-20T00:00:00Z`)
-    const request = requestFrom(values, env)
-    const destination = openDestination(request, log)
+    const request = parseRestoreRequest(inputsOf(values, env), {
+      artifacts: false,
+      baseDir: process.cwd()
+    })
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-restore-'))
     try {
-      let from = values.from
-      let unavailable: RestoreOutcome[] = []
-      if (from.startsWith(GITHUB_SOURCE_PREFIX)) {
-        from = path.join(workDir, 'github')
-        const cloned = await cloneMirrorsFrom(
-          values.from,
-          request,
-          selectionOf(values.repositories),
-          from,
-          log
-        )
-        unavailable = cloned.unavailable.map(missing => ({ ...missing, ok: false }))
-      }
-      const sources =
-        unavailable.length > 0
-          ? await findBackups(from)
-          : await selectedBackups(from, values.repositories, values.from)
-      log(`Restoring ${sources.length} repositories from ${values.from} to ${destination.describe}`)
-      const restored = await restoreBackups({
-        sources,
-        destination,
-        at,
-        overwrite: Boolean(values.overwrite),
-        keys: { passphrase: env.AGE_PASSPHRASE, identities: readIdentities(values.identity) },
-        workDir,
-        log
+      const { outcomes, failed } = await runRestore(request, {
+        log,
+        mask: () => undefined,
+        workDir
       })
-      const outcomes = [...restored, ...unavailable]
-      const failed = outcomes.filter(outcome => !outcome.ok).length
-      log(`${outcomes.length - failed} restored, ${failed} failed`)
-      return failed > 0 ? 1 : 0
+      // The failures again, in the order of the backups: the progress lines came as each finished.
+      if (failed.length > 0 && outcomes.length > 1)
+        for (const outcome of failed) log(`not restored: ${outcome.repository}: ${outcome.detail}`)
+      log(`${outcomes.length - failed.length} restored, ${failed.length} failed`)
+      return failed.length > 0 ? 1 : 0
     } finally {
       fs.rmSync(workDir, { recursive: true, force: true })
     }
   } catch (error) {
-    log(`restore: ${error instanceof Error ? error.message : String(error)}`)
-    if (error instanceof UsageError || error instanceof DestinationError) log(RESTORE_USAGE)
+    log(`restore: ${describe(error)}`)
+    const usage = [SettingsError, DestinationError, NothingToRestoreError]
+    if (usage.some(kind => error instanceof kind)) log(RESTORE_USAGE)
     return 2
   }
 }
@@ -203,7 +171,10 @@ export async function runVerifyCli(
         git: createGit(),
         sources,
         scratch,
-        keys: { passphrase: env.AGE_PASSPHRASE, identities: readIdentities(values.identity) },
+        keys: {
+          passphrase: env.AGE_PASSPHRASE,
+          identities: ageIdentities(readIdentityFile(values.identity))
+        },
         log
       })
       const damaged = outcomes.filter(outcome => outcome.problems.length > 0).length

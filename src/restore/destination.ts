@@ -15,6 +15,8 @@ import type { RepositoryFacts } from './sources.js'
 export interface OpenedDestination {
   /** A URL, or an absolute path for a local bare repository. */
   url: string
+  /** How pushes name it in logs and errors: Bitbucket, GitHub, the host or the path. */
+  name: string
   git: Git
   /** Set for local paths: LFS objects are copied there instead of pushed. */
   localPath?: string
@@ -26,6 +28,8 @@ export interface OpenedDestination {
 
 export interface Destination {
   describe: string
+  /** The repository a backup lands in, before anything is created: one at a time goes to each. */
+  target(facts: RepositoryFacts): string
   /** What to grant when the server refuses a push (HTTP 403): the credential can read but not write. */
   pushRefused?: string
   open(facts: RepositoryFacts): Promise<OpenedDestination>
@@ -43,11 +47,16 @@ export function urlDestination(
   template: string,
   authorization?: () => Promise<string>
 ): Destination {
+  const isUrl = (target: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
   return {
     describe: template,
+    target(facts) {
+      const target = fillTemplate(template, facts)
+      return isUrl(target) ? target : path.resolve(target)
+    },
     async open(facts) {
       const target = fillTemplate(template, facts)
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+      if (!isUrl(target)) {
         const local = path.resolve(target)
         await fs.mkdir(path.dirname(local), { recursive: true })
         const git = createGit()
@@ -58,12 +67,11 @@ export function urlDestination(
           if (mainBranch)
             await git.run(['symbolic-ref', 'HEAD', `refs/heads/${mainBranch}`], { cwd: local })
         }
-        return { url: local, git, localPath: local, finish }
+        return { url: local, name: local, git, localPath: local, finish }
       }
-      const auth: GitAuth[] = authorization
-        ? [{ origin: new URL(target).origin, authorization }]
-        : []
-      return { url: target, git: createGit(auth) }
+      const { origin, host } = new URL(target)
+      const auth: GitAuth[] = authorization ? [{ origin, authorization }] : []
+      return { url: target, name: host, git: createGit(auth) }
     }
   }
 }
@@ -82,6 +90,7 @@ export function bitbucketDestination(options: {
     `${options.apiUrl}/repositories/${encodeURIComponent(options.workspace)}/${encodeURIComponent(slug)}`
   return {
     describe: `Bitbucket workspace ${options.workspace}`,
+    target: facts => endpoint(facts.slug).toLowerCase(),
     pushRefused:
       'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)',
     async open(facts) {
@@ -135,7 +144,7 @@ export function bitbucketDestination(options: {
           body: { type: 'repository', mainbranch: { type: 'branch', name: mainBranch } }
         })
       }
-      return { url, git, finish, note }
+      return { url, name: 'Bitbucket', git, finish, note }
     }
   }
 }
@@ -145,6 +154,7 @@ export function githubDestination(settings: GitHubSettings): Destination {
   let owner: Promise<GitHubOwner | undefined> | undefined
   return {
     describe: `GitHub owner ${settings.owner}`,
+    target: facts => fillTemplate(settings.nameTemplate, facts).toLowerCase(),
     pushRefused:
       'GitHub refused the push (HTTP 403): give the token Contents: Read and write on the repository (classic tokens: the repo scope)',
     async open(facts) {
@@ -166,7 +176,7 @@ export function githubDestination(settings: GitHubSettings): Destination {
           await api.setDefaultBranch(repository.fullName, mainBranch)
         }
       }
-      return { url: repository.cloneUrl, git, finish }
+      return { url: repository.cloneUrl, name: 'GitHub', git, finish }
     }
   }
 }

@@ -8,8 +8,6 @@ import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
 
-export const GITHUB_SOURCE_PREFIX = 'github:'
-
 export interface GitHubSourceOptions {
   /** The owner (organization or user) that holds the mirrors. */
   owner: string

@@ -7,6 +7,7 @@ import {
   maskGitHubToken,
   maskGitPassword
 } from '../credentials/credentials.js'
+import type { DestinationRequest } from '../settings/restore.js'
 import { defaultOAuthTokenUrl } from '../settings/credential.js'
 import type { BitbucketCredentialInput } from '../settings/types.js'
 import {
@@ -16,21 +17,7 @@ import {
   type Destination
 } from './destination.js'
 
-export interface DestinationRequest {
-  to?: string
-  bitbucketWorkspace?: string
-  githubOwner?: string
-  bitbucketApiUrl: string
-  githubApiUrl: string
-  secrets: {
-    bitbucketEmail?: string
-    bitbucketApiToken?: string
-    bitbucketAccessToken?: string
-    githubToken?: string
-    toUsername?: string
-    toPassword?: string
-  }
-}
+export type { DestinationRequest }
 
 export class DestinationError extends Error {
   override name = 'DestinationError'

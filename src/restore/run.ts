@@ -1,13 +1,18 @@
 // Restores each selected backup: stage exactly the refs to bring back, refuse a destination that has
 // content (unless told to overwrite), push refs and LFS objects, then read the destination back.
+// `concurrency` repositories at once, each failure its own, the outcomes in the order of the sources.
+import { randomUUID } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import pLimit from 'p-limit'
 import { restoreFromArtifactFolder, type DecryptionKeys } from '../targets/artifact/restore.js'
 import { createGit } from '../git/git.js'
 import { lfsObjectPath, listLfsPointers } from '../git/lfs-objects.js'
 import { pushLfsObjects } from '../git/lfs-push.js'
 import { planMirrorPush, pushMirror } from '../git/push.js'
 import { isPushableRef, parseRefLines } from '../git/refs.js'
+import { DEFAULT_GIT_RETRY } from '../git/transient.js'
+import { messageOf } from '../shared/errors.js'
 import { sha256File } from '../shared/hash.js'
 import type { Destination, OpenedDestination } from './destination.js'
 import type { BackupSource, RepositoryFacts } from './sources.js'
@@ -19,6 +24,8 @@ export interface RestoreOptions {
   /** Point in time (mirrors): upstream's refs as the backup knew them then. */
   at?: Date
   overwrite: boolean
+  /** How many repositories are restored at the same time. */
+  concurrency: number
   keys: DecryptionKeys
   workDir: string
   log(line: string): void
@@ -58,10 +65,16 @@ async function copyLfsObjects(from: string, to: string, oids: string[]): Promise
     if ((await fs.stat(target).catch(() => undefined)) && (await sha256File(target)) === oid)
       continue
     await fs.mkdir(path.dirname(target), { recursive: true })
-    await fs.copyFile(lfsObjectPath(from, oid), `${target}.partial`)
-    if ((await sha256File(`${target}.partial`)) !== oid)
-      throw new Error(`LFS object ${oid} is damaged in the backup`)
-    await fs.rename(`${target}.partial`, target)
+    // A name of its own: another restore writing the same object never shares the half-copied file.
+    const partial = `${target}.${randomUUID()}.partial`
+    try {
+      await fs.copyFile(lfsObjectPath(from, oid), partial)
+      if ((await sha256File(partial)) !== oid)
+        throw new Error(`LFS object ${oid} is damaged in the backup`)
+      await fs.rename(partial, target)
+    } finally {
+      await fs.rm(partial, { force: true })
+    }
   }
 }
 
@@ -77,20 +90,28 @@ async function verifyDestination(opened: OpenedDestination, staged: StagedReposi
   }
 }
 
-async function restoreOne(source: BackupSource, options: RestoreOptions): Promise<RestoreOutcome> {
+async function restoreOne(
+  source: BackupSource,
+  index: number,
+  options: RestoreOptions
+): Promise<RestoreOutcome> {
   const name = `${source.facts.workspace}/${source.facts.slug}`
+  const log = (line: string) => options.log(`${name}: ${line}`)
+  // One staging folder per source (a decrypted artifact goes beside it): restores in flight never meet.
   const staging = path.join(
     options.workDir,
     'staging',
+    String(index + 1),
     source.facts.workspace,
     `${source.facts.slug}.git`
   )
-  await fs.mkdir(path.dirname(staging), { recursive: true })
-  await fs.rm(staging, { recursive: true, force: true })
+  const retry = { ...DEFAULT_GIT_RETRY, log }
   try {
+    await fs.mkdir(path.dirname(staging), { recursive: true })
+    await fs.rm(staging, { recursive: true, force: true })
     const { facts, staged, lfsMissing } = await stage(source, staging, options)
     const opened = await options.destination.open(facts)
-    const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url)
+    const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url, retry)
     if (plan.remoteRefs > 0 && !options.overwrite) {
       return {
         repository: name,
@@ -98,13 +119,16 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
         detail: `${opened.url} is not empty (${plan.remoteRefs} refs); restore elsewhere, or allow overwriting (--overwrite / overwrite: true)`
       }
     }
+    const destination = { name: opened.name }
     await pushMirror(plan, {
       git: opened.git,
       mirror: staged.gitDir,
       url: opened.url,
+      destination,
       maxPushBytes: 2e9,
       refsPerPush: 0,
-      log: options.log
+      log,
+      retry
     })
     const pointers = (await listLfsPointers(localGit, staged.gitDir)).map(pointer => pointer.oid)
     // Objects Bitbucket never had are not in the backup either: the rest is restored, and said so.
@@ -112,7 +136,10 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
     const lfs = pointers.filter(oid => !lfsMissing.has(oid))
     if (pointers.length > 0) {
       if (opened.localPath) await copyLfsObjects(staged.gitDir, opened.localPath, lfs)
-      else await pushLfsObjects(opened.git, staged.gitDir, opened.url, absent.length === 0)
+      else {
+        const complete = absent.length === 0
+        await pushLfsObjects(opened.git, staged.gitDir, opened.url, complete, destination, retry)
+      }
     }
     await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
     await verifyDestination(opened, staged)
@@ -136,7 +163,7 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
       lfsObjects
     }
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error)
+    const detail = messageOf(error)
     // git says only "returned error: 403": the destination knows which permission is missing.
     const refused =
       options.destination.pushRefused && /^git (lfs )?push\b.*returned error: 403/.test(detail)
@@ -150,16 +177,30 @@ async function restoreOne(source: BackupSource, options: RestoreOptions): Promis
   }
 }
 
-/** One repository after another: a failure is reported and the others go on. */
+/**
+ * `concurrency` repositories at once: a failure is reported and the others go on. Backups that land in
+ * the same repository go one after another, in their order (the second finds the first's refs).
+ */
 export async function restoreBackups(options: RestoreOptions): Promise<RestoreOutcome[]> {
-  const outcomes: RestoreOutcome[] = []
-  for (const [index, source] of options.sources.entries()) {
-    const outcome = await restoreOne(source, options)
-    outcomes.push(outcome)
-    const facts = outcome.ok ? ` (${outcome.refs} refs, ${outcome.lfsObjects} LFS objects)` : ''
-    options.log(
-      `[${index + 1}/${options.sources.length}] ${outcome.repository}: ${outcome.ok ? '' : 'failed: '}${outcome.detail}${facts}`
+  const limit = pLimit(options.concurrency)
+  const previous = new Map<string, Promise<unknown>>()
+  let done = 0
+  const total = options.sources.length
+  const restores = options.sources.map((source, index) => {
+    const target = options.destination.target(source.facts)
+    const turn = (previous.get(target) ?? Promise.resolve()).then(() =>
+      limit(async () => {
+        const outcome = await restoreOne(source, index, options)
+        const facts = outcome.ok ? ` (${outcome.refs} refs, ${outcome.lfsObjects} LFS objects)` : ''
+        options.log(
+          `[${++done}/${total}] ${outcome.repository}: ${outcome.ok ? '' : 'failed: '}${outcome.detail}${facts}`
+        )
+        return outcome
+      })
     )
-  }
-  return outcomes
+    previous.set(target, turn)
+    return turn
+  })
+  // Promise.all keeps the sources' order, whichever finished first.
+  return Promise.all(restores)
 }

@@ -3,6 +3,13 @@ import { DEFAULT_API_URL } from '../shared/constants.js'
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
+  constructor(
+    message: string,
+    /** The parts of the one line, for a caller that names inputs its own way (the command line). */
+    readonly parts?: { input: string; problem: string; expected: string }
+  ) {
+    super(message)
+  }
 }
 
 export interface InputSource {
@@ -16,7 +23,11 @@ export interface InputSource {
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 export function fail(input: string, problem: string, expected: string): never {
-  throw new SettingsError(`Input "${input}": ${problem}; ${expected}.`)
+  throw new SettingsError(`Input "${input}": ${problem}; ${expected}.`, {
+    input,
+    problem,
+    expected
+  })
 }
 
 /** Splits a comma- or newline-separated input into trimmed, non-empty, unique items. */
@@ -26,6 +37,31 @@ export function splitList(raw: string): string[] {
     .map(item => item.trim())
     .filter(item => item.length > 0)
   return [...new Set(items)]
+}
+
+/** Glob patterns on the repository slug, each with its brackets and braces closed. */
+export function parseGlobs(input: string, raw: string): string[] {
+  const globs = splitList(raw)
+  for (const glob of globs) {
+    if (!balanced(glob)) {
+      fail(
+        input,
+        `"${glob}" has an unclosed bracket or brace`,
+        'expected glob patterns such as api-* or !*-archive'
+      )
+    }
+  }
+  return globs
+}
+
+function balanced(glob: string): boolean {
+  let depth = 0
+  for (const char of glob) {
+    if (char === '[' || char === '{') depth++
+    if (char === ']' || char === '}') depth--
+    if (depth < 0) return false
+  }
+  return depth === 0
 }
 
 export function parseBoolean(input: string, raw: string, fallback: boolean): boolean {

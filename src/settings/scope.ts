@@ -39,27 +39,3 @@ export function parseProjects(raw: string): string[] {
   }
   return projects
 }
-
-export function parseGlobs(input: string, raw: string): string[] {
-  const globs = splitList(raw)
-  for (const glob of globs) {
-    if (!balanced(glob)) {
-      fail(
-        input,
-        `"${glob}" has an unclosed bracket or brace`,
-        'expected glob patterns such as api-* or !*-archive'
-      )
-    }
-  }
-  return globs
-}
-
-function balanced(glob: string): boolean {
-  let depth = 0
-  for (const char of glob) {
-    if (char === '[' || char === '{') depth++
-    if (char === ']' || char === '}') depth--
-    if (depth < 0) return false
-  }
-  return depth === 0
-}

@@ -2,14 +2,21 @@
 import * as path from 'node:path'
 import { DEFAULT_CACHE_SIZE_LIMIT, DEFAULT_CONCURRENCY, Inputs } from '../shared/constants.js'
 import { parseBitbucketEndpoints, parseCredential } from './credential.js'
-import { parseGlobs, parseProjects, parseWorkspaces } from './scope.js'
+import { parseProjects, parseWorkspaces } from './scope.js'
 import { parseBackupDir, parseTargets } from './targets.js'
 import { parseArtifactSettings } from './artifact.js'
 import { parseGitHubSettings } from './github.js'
 import { parseShardSettings } from './shard.js'
 import { shardLabel } from './shard.js'
 import type { Settings } from './types.js'
-import { parseBoolean, parseDuration, parseInteger, parseSize, type InputSource } from './parse.js'
+import {
+  parseBoolean,
+  parseDuration,
+  parseGlobs,
+  parseInteger,
+  parseSize,
+  type InputSource
+} from './parse.js'
 
 export { SettingsError, splitList, parseSize, type InputSource } from './parse.js'
 

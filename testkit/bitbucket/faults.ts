@@ -1,6 +1,6 @@
 // Injected failures as Bitbucket's edge sends them: JSON 500s, plain-text 429s, HTML 502s and resets.
 import type * as http from 'node:http'
-import type { FaultKind, GitRequest, State } from './types.js'
+import type { FaultKind, GitFaultKind, GitRequest, State } from './types.js'
 
 export function errorBody(message: string, detail?: unknown): string {
   return JSON.stringify({ type: 'error', error: { message, ...(detail ? { detail } : {}) } })
@@ -10,7 +10,7 @@ export function errorBody(message: string, detail?: unknown): string {
 export function sendFault(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  kind: FaultKind,
+  kind: FaultKind | GitFaultKind,
   retryAfterSeconds?: number
 ): { status: number; bytes: number } {
   if (kind === 'reset') {
@@ -22,12 +22,14 @@ export function sendFault(
       ? [500, 'application/json', errorBody('Something went wrong'), {}]
       : kind === '502-html'
         ? [502, 'text/html', '<html><body><h1>502 Bad Gateway</h1></body></html>', {}]
-        : [
-            429,
-            'text/plain',
-            'Rate limit for this resource has been exceeded',
-            kind === '429-retry-after' ? { 'Retry-After': String(retryAfterSeconds ?? 1) } : {}
-          ]
+        : kind === '413'
+          ? [413, 'text/plain', 'Request Entity Too Large', {}]
+          : [
+              429,
+              'text/plain',
+              'Rate limit for this resource has been exceeded',
+              kind === '429-retry-after' ? { 'Retry-After': String(retryAfterSeconds ?? 1) } : {}
+            ]
   res.writeHead(status, { 'Content-Type': type, ...headers }).end(text)
   return { status, bytes: Buffer.byteLength(text) }
 }

@@ -8,7 +8,8 @@ import type { RefAdvertisementCache } from './ref-cache.js'
 import type { RepositorySizes } from './repository-size.js'
 
 export type FaultKind = '429' | '429-retry-after' | '500' | '502-html' | 'reset'
-export type GitFaultKind = '500' | '429' | 'reset' | '502-html'
+/** 413: a push body over the server's limit, as a proxy in front of any git server may answer. */
+export type GitFaultKind = '500' | '429' | 'reset' | '502-html' | '413'
 export type GitService =
   | 'info-refs'
   | 'upload-pack'

@@ -18,8 +18,12 @@ import {
 } from '../../github/api.js'
 import { githubGitFor } from '../../github/git.js'
 import { findOversizedFiles, pushLfsObjects } from '../../git/lfs-push.js'
-import { planMirrorPush, pushMirror } from '../../git/push.js'
+import { planMirrorPush, pushMirror, type PushDestination } from '../../git/push.js'
+import { Inputs } from '../../shared/constants.js'
 import { describeMirrorFailure, OWNER_PROBLEMS, creationRefused } from './failure.js'
+
+/** How the generic push code names this destination in logs and errors. */
+const GITHUB_PUSH: PushDestination = { name: 'GitHub', sizeLimitInput: Inputs.GitHubPushSizeLimit }
 
 export interface GitHubCandidate {
   repository: BitbucketRepository
@@ -180,11 +184,13 @@ async function mirrorOne(
   }
   // LFS objects first: GitHub refuses a push whose pointers name objects it does not have (GH008).
   const withLfs = context.lfs && state.lfsObjects > 0
-  if (withLfs) await pushLfsObjects(git, mirror, repository.cloneUrl, state.lfsComplete)
+  if (withLfs)
+    await pushLfsObjects(git, mirror, repository.cloneUrl, state.lfsComplete, GITHUB_PUSH)
   const pushed = await pushMirror(plan, {
     git,
     mirror,
     url: repository.cloneUrl,
+    destination: GITHUB_PUSH,
     maxPushBytes: settings.maxPushBytes,
     refsPerPush: settings.refsPerPush,
     log,
