@@ -36,6 +36,18 @@ module.exports = {
       to: { path: '^src/$1/[^/]+$' }
     },
     {
+      name: 'actions-core-at-the-edges',
+      comment:
+        'The step talks to the runner from its entry points, the report (outputs, summary) and credentials (masking): services receive a Log.',
+      severity: 'error',
+      from: {
+        path: '^src/',
+        pathNot:
+          '^src/(index|main)\\.ts$|^src/restore/action\\.ts$|^src/report/report\\.ts$|^src/credentials/credentials\\.ts$|\\.test\\.ts$'
+      },
+      to: { path: '@actions/core' }
+    },
+    {
       name: 'no-test-code-in-src',
       comment: 'What ships never imports the stand-ins or the tests.',
       severity: 'error',

@@ -17,12 +17,13 @@ function cruise(cwd: string) {
 }
 
 describe('the boundaries npm run lint keeps', () => {
-  it('refuses a folder cycle, an import of the entry point and an import of a parent folder', () => {
+  it('refuses a folder cycle, an import of the entry point or of a parent folder, and @actions/core in a service', () => {
     const { status, output } = cruise(path.join(projectRoot, 'e2e', 'fixtures', 'boundaries'))
     expect(status).not.toBe(0)
     expect(output).toMatch(/no-folder-cycle: src\/(alpha|beta) →\s+src\/(beta|alpha) →/)
     expect(output).toContain('no-import-from-entry: src/beta/c.ts → src/main.ts')
     expect(output).toContain('no-import-from-parent-folder: src/gamma/inner/d.ts → src/gamma/g.ts')
+    expect(output).toMatch(/actions-core-at-the-edges: src\/gamma\/talk\.ts → \S*@actions\/core/)
     // The fixture has no module cycle: a folder cycle is caught on its own.
     expect(output).not.toContain('no-module-cycle')
   })

@@ -11,6 +11,7 @@ import { retryDelay, sleep } from '../shared/retry.js'
 import { decryptFile, ENCRYPTED_SUFFIX, identitiesFor } from '../targets/artifact/encryption.js'
 import { INDEX_ARTIFACT } from '../targets/artifact/names.js'
 import type { DecryptionKeys } from '../targets/artifact/restore.js'
+import { pathExists } from '../shared/fs.js'
 
 export interface ArtifactSourceOptions {
   token: string
@@ -111,7 +112,7 @@ interface IndexFile {
 
 async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexFile> {
   let file = path.join(dir, 'index.json')
-  if (!(await fs.stat(file).catch(() => undefined))) {
+  if (!(await pathExists(file))) {
     const identities = await identitiesFor(dir, keys)
     if (identities.length === 0) {
       throw new Error(

@@ -184,7 +184,7 @@ export async function runVerifyCli(
       fs.rmSync(scratch, { recursive: true, force: true })
     }
   } catch (error) {
-    log(`verify: ${error instanceof Error ? error.message : String(error)}`)
+    log(`verify: ${messageOf(error)}`)
     if (error instanceof UsageError) log(RESTORE_USAGE)
     return 2
   }

@@ -11,6 +11,7 @@ import { githubGitFor } from '../github/git.js'
 import { createGitHubApi, type GitHubOwner } from '../github/api.js'
 import type { GitHubSettings } from '../settings/types.js'
 import type { RepositoryFacts } from './sources.js'
+import { pathExists } from '../shared/fs.js'
 
 export interface OpenedDestination {
   /** A URL, or an absolute path for a local bare repository. */
@@ -60,7 +61,7 @@ export function urlDestination(
         const local = path.resolve(target)
         await fs.mkdir(path.dirname(local), { recursive: true })
         const git = createGit()
-        if (!(await fs.stat(local).catch(() => undefined))) {
+        if (!(await pathExists(local))) {
           await git.run(['init', '--quiet', '--bare', local])
         }
         const finish = async (mainBranch: string | undefined) => {

@@ -7,6 +7,7 @@ import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
+import { messageOf } from '../shared/errors.js'
 
 export interface GitHubSourceOptions {
   /** The owner (organization or user) that holds the mirrors. */
@@ -111,7 +112,7 @@ export async function cloneGitHubMirrors(
           await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {
-          const detail = `mirror ${repository.fullName} could not be cloned: ${(error as Error).message}`
+          const detail = `mirror ${repository.fullName} could not be cloned: ${messageOf(error)}`
           options.log(`${name}: ${detail}`)
           unavailable.push({ repository: name, detail })
         }

@@ -17,6 +17,7 @@ import { sha256File } from '../shared/hash.js'
 import type { Destination, OpenedDestination } from './destination.js'
 import type { BackupSource, RepositoryFacts } from './sources.js'
 import { stageMirror, stageRestoredRepository, type StagedRepository } from './staging.js'
+import { pathExists } from '../shared/fs.js'
 
 export interface RestoreOptions {
   sources: BackupSource[]
@@ -62,8 +63,7 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
 async function copyLfsObjects(from: string, to: string, oids: string[]): Promise<void> {
   for (const oid of oids) {
     const target = lfsObjectPath(to, oid)
-    if ((await fs.stat(target).catch(() => undefined)) && (await sha256File(target)) === oid)
-      continue
+    if ((await pathExists(target)) && (await sha256File(target)) === oid) continue
     await fs.mkdir(path.dirname(target), { recursive: true })
     // A name of its own: another restore writing the same object never shares the half-copied file.
     const partial = `${target}.${randomUUID()}.partial`

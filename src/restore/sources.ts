@@ -1,5 +1,6 @@
 // Where a restore reads from: a backup directory (mirrors beside their metadata) or the folder of a
 // downloaded artifact (one folder per repository with its manifest). Both are found by walking.
+import { pathExists } from '../shared/fs.js'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { ENCRYPTED_SUFFIX } from '../targets/artifact/encryption.js'
@@ -27,10 +28,6 @@ export type BackupSource =
 
 async function isDirectory(file: string): Promise<boolean> {
   return (await fs.stat(file).catch(() => undefined))?.isDirectory() ?? false
-}
-
-async function exists(file: string): Promise<boolean> {
-  return (await fs.stat(file).catch(() => undefined)) !== undefined
 }
 
 /** Facts from `<slug>.json` beside a mirror (the API object), or from its path when absent. */
@@ -107,8 +104,8 @@ export async function findBackups(root: string): Promise<BackupSource[]> {
       found.push({ kind: 'mirror', facts, mirror: dir, lfsMissing })
       return
     }
-    const plain = await exists(path.join(dir, MANIFEST_FILE))
-    const encrypted = await exists(path.join(dir, `${MANIFEST_FILE}${ENCRYPTED_SUFFIX}`))
+    const plain = await pathExists(path.join(dir, MANIFEST_FILE))
+    const encrypted = await pathExists(path.join(dir, `${MANIFEST_FILE}${ENCRYPTED_SUFFIX}`))
     if (plain || encrypted) {
       found.push({
         kind: 'artifact-folder',

@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Git } from '../git/git.js'
 import { HISTORY_NAMESPACE, readRefJournal, refsAt } from '../git/ref-history.js'
+import { pathExists } from '../shared/fs.js'
 
 export interface StagedRepository {
   gitDir: string
@@ -46,7 +47,7 @@ export async function stageMirror(
   const objects = path.resolve(mirror, 'objects')
   await fs.writeFile(path.join(staging, 'objects', 'info', 'alternates'), `${objects}\n`)
   const lfs = path.resolve(mirror, 'lfs')
-  if (await fs.stat(lfs).catch(() => undefined)) await fs.symlink(lfs, path.join(staging, 'lfs'))
+  if (await pathExists(lfs)) await fs.symlink(lfs, path.join(staging, 'lfs'))
   if (refs.size > 0) {
     const commands = [...refs].map(([ref, oid]) => `create ${ref} ${oid}\n`).join('')
     await git.run(['update-ref', '--stdin'], { cwd: staging, input: commands })

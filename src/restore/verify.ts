@@ -6,6 +6,7 @@ import { restoreFromArtifactFolder, type DecryptionKeys } from '../targets/artif
 import type { Git } from '../git/git.js'
 import { verifyMirror } from '../git/verify.js'
 import type { BackupSource } from './sources.js'
+import { messageOf } from '../shared/errors.js'
 
 /** An artifact folder is verified by restoring it aside: manifest checksums, refs, then fsck. */
 async function verifyArtifactFolder(
@@ -21,7 +22,7 @@ async function verifyArtifactFolder(
     const missingUpstream = new Set((manifest.lfsMissing ?? []).map(object => object.oid))
     return await verifyMirror(git, target, missingUpstream)
   } catch (error) {
-    return [error instanceof Error ? error.message : String(error)]
+    return [messageOf(error)]
   } finally {
     await fs.rm(target, { recursive: true, force: true })
   }
