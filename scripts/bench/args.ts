@@ -11,6 +11,9 @@
 //   --scenario=small-disk             the 1,000 repositories of the mixed workspace's sizes to artifacts and
 //                                     the cache on a tmpfs a quarter of their size (scripts/bench/small-disk.ts;
 //                                     root only); --repositories=N for another count
+//   --scenario=restore                the mixed workspace backed up once to a backup directory, then its
+//                                     restore (the command line) beside raw git's floor
+//                                     (scripts/bench/restore.ts)
 //   --latency-ms=40 --runs=3 --small=40 --medium=15 --large=5 --repositories=1000
 //   --changed-percent=5 --concurrency=N (default: the action's default) --out=docs/benchmarks.md
 //   --size-mb=1024 --target=artifact  (large-artifact)
@@ -24,7 +27,8 @@ export const SCENARIOS = [
   'no-change-tiny',
   'large-artifact',
   'memory-objects',
-  'small-disk'
+  'small-disk',
+  'restore'
 ] as const
 
 export type Scenario = (typeof SCENARIOS)[number]

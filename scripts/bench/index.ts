@@ -9,6 +9,7 @@ import { MEMORY_OBJECTS_HEADING, memoryObjects } from './memory-objects.js'
 import { noChange } from './no-change.js'
 import { manyProfiles } from './profiles.js'
 import { machineLine, reproduceCommand, writeBenchmarks, type BenchFigures } from './render.js'
+import { RESTORE_HEADING, restoreScenario } from './restore.js'
 import { SMALL_DISK_HEADING, smallDisk } from './small-disk.js'
 import { generateApart, startBench } from './measure.js'
 
@@ -54,6 +55,12 @@ async function runScenarios(args: BenchArgs): Promise<BenchFigures> {
       machine: machineLine()
     })
     if (section) figures.own.set(SMALL_DISK_HEADING, section)
+  }
+  if (scenarios.has('restore')) {
+    figures.own.set(
+      RESTORE_HEADING,
+      await restoreScenario(args, { command: reproduceCommand(args), machine: machineLine() })
+    )
   }
   return figures
 }

@@ -12,10 +12,16 @@ import { LARGE_ARTIFACT_HEADING } from './large-artifact.js'
 import { MEMORY_OBJECTS_HEADING } from './memory-objects.js'
 import { noChangeSection } from './no-change-section.js'
 import type { NoChange } from './no-change.js'
+import { RESTORE_HEADING } from './restore.js'
 import { SMALL_DISK_HEADING } from './small-disk.js'
 
 /** Scenarios with a section of their own (which says its machine and command), in the document's order. */
-const OWN_SECTION_HEADINGS = [LARGE_ARTIFACT_HEADING, MEMORY_OBJECTS_HEADING, SMALL_DISK_HEADING]
+const OWN_SECTION_HEADINGS = [
+  LARGE_ARTIFACT_HEADING,
+  MEMORY_OBJECTS_HEADING,
+  SMALL_DISK_HEADING,
+  RESTORE_HEADING
+]
 
 export interface BenchFigures {
   comparison?: Comparison
