@@ -16,7 +16,7 @@ import { runBenchAction } from './action.js'
 import type { BenchArgs } from './args.js'
 import { MIXED_WORKSPACE } from './comparison.js'
 import { mark, MB, median, seconds } from './format.js'
-import { generateApart, runScript, startBench } from './measure.js'
+import { generateApart, startBench } from './measure.js'
 import { checkRestored, expectedRepositories, type RestoredTotals } from './restore-check.js'
 
 export const RESTORE_HEADING = '## Restoring the mixed workspace from a backup directory'
@@ -33,11 +33,18 @@ export interface RestoreScenarioOptions {
   machine: string
 }
 
+interface Sample {
+  wallSeconds: number
+  /** User + system time of the command and every process it waited for. */
+  cpuSeconds: number
+  /** The machine's 1-minute load average as the run started. */
+  loadAverage: number
+}
+
 interface Approach {
   key: 'restore' | 'floor'
   label: string
-  /** Wall seconds of each run. */
-  samples: number[]
+  samples: Sample[]
 }
 
 interface Figures {
@@ -51,10 +58,16 @@ interface Figures {
   checkedRuns: number
 }
 
-/** `node24 <entry> restore --from <backup> --to <template>`; throws with its output when it fails. */
-async function restoreCommandLine(entry: string, from: string, to: string, repositories: number) {
+/** Bash runs the command, then tells the CPU time of the processes it waited for (`times`). */
+const TIMED = '"$@"; status=$?; times >"$BENCH_TIMES"; exit $status'
+
+/** Runs `command` to its end: its exit code, output, wall and CPU seconds. */
+async function runTimed(command: string[], env: NodeJS.ProcessEnv = {}) {
+  const timesFile = path.join(os.tmpdir(), `bbb-bench-times-${process.pid}-${Date.now()}`)
+  const started = Date.now()
   const result = await new Promise<{ code: number; output: string }>((resolve, reject) => {
-    const child = spawn(node24Binary(), [entry, 'restore', '--from', from, '--to', to], {
+    const child = spawn('bash', ['-c', TIMED, 'bash', ...command], {
+      env: { ...process.env, ...env, BENCH_TIMES: timesFile },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''
@@ -63,13 +76,24 @@ async function restoreCommandLine(entry: string, from: string, to: string, repos
     child.on('error', reject)
     child.on('close', code => resolve({ code: code ?? -1, output }))
   })
-  if (result.code !== 0 || !result.output.includes(`${repositories} restored, 0 failed`)) {
-    const log = path.join(os.tmpdir(), `bbb-bench-restore-${Date.now()}.log`)
-    fs.writeFileSync(log, result.output)
-    throw new Error(
-      `bench: the restore failed, exit code ${result.code} (whole log: ${log}):\n${result.output.slice(-4000)}`
-    )
-  }
+  const wallSeconds = (Date.now() - started) / 1000
+  // Two lines, the shell's own user and system time, then its children's: `0m1.234s 0m0.567s`.
+  const children = fs.readFileSync(timesFile, 'utf8').trim().split('\n')[1] ?? ''
+  fs.rmSync(timesFile, { force: true })
+  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, [, minutes, secs]) => sum + 60 * Number(minutes) + Number(secs),
+    0
+  )
+  return { ...result, wallSeconds, cpuSeconds }
+}
+
+/** The run's output kept in a file, and its end in the error. */
+function failed(what: string, result: { code: number; output: string }): Error {
+  const log = path.join(os.tmpdir(), `bbb-bench-restore-${Date.now()}.log`)
+  fs.writeFileSync(log, result.output)
+  return new Error(
+    `bench: ${what} failed, exit code ${result.code} (whole log: ${log}):\n${result.output.slice(-4000)}`
+  )
 }
 
 /** Generates the mixed workspace and backs it up once to `backupDir`; what a restore must bring back. */
@@ -101,27 +125,43 @@ async function backUpOnce(args: BenchArgs, backupDir: string, runnerDir: string)
   }
 }
 
-/** One restore of the backup by `approach` into `dest`: its wall seconds. */
+/**
+ * One restore of the backup by `approach` into `dest`, timed: the command line
+ * (`node24 <entry> restore --from <backup> --to <template>`) or raw git's floor.
+ */
 async function timeRestore(
   args: BenchArgs,
   approach: Approach['key'],
   backupDir: string,
   dest: string,
   repositories: number
-): Promise<number> {
+): Promise<Sample> {
   execFileSync('sync')
-  const started = Date.now()
+  const loadAverage = os.loadavg()[0]
   if (approach === 'restore') {
     const to = path.join(dest, '{workspace}', '{slug}.git')
-    await restoreCommandLine(args.entry ?? distEntry, backupDir, to, repositories)
-  } else {
-    await runScript(RESTORE_FLOOR, [], {
-      FROM_DIR: path.join(backupDir, MIXED_WORKSPACE),
-      OUT_DIR: path.join(dest, MIXED_WORKSPACE),
-      CONCURRENCY: String(FLOOR_CONCURRENCY)
-    })
+    const entry = args.entry ?? distEntry
+    const result = await runTimed([
+      node24Binary(),
+      entry,
+      'restore',
+      '--from',
+      backupDir,
+      '--to',
+      to
+    ])
+    if (result.code !== 0 || !result.output.includes(`${repositories} restored, 0 failed`)) {
+      throw failed('the restore', result)
+    }
+    return { wallSeconds: result.wallSeconds, cpuSeconds: result.cpuSeconds, loadAverage }
   }
-  return (Date.now() - started) / 1000
+  const result = await runTimed(['bash', RESTORE_FLOOR], {
+    FROM_DIR: path.join(backupDir, MIXED_WORKSPACE),
+    OUT_DIR: path.join(dest, MIXED_WORKSPACE),
+    CONCURRENCY: String(FLOOR_CONCURRENCY)
+  })
+  if (result.code !== 0) throw failed("raw git's floor", result)
+  return { wallSeconds: result.wallSeconds, cpuSeconds: result.cpuSeconds, loadAverage }
 }
 
 export async function restoreScenario(
@@ -147,8 +187,8 @@ export async function restoreScenario(
       for (const approach of approaches.map((_, i) => approaches[(i + run) % approaches.length])) {
         const dest = fs.mkdtempSync(path.join(base, `${approach.key}-`))
         try {
-          const wallSeconds = await timeRestore(args, approach.key, backupDir, dest, repositories)
-          approach.samples.push(wallSeconds)
+          const sample = await timeRestore(args, approach.key, backupDir, dest, repositories)
+          approach.samples.push(sample)
           // The floor sets no HEAD (`git push --mirror` leaves it as `git init` made it).
           const checkHead = approach.key === 'restore'
           compared = checkRestored(
@@ -158,7 +198,8 @@ export async function restoreScenario(
             checkHead
           )
           console.log(
-            `bench: run ${run + 1}/${args.runs} ${approach.key}: ${seconds(wallSeconds)}, ` +
+            `bench: run ${run + 1}/${args.runs} ${approach.key}: ${seconds(sample.wallSeconds)} ` +
+              `(${seconds(sample.cpuSeconds)} CPU, load ${sample.loadAverage.toFixed(1)}), ` +
               `${compared.repositories} repositories, ${compared.refs} refs and ${compared.lfsObjects} LFS objects as upstream`
           )
         } finally {
@@ -181,16 +222,18 @@ export async function restoreScenario(
 }
 
 function restoreSection(args: BenchArgs, options: RestoreScenarioOptions, f: Figures): string[] {
-  const wall = (key: Approach['key']) => median(f.approaches.find(a => a.key === key)!.samples)
-  const floor = wall('floor')
-  const ratio = wall('restore') / floor
-  const rows = f.approaches.map(approach => {
-    const samples = approach.samples
-    return (
-      `| ${approach.label} | ${seconds(median(samples))} (${seconds(Math.min(...samples))} to ${seconds(Math.max(...samples))}) ` +
-      `| ${(median(samples) / floor).toFixed(2)}× |`
-    )
+  const of = (key: Approach['key'], pick: (sample: Sample) => number) =>
+    f.approaches.find(a => a.key === key)!.samples.map(pick)
+  const floor = median(of('floor', s => s.wallSeconds))
+  const ratio = median(of('restore', s => s.wallSeconds)) / floor
+  const range = (values: number[]) =>
+    `${seconds(median(values))} (${seconds(Math.min(...values))} to ${seconds(Math.max(...values))})`
+  const rows = f.approaches.map(({ key, label }) => {
+    const wall = of(key, s => s.wallSeconds)
+    const cpu = of(key, s => s.cpuSeconds)
+    return `| ${label} | ${range(wall)} | ${(median(wall) / floor).toFixed(2)}× | ${range(cpu)} |`
   })
+  const loads = f.approaches.flatMap(a => a.samples.map(s => s.loadAverage))
   return [
     RESTORE_HEADING,
     '',
@@ -204,7 +247,10 @@ function restoreSection(args: BenchArgs, options: RestoreScenarioOptions, f: Fig
       'the repository itself (`git fsck --connectivity-only`, no `objects/info/alternates`), its LFS objects ' +
       "(the same set, each file's SHA-256 its name) and, for the action's restore, HEAD. All " +
       `${f.checkedRuns} runs were equal to it: ${f.compared.repositories} repositories, ` +
-      `${f.compared.refs.toLocaleString('en')} refs, ${f.compared.lfsObjects} LFS objects. ${options.machine} ` +
+      `${f.compared.refs.toLocaleString('en')} refs, ${f.compared.lfsObjects} LFS objects. CPU time is the user and ` +
+      "system time of the command and every process it waited for (git, git-lfs, cp; bash's `times`): the work " +
+      "done, whatever else the machine ran. The machine's 1-minute load average as the runs started: " +
+      `${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${os.cpus().length} CPUs. ${options.machine} ` +
       `Reproduce: \`${options.command}\`; a run without that scenario keeps this section as it was.`,
     '',
     "- **the action's restore**: `node24 dist/index.js restore --from <backup-dir> --to '<dir>/{workspace}/{slug}.git'`, " +
@@ -212,8 +258,8 @@ function restoreSection(args: BenchArgs, options: RestoreScenarioOptions, f: Fig
     `- **raw git's floor**: for each mirror \`git init --bare\`, \`git push --mirror\` into it and a copy of its ` +
       `\`lfs/objects\`, ${FLOOR_CONCURRENCY} repositories at a time (\`xargs -P\`), nothing checked.`,
     '',
-    '| approach | wall time, median (range) | × raw git |',
-    '| --- | ---: | ---: |',
+    '| approach | wall time, median (range) | × raw git | CPU time (user + system), median (range) |',
+    '| --- | ---: | ---: | ---: |',
     ...rows,
     '',
     `Goal: restore at most ${GOAL}× raw git's floor: ${ratio.toFixed(2)}×, ${mark(ratio <= GOAL)}.`,
