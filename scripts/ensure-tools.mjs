@@ -45,7 +45,7 @@ ensurePackage(
   () => has('age', ['--version']) && has('age-keygen', ['--version']),
   'Install it (https://age-encryption.org, or `sudo apt-get install age`, `brew install age`) and run the command again.'
 )
-// `npm run bench` lists the workspace for raw git's floor with curl (scripts/bench-git.sh).
+// `npm run bench` lists the workspace for raw git's floor with curl (scripts/bench/git.sh).
 if (process.argv.includes('--bench')) {
   ensurePackage(
     'curl',

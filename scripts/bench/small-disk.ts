@@ -3,18 +3,21 @@
 // its peak disk use, wall time, artifacts and memory.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { GeneratedWorkspace, RepositorySpec } from '../testkit/bitbucket/generate-workspace.js'
-import type { LocalBitbucket } from '../testkit/bitbucket/index.js'
-import { createRepositorySizes } from '../testkit/bitbucket/repository-size.js'
-import { startResultsService } from '../testkit/results-service/index.js'
-import { mountSmallDisk } from '../testkit/small-disk.js'
-import { runBenchAction } from './bench-action.js'
+import type {
+  GeneratedWorkspace,
+  RepositorySpec
+} from '../../testkit/bitbucket/generate-workspace.js'
+import type { LocalBitbucket } from '../../testkit/bitbucket/index.js'
+import { createRepositorySizes } from '../../testkit/bitbucket/repository-size.js'
+import { startResultsService } from '../../testkit/results-service/index.js'
+import { mountSmallDisk } from '../../testkit/small-disk.js'
+import { runBenchAction } from './action.js'
+import { mark, MB, seconds } from './format.js'
 
 export const SMALL_DISK_HEADING =
   '## A workspace backed up to artifacts on a disk a quarter of its size'
 
 const WORKSPACE = 'many'
-const MB = 1024 * 1024
 /** The job's artifact limit, the index included (artifact-limit's default). */
 const ARTIFACT_LIMIT = 500
 
@@ -93,7 +96,6 @@ function azuritePeakRss(): number | undefined {
   return undefined
 }
 
-const seconds = (value: number) => `${value.toFixed(1)} s`
 const mb = (bytes: number) => `${Math.round(bytes / MB).toLocaleString('en')} MB`
 const share = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`
 const count = (value: number) => value.toLocaleString('en')
@@ -190,7 +192,6 @@ function smallDiskSection(options: SmallDiskOptions, f: Figures): string[] {
   const workspaceBytes = f.gitBytes + f.lfsBytes
   const artifacts = f.artifacts.alone + f.artifacts.groups + f.artifacts.index
   const peak = Math.max(f.sampledPeakBytes, f.reportedPeakBytes)
-  const mark = (met: boolean) => (met ? 'met' : '**not met**')
   return [
     SMALL_DISK_HEADING,
     '',

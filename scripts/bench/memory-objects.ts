@@ -7,10 +7,11 @@ import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { distEntry } from '../testkit/action-runner.js'
-import { seededBytes } from '../testkit/bitbucket/generate-workspace.js'
-import { startLocalBitbucket, type LocalBitbucket } from '../testkit/bitbucket/index.js'
-import { addBenchCredential, runBenchAction } from './bench-action.js'
+import { distEntry } from '../../testkit/action-runner.js'
+import { seededBytes } from '../../testkit/bitbucket/generate-workspace.js'
+import { startLocalBitbucket, type LocalBitbucket } from '../../testkit/bitbucket/index.js'
+import { addBenchCredential, runBenchAction } from './action.js'
+import { formatMb as mb, median, seconds } from './format.js'
 
 export const MEMORY_OBJECTS_HEADING = '## Peak memory against the number of objects in a repository'
 
@@ -36,7 +37,6 @@ interface Sample {
   peakRssBytes: number
 }
 
-const MB = 1024 * 1024
 const LFS_BYTES = 64 * 1024
 
 /**
@@ -142,11 +142,6 @@ async function measure(bb: LocalBitbucket, workspace: string, bundle: Bundle, lf
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 const range = (values: number[], format: (value: number) => string) =>
   values.length > 1
     ? `${format(median(values))} (${format(Math.min(...values))} to ${format(Math.max(...values))})`
@@ -154,8 +149,6 @@ const range = (values: number[], format: (value: number) => string) =>
 /** Inside the project relative to it, elsewhere in full. */
 const shownPath = (file: string) =>
   file.startsWith(`${process.cwd()}${path.sep}`) ? path.relative(process.cwd(), file) : file
-const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`
-const seconds = (value: number) => `${value.toFixed(1)} s`
 
 export async function memoryObjects(options: MemoryObjectsOptions): Promise<string[]> {
   const bb = await startLocalBitbucket()

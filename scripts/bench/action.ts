@@ -3,8 +3,8 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../testkit/action-runner.js'
-import type { LocalBitbucket } from '../testkit/bitbucket/index.js'
+import { runAction, type ActionRun } from '../../testkit/action-runner.js'
+import type { LocalBitbucket } from '../../testkit/bitbucket/index.js'
 
 export const BENCH_EMAIL = 'bench@example.com'
 export const BENCH_TOKEN = 'ATATT-bench'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The raw-git baselines `npm run bench` compares the action with (scripts/bench.ts runs this):
+# The raw-git baselines `npm run bench` compares the action with (scripts/bench/measure.ts runs this):
 #   floor: list with pagelen=100, then `git clone --mirror` + `git lfs fetch --all` for each
 #          repository, CONCURRENCY at a time (xargs -P): the least a full backup can cost.
 #   seed:  list with Bitbucket's default paging (10 a page), then `git clone --bare` +
@@ -13,7 +13,7 @@
 # as the action scopes it), OUT_DIR, CONCURRENCY. Credentials stay out of process arguments.
 set -euo pipefail
 
-mode=${1:?usage: bench-git.sh floor|seed|ls-remote}
+mode=${1:?usage: git.sh floor|seed|ls-remote}
 export GIT_TERMINAL_PROMPT=0
 export GIT_CONFIG_COUNT=2
 export GIT_CONFIG_KEY_0=credential.helper GIT_CONFIG_VALUE_0=
@@ -59,7 +59,7 @@ case "$mode" in
       xargs -P "${CONCURRENCY:-8}" -I{} git ls-remote -q "$GIT_ORIGIN/{}.git" >/dev/null
     ;;
   *)
-    echo "bench-git.sh: unknown mode $mode" >&2
+    echo "scripts/bench/git.sh: unknown mode $mode" >&2
     exit 2
     ;;
 esac
