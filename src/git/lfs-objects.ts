@@ -17,6 +17,16 @@ export function lfsObjectPath(gitDir: string, oid: string): string {
   return path.join(gitDir, 'lfs', 'objects', oid.slice(0, 2), oid.slice(2, 4), oid)
 }
 
+/** The LFS objects a bare repository stores (git-lfs names each by its SHA-256), without a scan. */
+export async function storedLfsObjects(gitDir: string): Promise<string[]> {
+  const root = path.join(gitDir, 'lfs', 'objects')
+  const entries = await fs.readdir(root, { withFileTypes: true, recursive: true }).catch(() => [])
+  return entries
+    .filter(entry => entry.isFile() && /^[0-9a-f]{64}$/.test(entry.name))
+    .map(entry => entry.name)
+    .sort()
+}
+
 /** Every LFS pointer among the repository's blobs (all objects, so every ref and kept history). */
 export async function listLfsPointers(
   git: Git,

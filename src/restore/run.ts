@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import pLimit from 'p-limit'
 import { restoreFromArtifactFolder, type DecryptionKeys } from '../targets/artifact/restore.js'
 import { createGit } from '../git/git.js'
-import { lfsObjectPath, listLfsPointers } from '../git/lfs-objects.js'
+import { lfsObjectPath, listLfsPointers, storedLfsObjects } from '../git/lfs-objects.js'
 import { pushLfsObjects } from '../git/lfs-push.js'
 import { planMirrorPush, pushMirror } from '../git/push.js'
 import { isPushableRef, parseRefLines } from '../git/refs.js'
@@ -130,28 +130,26 @@ async function restoreOne(
       log,
       retry
     })
-    const pointers = (await listLfsPointers(localGit, staged.gitDir)).map(pointer => pointer.oid)
+    // The objects the restored refs reach: the borrowed objects also hold those of deleted branches
+    // and, at a point in time, of later commits. One scan serves the copy and the count.
+    const pointers = (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).map(
+      pointer => pointer.oid
+    )
     // Objects Bitbucket never had are not in the backup either: the rest is restored, and said so.
     const absent = pointers.filter(oid => lfsMissing.has(oid))
     const lfs = pointers.filter(oid => !lfsMissing.has(oid))
-    if (pointers.length > 0) {
-      if (opened.localPath) await copyLfsObjects(staged.gitDir, opened.localPath, lfs)
-      else {
-        const complete = absent.length === 0
-        await pushLfsObjects(opened.git, staged.gitDir, opened.url, complete, destination, retry)
-      }
+    if (opened.localPath) {
+      // Every object the backup holds, as git-lfs keeps them: what a restore by hand would copy.
+      const stored = await storedLfsObjects(staged.gitDir)
+      await copyLfsObjects(staged.gitDir, opened.localPath, stored)
+    } else if (pointers.length > 0) {
+      const complete = absent.length === 0
+      await pushLfsObjects(opened.git, staged.gitDir, opened.url, complete, destination, retry)
     }
     await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
     await verifyDestination(opened, staged)
     const refs = [...staged.refs.keys()].filter(isPushableRef).length
-    // Counted are the objects the restored refs reach: the borrowed objects also hold those of
-    // deleted branches and, at a point in time, of later commits.
-    const lfsObjects =
-      lfs.length > 0
-        ? (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).filter(
-            pointer => !lfsMissing.has(pointer.oid)
-          ).length
-        : 0
+    const lfsObjects = lfs.length
     const missingNote = absent.length
       ? `; ${absent.length} LFS object(s) were missing on Bitbucket when it was backed up (first ${absent[0]}), so they are missing here too`
       : ''
