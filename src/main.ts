@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import { runBackup, type BackupRun } from './backup/run.js'
 import { createRunClock, type RunClock } from './backup/stop.js'
+import { createRestBudget } from './bitbucket/budget.js'
 import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
 import { createBitbucketAuth } from './credentials/credentials.js'
 import { messageOf } from './shared/errors.js'
@@ -99,7 +100,8 @@ export async function run(): Promise<void> {
   try {
     const settings = readSettingsFromInputs()
     const auth = createBitbucketAuth(settings.credential, { oauthTokenUrl: settings.oauthTokenUrl })
-    const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: stepLog })
+    const budget = createRestBudget(settings.metadata.restBudget)
+    const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: stepLog, budget })
     const isSelected = createSlugFilter(settings.include, settings.exclude)
     core.info(`${describeRun(settings)} ${settings.workspaces.join(', ')} as ${auth.description}`)
 
@@ -128,7 +130,8 @@ export async function run(): Promise<void> {
         auth,
         isSelected,
         clock,
-        log: stepLog
+        log: stepLog,
+        rest: { client, budget }
       })
       listingError = backup.listingError
       results = backup.results

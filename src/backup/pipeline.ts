@@ -25,6 +25,9 @@ import {
   type RepositoryOutcome
 } from './repository.js'
 import { backupPriority } from './order.js'
+import { collectMetadata } from '../metadata/collect.js'
+import type { MetadataPlan, MetadataService } from '../metadata/service.js'
+import { withMetadata } from './metadata.js'
 import type { RunClock } from './stop.js'
 
 /** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
@@ -59,6 +62,8 @@ export interface Pipeline {
   verified: { intact: number; damaged: number }
   /** Bytes of whole mirrors one transfer slot has moved per second so far (for the time budget). */
   throughput: { rate(): number; add(bytes: number, seconds: number): void }
+  /** Pull requests and Downloads beside git; absent with metadata: none. */
+  metadata?: MetadataService
 }
 
 export interface RepositoryRun {
@@ -209,9 +214,16 @@ async function attemptBackup(
       missingUpstream: objects => tools.missingUpstream(repository.httpsCloneUrl, objects),
       log
     }
-    const check = await pipeline.slots.check(async () =>
-      clock.stopped ? undefined : checkRepository(job)
-    )
+    let plan: MetadataPlan | undefined
+    const check = await pipeline.slots.check(async () => {
+      if (clock.stopped) return undefined
+      const checked = await checkRepository(job)
+      if (!pipeline.metadata) return checked
+      // Git's verdict first: Downloads are looked at whenever git changed.
+      const gitChanged = 'pending' in checked && !checked.pending.restoreThenCompare
+      plan = await pipeline.metadata.probe(repository, prior, gitChanged)
+      return withMetadata(checked, plan, job)
+    })
     if (!check) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
     const checked = 'outcome' in check ? check.outcome : undefined
     const checkEnded = Date.now()
@@ -219,7 +231,7 @@ async function attemptBackup(
     // An unchanged mirror on disk whose targets only write files needs no slot and no disk.
     const light = !pipeline.verify && dueAfterCheck.every(target => !target.costly)
     if (checked && (!checked.mirrorReady || light)) {
-      return await conclude(pipeline, item, checked, mirror, log)
+      return await conclude(pipeline, item, checked, mirror, log, undefined, plan)
     }
     return await pipeline.slots.transfer(backupPriority(prior, item.plannedBytes), async () => {
       if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
@@ -245,7 +257,7 @@ async function attemptBackup(
       const outcome =
         'outcome' in check ? check.outcome : await transferRepository(job, check.pending)
       reservation.written(outcome.state?.bytes ?? 0)
-      const result = await conclude(pipeline, item, outcome, mirror, log, reservation)
+      const result = await conclude(pipeline, item, outcome, mirror, log, reservation, plan)
       if (whole && outcome.state) {
         pipeline.throughput.add(outcome.state.bytes, (Date.now() - heavyStarted) / 1000)
       }
@@ -278,12 +290,20 @@ async function conclude(
   outcome: RepositoryOutcome,
   mirror: string,
   log: (line: string) => void,
-  reservation?: Reservation
+  reservation?: Reservation,
+  plan?: MetadataPlan
 ): Promise<RepositoryResult> {
   const { state, result } = outcome
   if (!state) return result
   let published = false
-  if (outcome.mirrorReady && PUBLISHED_STATUSES.has(result.status)) {
+  const ready = outcome.mirrorReady && PUBLISHED_STATUSES.has(result.status)
+  if (pipeline.metadata && plan) {
+    // After the transfer, before the targets: they publish the archive with the mirror.
+    const work = { repository: item.repository, mirror: ready ? mirror : undefined, state, log }
+    const metadata = await collectMetadata(pipeline.metadata, plan, work)
+    if (metadata) result.metadata = metadata
+  }
+  if (ready) {
     published = await publish(pipeline, item, { ...outcome, state }, mirror, log)
     state.mirrorCacheKey = await pipeline.mirrorCache.save(
       state,
