@@ -242,6 +242,7 @@ describe('metadata with the directory target', () => {
   it('without the pull request scope warns once with the scope and keeps git and Downloads', async () => {
     bb.addApiToken({ email: 'joe@example.com', username: 'joe', token: NO_PR_TOKEN })
     const dir = fs.mkdtempSync(path.join(base, 'noscope-'))
+    bb.clearRequests()
     const run = await directoryRun(
       { 'bitbucket-email': 'joe@example.com', 'bitbucket-api-token': NO_PR_TOKEN },
       dir
@@ -250,36 +251,82 @@ describe('metadata with the directory target', () => {
     const lines = warnings(run).filter(line => /Pull requests were not backed up/.test(line))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toContain('read:pullrequest:bitbucket')
+    // The first probe goes alone: one refusal, not one per repository checked at the same time.
+    expect(bb.requests.filter(request => request.status === 403)).toHaveLength(1)
     expectDownloads(mirrorOf(dir, 'meta'))
   })
 })
 
+/** A hosted runner: nothing survives but the Actions cache (with cache: true) and the artifacts. */
+async function artifactRun(cache = 'true'): Promise<{ run: ActionRun; id: number }> {
+  const id = ++runId
+  const dir = fs.mkdtempSync(path.join(base, 'hosted-'))
+  const run = await runAction(inputs({ target: 'artifact', 'backup-dir': '', cache }), {
+    runnerDir: dir,
+    env: rs.env({
+      runId: id,
+      jobId: 'backup',
+      runnerTemp: path.join(dir, 'temp'),
+      workspace: path.join(dir, 'workspace')
+    })
+  })
+  expect(scanTree(dir, forms).leaks).toEqual([])
+  return { run, id }
+}
+
+async function restoredMeta(id: number): Promise<string> {
+  const { dir } = await downloadRunArtifacts(rs, id, base)
+  const folder = fs
+    .readdirSync(dir)
+    .map(name => path.join(dir, name, 'acme', 'meta'))
+    .find(candidate => fs.existsSync(candidate))
+  if (!folder) throw new Error(`run ${id} uploaded no artifact of acme/meta`)
+  const restored = path.join(dir, 'restored-meta.git')
+  await restoreFromArtifactFolder(createGit(), folder, restored)
+  expect(scanTree(dir, forms).leaks).toEqual([])
+  return restored
+}
+
 describe('metadata with the artifact target', () => {
   it('carries the archive in the bundle, complete, with no credential anywhere', async () => {
-    const dir = fs.mkdtempSync(path.join(base, 'artifact-'))
-    runId++
-    const run = await runAction(inputs({ target: 'artifact', 'backup-dir': '' }), {
-      runnerDir: dir,
-      env: rs.env({
-        runId,
-        jobId: 'backup',
-        runnerTemp: path.join(dir, 'temp'),
-        workspace: path.join(dir, 'workspace')
-      })
-    })
+    const { run, id } = await artifactRun('false')
     expect(errorLines(run)).toEqual([])
     expect(run.exitCode).toBe(0)
-    const { dir: downloaded } = await downloadRunArtifacts(rs, runId, base)
-    const folder = fs
-      .readdirSync(downloaded)
-      .map(name => path.join(downloaded, name, 'acme', 'meta'))
-      .find(candidate => fs.existsSync(candidate))!
-    const restored = path.join(dir, 'restored-meta.git')
-    await restoreFromArtifactFolder(createGit(), folder, restored)
+    const restored = await restoredMeta(id)
     // The comment added by the incremental test above is there too.
     expectConversations(restored, 1)
     expectDownloads(restored)
-    expect(scanTree(dir, forms).leaks).toEqual([])
-    expect(scanTree(downloaded, forms).leaks).toEqual([])
+  })
+})
+
+describe('metadata on hosted runners that share only the Actions cache', () => {
+  it('brings the cached mirror back for a pull request that changed, without fetching git', async () => {
+    const first = await artifactRun()
+    expect(errorLines(first.run)).toEqual([])
+    const before = await restoredMeta(first.id)
+    const { merged } = fixture.pullRequests
+    bb.commentOnPullRequest('acme', 'meta', merged, { raw: 'Shipped in 1.0', author: 'dave' })
+    bb.updatePullRequest('acme', 'meta', merged, { description: 'Now documented', by: 'bob' })
+    bb.clearGitRequests()
+    const second = await artifactRun()
+    expect(errorLines(second.run)).toEqual([])
+    expect(second.run.stdout).toMatch(/Restored the mirror from cache entry/)
+    expect(bb.gitRequests.filter(request => request.command === 'fetch')).toEqual([])
+    const after = await restoredMeta(second.id)
+    const comments = pullRequestOf(after, merged).comments.map(comment => comment.content?.raw)
+    expect(comments).toContain('Shipped in 1.0')
+    const previous = git(before, ['rev-parse', REF]).toString().trim()
+    expect(
+      git(after, ['rev-parse', `${REF}^`])
+        .toString()
+        .trim()
+    ).toBe(previous)
+    expectDownloads(after)
+    // Nothing changed since: acme/meta is not uploaded again.
+    const third = await artifactRun()
+    expect(third.run.exitCode).toBe(0)
+    const report = reportOf(third.run).repositories.find(repository => repository.slug === 'meta')!
+    expect(report.status).toBe('unchanged')
+    expect((report as { artifact?: string }).artifact).toBeUndefined()
   })
 })

@@ -18,16 +18,10 @@ import type { BackupTarget, MirrorHome } from '../targets/contract/target.js'
 import { NoRoomError, type DiskGate, type Reservation } from './disk.js'
 import { describeRepositoryFailure } from './failure.js'
 import type { MirrorCache } from './mirror-cache.js'
-import {
-  checkRepository,
-  transferRepository,
-  type RepositoryJob,
-  type RepositoryOutcome
-} from './repository.js'
+import { transferRepository, type RepositoryJob, type RepositoryOutcome } from './repository.js'
 import { backupPriority } from './order.js'
-import { collectMetadata } from '../metadata/collect.js'
 import type { MetadataPlan, MetadataService } from '../metadata/service.js'
-import { withMetadata } from './metadata.js'
+import { checkWithMetadata, collectBeforeTargets } from './metadata.js'
 import type { RunClock } from './stop.js'
 
 /** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
@@ -214,17 +208,11 @@ async function attemptBackup(
       missingUpstream: objects => tools.missingUpstream(repository.httpsCloneUrl, objects),
       log
     }
-    let plan: MetadataPlan | undefined
-    const check = await pipeline.slots.check(async () => {
-      if (clock.stopped) return undefined
-      const checked = await checkRepository(job)
-      if (!pipeline.metadata) return checked
-      // Git's verdict first: Downloads are looked at whenever git changed.
-      const gitChanged = 'pending' in checked && !checked.pending.restoreThenCompare
-      plan = await pipeline.metadata.probe(repository, prior, gitChanged)
-      return withMetadata(checked, plan, job)
-    })
-    if (!check) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
+    const checkedWithPlan = await pipeline.slots.check(async () =>
+      clock.stopped ? undefined : checkWithMetadata(job, pipeline.metadata)
+    )
+    if (!checkedWithPlan) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
+    const { check, plan } = checkedWithPlan
     const checked = 'outcome' in check ? check.outcome : undefined
     const checkEnded = Date.now()
     const dueAfterCheck = checked?.state ? pipeline.targets.filter(t => t.due(checked.state!)) : []
@@ -298,10 +286,14 @@ async function conclude(
   let published = false
   const ready = outcome.mirrorReady && PUBLISHED_STATUSES.has(result.status)
   if (pipeline.metadata && plan) {
-    // After the transfer, before the targets: they publish the archive with the mirror.
-    const work = { repository: item.repository, mirror: ready ? mirror : undefined, state, log }
-    const metadata = await collectMetadata(pipeline.metadata, plan, work)
-    if (metadata) result.metadata = metadata
+    const where = ready ? mirror : undefined
+    await collectBeforeTargets(pipeline.metadata, plan, {
+      ...item,
+      mirror: where,
+      state,
+      result,
+      log
+    })
   }
   if (ready) {
     published = await publish(pipeline, item, { ...outcome, state }, mirror, log)

@@ -7,7 +7,7 @@ import PQueue from 'p-queue'
 import type { RestBudget } from '../bitbucket/budget.js'
 import type { BitbucketClient } from '../bitbucket/client.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
-import { createMetadataService, type MetadataService } from '../metadata/service.js'
+import type { MetadataService } from '../metadata/service.js'
 import { checkConcurrency } from '../shared/constants.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { asError } from '../shared/errors.js'
@@ -26,6 +26,7 @@ import type { BackupTarget, MirrorHome, RunProgress } from '../targets/contract/
 import { createDiskGate, diskSpace, type DiskGate } from './disk.js'
 import { createMirrorCache } from './mirror-cache.js'
 import { estimatedBytes } from './order.js'
+import { openMetadata } from './metadata.js'
 import { createOriginTools } from './origins.js'
 import { backUpRepository, INTERRUPTED, type Pipeline, type RepositoryRun } from './pipeline.js'
 import type { RunClock } from './stop.js'
@@ -133,21 +134,6 @@ async function finishTargets(
 }
 
 /** Everything a run needs before its first repository: cache, targets, state, disk, pipeline. */
-/** Metadata work for the run, unless the metadata input is none. */
-function openMetadata(
-  settings: Settings,
-  rest: { client: BitbucketClient; budget: RestBudget } | undefined,
-  signal: AbortSignal
-): MetadataService | undefined {
-  if (!rest || settings.metadata.kinds.length === 0) return undefined
-  return createMetadataService({
-    ...rest,
-    apiUrl: settings.apiUrl,
-    kinds: settings.metadata.kinds,
-    git: createGit([], [], signal)
-  })
-}
-
 async function openRun(
   settings: Settings,
   auth: BitbucketAuth,

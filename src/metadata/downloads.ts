@@ -62,6 +62,7 @@ export async function archiveDownloads(
   const index: ArchivedDownload[] = []
   const problems: string[] = []
   let fetched = 0
+  if (listed.length === 0 && before === undefined) return { fetched, total: 0, problems }
   for (const download of listed) {
     if (!safeName(download.name)) {
       problems.push(`Download "${download.name}" was not kept: its name cannot be a file name`)

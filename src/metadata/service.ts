@@ -78,6 +78,8 @@ export function createMetadataService(options: MetadataServiceOptions) {
   const problems: string[] = []
   let staleLeft = 0
   let requests = 0
+  /** The run's first pull request probe goes alone: a missing scope costs one 403, not one per check. */
+  let firstProbe: Promise<void> | undefined
 
   const base = (repository: BitbucketRepository) =>
     `${options.apiUrl}/repositories/${encodeURIComponent(repository.workspace)}/${encodeURIComponent(repository.slug)}`
@@ -127,7 +129,11 @@ export function createMetadataService(options: MetadataServiceOptions) {
     }
     const client = countingClient(options.client, plan)
     try {
-      if (pulls) {
+      let opened = () => {}
+      if (pulls && firstProbe) await firstProbe
+      else if (pulls) firstProbe = new Promise<void>(resolve => (opened = resolve))
+      if (pulls && refused.has('pull-requests')) kinds.delete('pull-requests')
+      else if (pulls) {
         try {
           const since = plan.fullPass ? undefined : meta.pullRequestsSince
           plan.pullRequests = await probePullRequests(client, base(repository), since)
@@ -137,12 +143,16 @@ export function createMetadataService(options: MetadataServiceOptions) {
         } catch (error) {
           if (!refusedKind('pull-requests', error)) throw error
           kinds.delete('pull-requests')
+        } finally {
+          opened()
         }
       }
       if (downloadsDue && budget.affords(1, stale)) {
         try {
           plan.downloads = await listDownloads(client, base(repository))
-          plan.downloadsChanged = downloadsDigest(plan.downloads) !== meta.downloadsDigest
+          // A repository that never had a Download has nothing to archive: no archive at all.
+          const known = meta.downloadsDigest ?? downloadsDigest([])
+          plan.downloadsChanged = downloadsDigest(plan.downloads) !== known
         } catch (error) {
           if (!refusedKind('downloads', error)) throw error
           kinds.delete('downloads')

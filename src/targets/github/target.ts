@@ -10,6 +10,7 @@ import type { GitHubSettings } from '../../settings/types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
 import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
 import { METADATA_REF } from '../../metadata/layout.js'
+import { holdBackLargeArchive } from './archive.js'
 import {
   createGitHubApi,
   GitHubApiError,
@@ -162,18 +163,7 @@ async function mirrorOne(
       `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
     )
   }
-  const archive = plan.updates.find(update => update.ref === METADATA_REF && update.oid)
-  if (
-    archive &&
-    (await findOversizedFiles(git, mirror, [archive.oid!], plan.known, settings.maxFileBytes))
-      .length > 0
-  ) {
-    // A Download over GitHub's file limit would refuse the whole push: the archive stays behind.
-    plan.updates.splice(plan.updates.indexOf(archive), 1)
-    log(
-      `metadata archive not pushed: it holds a Download over ${(settings.maxFileBytes / 1e6).toFixed(0)} MB (github-file-size-limit); the other targets keep it`
-    )
-  }
+  await holdBackLargeArchive(git, mirror, plan, settings.maxFileBytes, log)
   const sets = plan.updates.flatMap(update => (update.oid ? [update.oid] : []))
   const oversized = await findOversizedFiles(git, mirror, sets, plan.known, settings.maxFileBytes)
   if (oversized.length > 0) {
