@@ -237,6 +237,9 @@ describe('metadata with the directory target', () => {
       /Metadata of \d+ repositor.*was deferred: .*rest-budget: 10/
     )
     expect(reportOf(run).totals.restRequests).toBeLessThanOrEqual(10)
+    expect(run.summary).toMatch(
+      /Pull requests and Downloads took \d+ REST requests \(rest-budget: 10 an hour\); the metadata of \d+ repositories waits for the next run/
+    )
   })
 
   it('without the pull request scope warns once with the scope and keeps git and Downloads', async () => {

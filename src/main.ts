@@ -72,6 +72,12 @@ function notesOf(settings: Settings, backup: BackupRun | undefined, clock: RunCl
   notes.push(
     `Peak disk used: ${formatBytes(backup.figures.peakDiskBytes)} of ${formatBytes(backup.figures.freeDiskBytes)} free at the start.`
   )
+  const { metadataRequests, metadataDeferred } = backup.figures
+  if (metadataRequests !== undefined) {
+    notes.push(
+      `Pull requests and Downloads took ${metadataRequests} REST requests (rest-budget: ${settings.metadata.restBudget} an hour)${metadataDeferred ? `; the metadata of ${metadataDeferred} repositories waits for the next run` : ''}.`
+    )
+  }
   return notes
 }
 
