@@ -19,6 +19,11 @@ import { scanBytes, scanCacheArchive, scanTree, secretForms } from '../testkit/s
 
 const EMAIL = 'jane@example.com'
 const API_TOKEN = 'ATATT3xFfGF0protection-e2e-secret'
+const README_SCOPES = [
+  'read:repository:bitbucket',
+  'read:workspace:bitbucket',
+  'read:pullrequest:bitbucket'
+]
 const SLUGS = ['alpha', 'beta', 'gamma']
 const REPOSITORY_ARTIFACTS = SLUGS.map(slug => `bitbucket-acme-${slug}`)
 const PASSPHRASE_1 = 'first-passphrase-correct-horse-41'
@@ -127,7 +132,8 @@ beforeAll(async () => {
   rs = await startResultsService()
   bb = await startLocalBitbucket()
   bb.createWorkspace('acme')
-  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
+  // The scopes README asks for, pull requests included (metadata: pull-requests, downloads).
+  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN, scopes: README_SCOPES })
   for (const slug of SLUGS) {
     bb.addRepository('acme', slug)
     const wc = await workingCopy(bb, 'acme', slug)

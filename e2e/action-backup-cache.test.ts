@@ -13,6 +13,11 @@ import { scanBytes, scanCacheArchive, scanTree, secretForms } from '../testkit/s
 
 const EMAIL = 'jane@example.com'
 const API_TOKEN = 'ATATT3xFfGF0cache-e2e-secret'
+const README_SCOPES = [
+  'read:repository:bitbucket',
+  'read:workspace:bitbucket',
+  'read:pullrequest:bitbucket'
+]
 
 let bb: LocalBitbucket
 let rs: ResultsService
@@ -57,7 +62,8 @@ beforeAll(async () => {
   rs = await startResultsService()
   bb = await startLocalBitbucket()
   bb.createWorkspace('acme')
-  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
+  // The scopes README asks for, pull requests included (metadata: pull-requests, downloads).
+  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN, scopes: README_SCOPES })
   for (const slug of ['app', 'lib', 'media', 'empty']) {
     upstreamDirs.set(slug, bb.addRepository('acme', slug, { empty: slug === 'empty' }).gitDir)
   }

@@ -24,6 +24,11 @@ import { startResultsService, type ResultsService } from '../testkit/results-ser
 
 const EMAIL = 'jane@example.com'
 const API_TOKEN = 'ATATT3xFfGF0incomplete-e2e-secret'
+const README_SCOPES = [
+  'read:repository:bitbucket',
+  'read:workspace:bitbucket',
+  'read:pullrequest:bitbucket'
+]
 const OBJECTS = 30
 
 let bb: LocalBitbucket
@@ -93,7 +98,8 @@ beforeAll(async () => {
   rs = await startResultsService()
   bb = await startLocalBitbucket()
   bb.createWorkspace('acme')
-  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN })
+  // The scopes README asks for, pull requests included (metadata: pull-requests, downloads).
+  bb.addApiToken({ email: EMAIL, username: 'jane', token: API_TOKEN, scopes: README_SCOPES })
   bb.addRepository('acme', 'assets')
   bb.addRepository('acme', 'app')
   const assets = await workingCopy(bb, 'acme', 'assets')

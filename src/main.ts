@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import { runBackup, type BackupRun } from './backup/run.js'
 import { createRunClock, type RunClock } from './backup/stop.js'
+import { createRestBudget } from './bitbucket/budget.js'
 import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
 import { createBitbucketAuth } from './credentials/credentials.js'
 import { messageOf } from './shared/errors.js'
@@ -71,6 +72,12 @@ function notesOf(settings: Settings, backup: BackupRun | undefined, clock: RunCl
   notes.push(
     `Peak disk used: ${formatBytes(backup.figures.peakDiskBytes)} of ${formatBytes(backup.figures.freeDiskBytes)} free at the start.`
   )
+  const { metadataRequests, metadataDeferred } = backup.figures
+  if (metadataRequests !== undefined) {
+    notes.push(
+      `Pull requests and Downloads took ${metadataRequests} REST requests (rest-budget: ${settings.metadata.restBudget} an hour)${metadataDeferred ? `; the metadata of ${metadataDeferred} repositories waits for the next run` : ''}.`
+    )
+  }
   return notes
 }
 
@@ -99,7 +106,8 @@ export async function run(): Promise<void> {
   try {
     const settings = readSettingsFromInputs()
     const auth = createBitbucketAuth(settings.credential, { oauthTokenUrl: settings.oauthTokenUrl })
-    const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: stepLog })
+    const budget = createRestBudget(settings.metadata.restBudget)
+    const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log: stepLog, budget })
     const isSelected = createSlugFilter(settings.include, settings.exclude)
     core.info(`${describeRun(settings)} ${settings.workspaces.join(', ')} as ${auth.description}`)
 
@@ -128,7 +136,8 @@ export async function run(): Promise<void> {
         auth,
         isSelected,
         clock,
-        log: stepLog
+        log: stepLog,
+        rest: { client, budget }
       })
       listingError = backup.listingError
       results = backup.results

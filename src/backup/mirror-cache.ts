@@ -19,12 +19,15 @@ export function mirrorCacheKey(
   uuid: string,
   fingerprint: string,
   lfs: boolean,
-  lfsMissing: readonly { oid: string }[] = []
+  lfsMissing: readonly { oid: string }[] = [],
+  /** The metadata archive's commit: a mirror with a newer archive is another entry. */
+  metadataCommit?: string
 ): string {
   const oids = lfsMissing.map(object => object.oid).join('\n')
   const missing =
     lfsMissing.length > 0 ? `-m${createHash('sha256').update(oids).digest('hex').slice(0, 12)}` : ''
-  return `${keyPrefix(uuid)}${fingerprint.slice(0, 20)}-${lfs ? 'lfs' : 'nolfs'}${missing}`
+  const metadata = metadataCommit ? `-md${metadataCommit.slice(0, 12)}` : ''
+  return `${keyPrefix(uuid)}${fingerprint.slice(0, 20)}-${lfs ? 'lfs' : 'nolfs'}${missing}${metadata}`
 }
 
 export interface MirrorCache {
@@ -76,7 +79,13 @@ export function createMirrorCache(
     async save(state, prior, mirror, lfs, log, room = roomFor) {
       const known = prior?.mirrorCacheKey
       if (!enabled || (lfs && !state.lfsComplete && !state.lfsMissing?.length)) return known
-      const key = mirrorCacheKey(state.uuid, state.fingerprint, lfs, state.lfsMissing)
+      const key = mirrorCacheKey(
+        state.uuid,
+        state.fingerprint,
+        lfs,
+        state.lfsMissing,
+        state.metadata?.commit
+      )
       if (key === known) return known
       // An entry can never be overwritten: a run whose state was lost (or another shard) may have
       // saved this one already. Asked only then, so a run that knows the repository pays nothing.

@@ -18,13 +18,10 @@ import type { BackupTarget, MirrorHome } from '../targets/contract/target.js'
 import { NoRoomError, type DiskGate, type Reservation } from './disk.js'
 import { describeRepositoryFailure } from './failure.js'
 import type { MirrorCache } from './mirror-cache.js'
-import {
-  checkRepository,
-  transferRepository,
-  type RepositoryJob,
-  type RepositoryOutcome
-} from './repository.js'
+import { transferRepository, type RepositoryJob, type RepositoryOutcome } from './repository.js'
 import { backupPriority } from './order.js'
+import type { MetadataPlan, MetadataService } from '../metadata/service.js'
+import { checkWithMetadata, collectBeforeTargets } from './metadata.js'
 import type { RunClock } from './stop.js'
 
 /** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
@@ -59,6 +56,8 @@ export interface Pipeline {
   verified: { intact: number; damaged: number }
   /** Bytes of whole mirrors one transfer slot has moved per second so far (for the time budget). */
   throughput: { rate(): number; add(bytes: number, seconds: number): void }
+  /** Pull requests and Downloads beside git; absent with metadata: none. */
+  metadata?: MetadataService
 }
 
 export interface RepositoryRun {
@@ -209,17 +208,18 @@ async function attemptBackup(
       missingUpstream: objects => tools.missingUpstream(repository.httpsCloneUrl, objects),
       log
     }
-    const check = await pipeline.slots.check(async () =>
-      clock.stopped ? undefined : checkRepository(job)
+    const checkedWithPlan = await pipeline.slots.check(async () =>
+      clock.stopped ? undefined : checkWithMetadata(job, pipeline.metadata)
     )
-    if (!check) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
+    if (!checkedWithPlan) return deferred(item, DEFERRED[clock.stopped ?? 'cancelled'])
+    const { check, plan } = checkedWithPlan
     const checked = 'outcome' in check ? check.outcome : undefined
     const checkEnded = Date.now()
     const dueAfterCheck = checked?.state ? pipeline.targets.filter(t => t.due(checked.state!)) : []
     // An unchanged mirror on disk whose targets only write files needs no slot and no disk.
     const light = !pipeline.verify && dueAfterCheck.every(target => !target.costly)
     if (checked && (!checked.mirrorReady || light)) {
-      return await conclude(pipeline, item, checked, mirror, log)
+      return await conclude(pipeline, item, checked, mirror, log, undefined, plan)
     }
     return await pipeline.slots.transfer(backupPriority(prior, item.plannedBytes), async () => {
       if (clock.stopped) return deferred(item, DEFERRED[clock.stopped])
@@ -245,7 +245,7 @@ async function attemptBackup(
       const outcome =
         'outcome' in check ? check.outcome : await transferRepository(job, check.pending)
       reservation.written(outcome.state?.bytes ?? 0)
-      const result = await conclude(pipeline, item, outcome, mirror, log, reservation)
+      const result = await conclude(pipeline, item, outcome, mirror, log, reservation, plan)
       if (whole && outcome.state) {
         pipeline.throughput.add(outcome.state.bytes, (Date.now() - heavyStarted) / 1000)
       }
@@ -278,12 +278,24 @@ async function conclude(
   outcome: RepositoryOutcome,
   mirror: string,
   log: (line: string) => void,
-  reservation?: Reservation
+  reservation?: Reservation,
+  plan?: MetadataPlan
 ): Promise<RepositoryResult> {
   const { state, result } = outcome
   if (!state) return result
   let published = false
-  if (outcome.mirrorReady && PUBLISHED_STATUSES.has(result.status)) {
+  const ready = outcome.mirrorReady && PUBLISHED_STATUSES.has(result.status)
+  if (pipeline.metadata && plan) {
+    const where = ready ? mirror : undefined
+    await collectBeforeTargets(pipeline.metadata, plan, {
+      ...item,
+      mirror: where,
+      state,
+      result,
+      log
+    })
+  }
+  if (ready) {
     published = await publish(pipeline, item, { ...outcome, state }, mirror, log)
     state.mirrorCacheKey = await pipeline.mirrorCache.save(
       state,

@@ -239,7 +239,8 @@ export async function transferRepository(
     // records a newer one.
     ...(prior?.mirrorCacheKey ? { mirrorCacheKey: prior.mirrorCacheKey } : {}),
     ...(prior?.artifact ? { artifact: prior.artifact } : {}),
-    ...(prior?.github ? { github: prior.github } : {})
+    ...(prior?.github ? { github: prior.github } : {}),
+    ...(prior?.metadata ? { metadata: prior.metadata } : {})
   }
   const arrived = (prior?.lfsMissing?.length ?? 0) - (lfsMissing?.length ?? 0)
   const what = pending.lfsOnly

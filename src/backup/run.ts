@@ -4,7 +4,10 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
 import PQueue from 'p-queue'
+import type { RestBudget } from '../bitbucket/budget.js'
+import type { BitbucketClient } from '../bitbucket/client.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
+import type { MetadataService } from '../metadata/service.js'
 import { checkConcurrency } from '../shared/constants.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { asError } from '../shared/errors.js'
@@ -23,6 +26,7 @@ import type { BackupTarget, MirrorHome, RunProgress } from '../targets/contract/
 import { createDiskGate, diskSpace, type DiskGate } from './disk.js'
 import { createMirrorCache } from './mirror-cache.js'
 import { estimatedBytes } from './order.js'
+import { openMetadata } from './metadata.js'
 import { createOriginTools } from './origins.js'
 import { backUpRepository, INTERRUPTED, type Pipeline, type RepositoryRun } from './pipeline.js'
 import type { RunClock } from './stop.js'
@@ -135,7 +139,8 @@ async function openRun(
   auth: BitbucketAuth,
   clock: RunClock,
   progress: RunProgress,
-  log: StepLog
+  log: StepLog,
+  rest?: { client: BitbucketClient; budget: RestBudget }
 ) {
   const cache = await createActionsCache(log, settings.cache)
   if (settings.cache && !cache.available) {
@@ -173,6 +178,8 @@ async function openRun(
   const book = createStateBook(store, states, { log })
   recorded = () => book.touched()
   for (const target of targets) await target.prepare?.(states)
+  const metadata = openMetadata(settings, rest, clock.signal)
+  metadata?.prepare(states)
 
   const disk: DiskGate = await createDiskGate({
     dirs: diskDirs,
@@ -205,7 +212,8 @@ async function openRun(
         transfers.add(work, { priority }) as Promise<T>
     },
     throughput: createThroughput(),
-    verified: { intact: 0, damaged: 0 }
+    verified: { intact: 0, damaged: 0 },
+    metadata
   }
   return { pipeline, targets, book, disk, origins, states }
 }
@@ -222,6 +230,8 @@ export async function runBackup(input: {
   clock: RunClock
   /** The step's log: progress lines, each repository's details in a group, warnings. */
   log: StepLog
+  /** The REST client and its budget, for what a repository holds beyond git. */
+  rest?: { client: BitbucketClient; budget: RestBudget }
 }): Promise<BackupRun> {
   const { settings, clock, log } = input
   const listed = input.listing[Symbol.asyncIterator]()
@@ -238,7 +248,8 @@ export async function runBackup(input: {
     input.auth,
     clock,
     progress,
-    log
+    log,
+    input.rest
   )
 
   const items: RepositoryRun[] = []
@@ -304,7 +315,7 @@ export async function runBackup(input: {
       listingError,
       targetError,
       cancelled,
-      figures: figuresOf(disk, book, targets)
+      figures: figuresOf(disk, book, targets, pipeline.metadata)
     }
   }
   // A partial listing says nothing about what disappeared: only a complete one may.
@@ -318,19 +329,34 @@ export async function runBackup(input: {
     const { intact, damaged } = pipeline.verified
     log.info(`Verified ${intact + damaged} mirrors: ${intact} intact, ${damaged} damaged.`)
   }
+  for (const line of pipeline.metadata?.warnings() ?? []) log.warning(line)
   const targetError = await finishTargets(targets, book, results, false)
   await book.save(true)
   await disk.sample()
   close()
-  return { results, listingError, targetError, cancelled, figures: figuresOf(disk, book, targets) }
+  return {
+    results,
+    listingError,
+    targetError,
+    cancelled,
+    figures: figuresOf(disk, book, targets, pipeline.metadata)
+  }
 }
 
-function figuresOf(disk: DiskGate, book: StateBook, targets: BackupTarget[]) {
+function figuresOf(
+  disk: DiskGate,
+  book: StateBook,
+  targets: BackupTarget[],
+  metadata: MetadataService | undefined
+) {
   return Object.assign(
     {
       peakDiskBytes: disk.peakUsedBytes,
       freeDiskBytes: disk.freeAtStart,
-      checkpoints: book.checkpoints
+      checkpoints: book.checkpoints,
+      ...(metadata
+        ? { metadataRequests: metadata.requests, metadataDeferred: metadata.deferred }
+        : {})
     },
     ...targets.map(target => target.figures?.() ?? {})
   ) as BackupRun['figures']

@@ -2,6 +2,7 @@
 import type { BitbucketAuth } from '../credentials/types.js'
 import type { Log } from '../shared/log.js'
 import { parseRetryAfter, retryDelay, sleep as realSleep } from '../shared/retry.js'
+import { BudgetSpentError, type RestBudget, type RestPurpose } from './budget.js'
 import { BitbucketError, describeFailure } from './errors.js'
 import type { ApiPage, ApiRepository, BitbucketRepository } from './types.js'
 
@@ -15,7 +16,19 @@ export interface ClientOptions {
   maxTotalWaitMs?: number
   maxAttempts?: number
   baseDelayMs?: number
+  /** Counts every request and refuses metadata once it is spent (rest-budget). */
+  budget?: RestBudget
 }
+
+/** A request's method and body (a write), and what it is for (metadata may be refused). */
+export interface RequestInit {
+  method?: string
+  body?: unknown
+  purpose?: RestPurpose
+}
+
+/** A GET that Bitbucket may answer with a redirect to another host (Downloads, diffs). */
+export type RawAnswer = { location: string } | { response: Response }
 
 /** Only what the action reads: a fraction of the full repository objects. */
 export const REPOSITORY_FIELDS = [
@@ -82,7 +95,14 @@ function transientReason(error: unknown): string | undefined {
 /** Bitbucket Cloud's REST API with one credential. */
 export interface BitbucketClient {
   /** One REST call (a GET, or a write with `init`), with the client's retries and waits. */
-  getJson<T>(url: string, init?: { method?: string; body?: unknown }): Promise<T>
+  getJson<T>(url: string, init?: RequestInit): Promise<T>
+  /**
+   * A GET whose redirect is not followed: the Location to fetch without the credential, or the
+   * answer itself when there is none.
+   */
+  getRaw(url: string, purpose?: RestPurpose): Promise<RawAnswer>
+  /** Every page of a paged collection, following `next` as an opaque URL. */
+  pages<T>(url: string, purpose?: RestPurpose): AsyncGenerator<T[]>
   /** Every git repository of a workspace (of some projects only, when given), page by page. */
   listRepositories(
     workspace: string,
@@ -102,11 +122,12 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
   let requestCount = 0
   const apiOrigin = new URL(options.apiUrl).origin
 
-  /** One REST call with the client's retries; `init` makes it a write (restores create repositories). */
-  async function getJson<T>(
+  /** One REST call with the client's retries; the answer once it is 2xx (or 3xx when `raw`). */
+  async function send(
     url: string,
-    init: { method?: string; body?: unknown } = {}
-  ): Promise<T> {
+    init: RequestInit,
+    raw: boolean
+  ): Promise<{ response: Response; text?: string }> {
     // The credential goes to the API's origin only, whatever a `next` link names.
     if (new URL(url).origin !== apiOrigin) {
       throw new BitbucketError(
@@ -114,8 +135,10 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
         0
       )
     }
+    const purpose = init.purpose ?? 'git'
     let refreshedToken = false
     for (let attempt = 1; ; attempt++) {
+      options.budget?.take(purpose)
       requestCount++
       let status: number
       let text: string
@@ -128,23 +151,30 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
             Accept: 'application/json',
             ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' })
           },
-          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+          ...(raw ? { redirect: 'manual' as const } : {})
         })
         status = response.status
+        options.budget?.observe(status, response.headers)
+        if (raw && status >= 200 && status < 400) return { response }
         retryAfter = response.headers.get('retry-after')
         text = await response.text()
+        if (status >= 200 && status < 300) return { response, text }
       } catch (error) {
         const reason = transientReason(error)
         if (!reason || error instanceof BitbucketError) throw error
         status = 0
         text = reason
       }
-      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T
       if (status === 401 && !refreshedToken && options.auth.restUsername === undefined) {
         // An OAuth token may have been revoked or expired early: fetch a new one once.
         refreshedToken = true
         options.auth.invalidate()
         continue
+      }
+      // Waiting out a rolling hour for metadata would hold up git backups: it goes next run.
+      if (status === 429 && purpose === 'metadata') {
+        throw new BudgetSpentError('Bitbucket answered 429 (rate limit exceeded)')
       }
       if ((status === 0 || RETRYABLE.has(status)) && attempt < maxAttempts) {
         const delay =
@@ -175,6 +205,20 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
     }
   }
 
+  async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
+    const { text } = await send(url, init, false)
+    return (text ? JSON.parse(text) : undefined) as T
+  }
+
+  async function getRaw(url: string, purpose: RestPurpose = 'git'): Promise<RawAnswer> {
+    const { response } = await send(url, { purpose }, true)
+    const location = response.headers.get('location')
+    if (response.status < 300) return { response }
+    await response.body?.cancel()
+    if (!location) throw new BitbucketError(`Bitbucket redirected ${url} nowhere.`, response.status)
+    return { location: new URL(location, url).href }
+  }
+
   /**
    * Keeps our fields, page size and project filter on a `next` URL that dropped them (a page 2
    * without `q` would be a page of every project); everything else stays opaque.
@@ -190,10 +234,21 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
       url.protocol = api.protocol
       url.host = api.host
     }
-    for (const [name, value] of first) {
-      if (!url.searchParams.has(name)) url.searchParams.set(name, value)
+    for (const name of new Set(first.keys())) {
+      if (!url.searchParams.has(name))
+        for (const value of first.getAll(name)) url.searchParams.append(name, value)
     }
     return url.href
+  }
+
+  async function* pages<T>(first: string, purpose: RestPurpose = 'git'): AsyncGenerator<T[]> {
+    const params = new URL(first).searchParams
+    let url: string | undefined = first
+    while (url) {
+      const page: ApiPage<T> = await getJson<ApiPage<T>>(url, { purpose })
+      yield page.values ?? []
+      url = page.next ? withListingParams(page.next, url, params) : undefined
+    }
   }
 
   async function* listRepositories(
@@ -208,8 +263,13 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
       `${options.apiUrl}/repositories/${encodeURIComponent(workspace)}?${params}`
     // Page-number pages shift when a repository is created mid-listing: one may come twice.
     const listed = new Set<string>()
+    let pages = 0
     while (url) {
       const page: ApiPage<ApiRepository> = await getJson<ApiPage<ApiRepository>>(url)
+      // The pages still to come are the listing's: metadata never takes them.
+      pages++
+      if (page.size !== undefined)
+        options.budget?.reserveForListing(Math.ceil(page.size / 100) - pages)
       for (const api of page.values ?? []) {
         const repository = normalizeRepository(api, workspace)
         const key = repository.uuid || repository.fullName
@@ -229,6 +289,8 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
 
   return {
     getJson,
+    getRaw,
+    pages,
     listRepositories,
     get requestCount() {
       return requestCount

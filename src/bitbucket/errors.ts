@@ -14,6 +14,9 @@ export class BitbucketError extends Error {
 
 const NEEDED_SCOPES =
   'read:repository:bitbucket and read:workspace:bitbucket (API tokens) or repository (access tokens, OAuth)'
+/** Pull requests need their own scope: repository read does not imply it. */
+const PULL_REQUEST_SCOPES =
+  'read:pullrequest:bitbucket (API tokens) or pullrequest (access tokens, OAuth)'
 /** POST and PUT of a repository (restores): the spec's `admin:repository:bitbucket` / `repository:admin`. */
 const WRITE_SCOPES =
   'admin:repository:bitbucket (API tokens) or repository:admin (access tokens, OAuth)'
@@ -84,7 +87,9 @@ export function describeFailure(
         ? body.required.join(', ')
         : writing
           ? WRITE_SCOPES
-          : NEEDED_SCOPES
+          : /\/pullrequests(\/|$)/.test(endpoint)
+            ? PULL_REQUEST_SCOPES
+            : NEEDED_SCOPES
       // The spec's detail is free text: quoted when no list of scopes says what to grant.
       const said =
         !body.required?.length && body.detail ? ` (Bitbucket: ${oneLine(body.detail)})` : ''

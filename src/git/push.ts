@@ -67,7 +67,9 @@ export async function planMirrorPush(
   git: Git,
   mirror: string,
   url: string,
-  retry?: GitRetryOptions
+  retry?: GitRetryOptions,
+  /** Refs pushed although outside what a mirror pushes (the metadata archive). */
+  alsoPush: readonly string[] = []
 ) {
   const local = parseRefLines(
     await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: mirror })
@@ -92,7 +94,11 @@ export async function planMirrorPush(
     )
   }
   const remoteRefs = [...remote.keys()].filter(isPushableRef).length
-  return { updates: planRefUpdates(local, remote), known, remoteRefs } satisfies MirrorPushPlan
+  return {
+    updates: planRefUpdates(local, remote, alsoPush),
+    known,
+    remoteRefs
+  } satisfies MirrorPushPlan
 }
 
 /** The policy's own number when the server says it, else half of what was just refused. */

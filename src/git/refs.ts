@@ -17,14 +17,17 @@ export interface RefUpdate {
 /** A true mirror: every differing ref is set, every ref upstream no longer has is deleted. */
 export function planRefUpdates(
   local: ReadonlyMap<string, string>,
-  remote: ReadonlyMap<string, string>
+  remote: ReadonlyMap<string, string>,
+  /** Refs mirrored too although isPushableRef leaves them out (e.g. the metadata archive). */
+  alsoPush: readonly string[] = []
 ): RefUpdate[] {
+  const pushed = (ref: string) => isPushableRef(ref) || alsoPush.includes(ref)
   const updates: RefUpdate[] = []
   for (const [ref, oid] of local) {
-    if (isPushableRef(ref) && remote.get(ref) !== oid) updates.push({ ref, oid })
+    if (pushed(ref) && remote.get(ref) !== oid) updates.push({ ref, oid })
   }
   for (const ref of remote.keys()) {
-    if (isPushableRef(ref) && !local.has(ref)) updates.push({ ref })
+    if (pushed(ref) && !local.has(ref)) updates.push({ ref })
   }
   return updates
 }

@@ -4,13 +4,10 @@
 /** Inside the backup's own namespace, which fetches never overwrite and fingerprints leave out. */
 export const METADATA_REF = 'refs/backup/metadata'
 
-export type MetadataKind = 'pull-requests' | 'downloads' | 'snippets' | 'settings'
-export const METADATA_KINDS: readonly MetadataKind[] = [
-  'pull-requests',
-  'downloads',
-  'snippets',
-  'settings'
-]
+import type { MetadataKind } from '../settings/types.js'
+
+// The kinds are the `metadata` input's words: settings owns them, the archive names them.
+export { METADATA_KINDS, type MetadataKind } from '../settings/types.js'
 
 /** Paths inside the archive's tree. */
 export const ArchivePaths = {

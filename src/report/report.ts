@@ -37,6 +37,11 @@ export function progressLine(index: number, total: number | undefined, result: R
   if (result.lfsObjects !== undefined) facts.push(plural(result.lfsObjects, 'LFS object'))
   if (result.bytes !== undefined) facts.push(formatBytes(result.bytes))
   if (result.seconds !== undefined) facts.push(`${result.seconds.toFixed(1)} s`)
+  const metadata = result.metadata
+  if (metadata?.pullRequests)
+    facts.push(`${plural(metadata.pullRequests, 'pull request')} archived`)
+  if (metadata?.downloads) facts.push(`${plural(metadata.downloads, 'Download')} fetched`)
+  if (metadata?.deferred) facts.push('metadata deferred')
   const counter = `[${index}/${total ?? '?'}]`
   const what = result.detail
     ? `${STATUS_LABELS[result.status]}: ${result.detail}`

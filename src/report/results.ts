@@ -35,6 +35,20 @@ export interface RepositoryResult {
   github?: string
   /** LFS objects the history points to that Bitbucket does not have (status incomplete). */
   lfsMissing?: string[]
+  /** What was kept beyond git in this run (metadata input). */
+  metadata?: MetadataResult
+}
+
+export interface MetadataResult {
+  /** Pull requests archived (fetched again) in this run. */
+  pullRequests: number
+  /** Downloads fetched in this run. */
+  downloads: number
+  /** REST requests its metadata spent. */
+  requests: number
+  /** Why the REST budget held it back for the next run, when it did. */
+  deferred?: string
+  problems?: string[]
 }
 
 /** Statuses that mean the repository is safely backed up as of this run. */

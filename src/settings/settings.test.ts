@@ -38,6 +38,22 @@ function errorOf(inputs: Record<string, string>): string {
 }
 
 describe('parseSettings', () => {
+  it('keeps pull requests and Downloads within 900 REST requests an hour unless told otherwise', () => {
+    expect(parse(baseInputs).settings.metadata).toEqual({
+      kinds: ['pull-requests', 'downloads'],
+      restBudget: 900
+    })
+    const all = parse({ ...baseInputs, metadata: 'ALL', 'rest-budget': '5000' }).settings
+    expect(all.metadata).toEqual({
+      kinds: ['pull-requests', 'downloads', 'snippets', 'settings'],
+      restBudget: 5000
+    })
+    expect(parse({ ...baseInputs, metadata: 'none' }).settings.metadata.kinds).toEqual([])
+    expect(
+      parse({ ...baseInputs, metadata: 'downloads\nsnippets' }).settings.metadata.kinds
+    ).toEqual(['downloads', 'snippets'])
+  })
+
   it('turns valid inputs into one typed settings object with defaults', () => {
     const { settings } = parse({ ...baseInputs, workspace: 'acme, beta\nacme' })
     expect(settings).toMatchObject({
@@ -181,6 +197,12 @@ describe('parseSettings', () => {
       'Input "encryption-recipients": "ssh-ed25519" is not an age public key'
     ],
     [{ 'encryption-passphrase': 'short' }, 'Input "encryption-passphrase": is shorter than 16'],
+    [
+      { metadata: 'pull-requests, issues' },
+      'Input "metadata": "issues" is not something Bitbucket keeps beyond git; expected pull-requests, downloads, snippets, settings, all or none'
+    ],
+    [{ metadata: 'none, downloads' }, 'Input "metadata": "none" is given with other words'],
+    [{ 'rest-budget': '5' }, 'Input "rest-budget": "5" is not a whole number from 10 to 100000'],
     [
       {
         'encryption-passphrase': 'a-long-enough-passphrase',

@@ -7,6 +7,7 @@ import { parseBackupDir, parseTargets } from './targets.js'
 import { parseArtifactSettings } from './artifact.js'
 import { parseGitHubSettings } from './github.js'
 import { parseShardSettings } from './shard.js'
+import { parseMetadataSettings } from './metadata.js'
 import { shardLabel } from './shard.js'
 import type { Settings } from './types.js'
 import {
@@ -81,6 +82,7 @@ export function parseSettings(source: InputSource): Settings {
     github: parseGitHubSettings(
       source,
       targets.includes('github') && !dryRun && sharding.mode === 'backup'
-    )
+    ),
+    metadata: parseMetadataSettings(source)
   }
 }

@@ -26,6 +26,22 @@ export interface ArtifactSettings {
   shard?: string
 }
 
+/** What a repository holds beyond git that the backup may keep (the `metadata` input). */
+export type MetadataKind = 'pull-requests' | 'downloads' | 'snippets' | 'settings'
+export const METADATA_KINDS: readonly MetadataKind[] = [
+  'pull-requests',
+  'downloads',
+  'snippets',
+  'settings'
+]
+
+export interface MetadataSettings {
+  /** The kinds asked for, in METADATA_KINDS order; empty with `none`. */
+  kinds: MetadataKind[]
+  /** REST requests per hour this action may spend. */
+  restBudget: number
+}
+
 export type GitHubVisibility = 'private' | 'internal' | 'public'
 
 export interface GitHubSettings {
@@ -98,4 +114,5 @@ export interface Settings {
   artifact: ArtifactSettings
   /** Present when target includes github. */
   github: GitHubSettings | undefined
+  metadata: MetadataSettings
 }

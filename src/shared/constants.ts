@@ -39,7 +39,9 @@ export const Inputs = {
   GitHubOverwrite: 'github-overwrite',
   GitHubPushSizeLimit: 'github-push-size-limit',
   GitHubFileSizeLimit: 'github-file-size-limit',
-  GitHubRefsPerPush: 'github-refs-per-push'
+  GitHubRefsPerPush: 'github-refs-per-push',
+  Metadata: 'metadata',
+  RestBudget: 'rest-budget'
 } as const
 
 export const Outputs = {
@@ -53,6 +55,11 @@ export const Outputs = {
   Report: 'report',
   Matrix: 'matrix'
 } as const
+
+/** What a repository holds beyond git that a backup keeps unless the metadata input says otherwise. */
+export const DEFAULT_METADATA = 'pull-requests, downloads'
+/** REST requests per hour this action may spend: a tenth of Bitbucket's 1,000 stays for others. */
+export const DEFAULT_REST_BUDGET = 900
 
 export const DEFAULT_API_URL = 'https://api.bitbucket.org/2.0'
 export const DEFAULT_CONCURRENCY = 8

@@ -31,6 +31,29 @@ export interface RepositoryState {
   artifact?: ArtifactRecordState
   /** The GitHub mirror this repository was last pushed to (github target). */
   github?: GitHubMirrorState
+  /** What the metadata increments need (absent in state files from before metadata). */
+  metadata?: MetadataState
+}
+
+/** Where a repository's metadata archive stands: what the next run asks Bitbucket for. */
+export interface MetadataState {
+  /** The newest pull request `updated_on` archived: the next probe asks only for later ones. */
+  pullRequestsSince?: string
+  /** ISO time of the last complete pass over every pull request. */
+  fullPassAt?: string
+  /** ISO time Downloads were last compared with Bitbucket. */
+  downloadsCheckedAt?: string
+  /** SHA-256 over every Download's name, size and created_on as last archived. */
+  downloadsDigest?: string
+  /** The commit of refs/backup/metadata in the mirror: targets publish again when it moves. */
+  commit?: string
+  /** Set while the REST budget held this repository's metadata back: the next run serves it first. */
+  deferred?: { since: string; fullPass?: boolean }
+}
+
+/** The metadata commit a target's record holds must equal the state's, or it is due again. */
+export function metadataCommitOf(state: RepositoryState | undefined): string | undefined {
+  return state?.metadata?.commit
 }
 
 export interface GitHubMirrorState {
@@ -40,6 +63,8 @@ export interface GitHubMirrorState {
   requested?: string
   /** The ref fingerprint the mirror holds: it is pushed again only when this differs. */
   fingerprint: string
+  /** The metadata commit pushed with it (refs/backup/metadata), when there is one. */
+  metadataCommit?: string
   pushedAt: string
   /** Whether every LFS object was pushed too. */
   lfs: boolean
@@ -53,6 +78,8 @@ export interface ArtifactRecordState {
   retentionDays: number
   /** The ref fingerprint the artifact holds: a new one is due when the repository changed. */
   fingerprint: string
+  /** The metadata commit its bundle holds, when there is one: a new one makes it due. */
+  metadataCommit?: string
   /** Whether the artifact holds every LFS object. */
   lfs: boolean
   /** LFS objects missing upstream when it was made: it is due again when one arrives. */

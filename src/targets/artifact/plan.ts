@@ -1,6 +1,6 @@
 // Which repositories go into artifacts this run, and whether each goes alone or into a group, decided
 // one repository at a time so the job's artifact limit holds however many turn out to be due.
-import type { RepositoryState } from '../../state/state.js'
+import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
 import { recordedProtection } from './protection.js'
 
 const DAY_MS = 24 * 3600_000
@@ -26,6 +26,7 @@ export function uploadDue(
   const artifact = state?.artifact
   if (!state || !artifact) return true
   if (artifact.fingerprint !== state.fingerprint || artifact.lfs !== state.lfsComplete) return true
+  if (artifact.metadataCommit !== metadataCommitOf(state)) return true
   if ((artifact.lfsMissing ?? 0) !== (state.lfsMissing?.length ?? 0)) return true
   if (recordedProtection(artifact, protection) !== protection) return true
   const age = (now.getTime() - Date.parse(artifact.uploadedAt)) / DAY_MS

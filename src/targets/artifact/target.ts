@@ -80,6 +80,7 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
         uploadedAt: new Date(started).toISOString(),
         retentionDays: settings.retentionDays,
         fingerprint: member.state.fingerprint,
+        ...(member.state.metadata?.commit ? { metadataCommit: member.state.metadata.commit } : {}),
         lfs: member.state.lfsComplete,
         ...(missing > 0 ? { lfsMissing: missing } : {}),
         encrypted: settings.encryption !== undefined,

@@ -8,7 +8,9 @@ import type { RepositoryResult } from '../../report/results.js'
 import type { BackupTarget } from '../contract/target.js'
 import type { GitHubSettings } from '../../settings/types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
-import type { RepositoryState } from '../../state/state.js'
+import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
+import { METADATA_REF } from '../../metadata/layout.js'
+import { holdBackLargeArchive } from './archive.js'
 import {
   createGitHubApi,
   GitHubApiError,
@@ -44,6 +46,7 @@ export function githubPushDue(
   return (
     (record.requested ?? record.repository).toLowerCase() !== name ||
     record.fingerprint !== state.fingerprint ||
+    record.metadataCommit !== metadataCommitOf(state) ||
     (lfs && state.lfsComplete && !record.lfs)
   )
 }
@@ -153,12 +156,14 @@ async function mirrorOne(
   const { repository, created } = await ensureRepository(context, candidate, name, log)
   const git = context.gitFor(repository.cloneUrl)
   const { mirror, state } = candidate
-  const plan = await planMirrorPush(git, mirror, repository.cloneUrl)
+  // The metadata archive goes along as a ref outside branches and tags; the rest of refs/backup/ never.
+  const plan = await planMirrorPush(git, mirror, repository.cloneUrl, undefined, [METADATA_REF])
   if (!created && !settings.overwrite && !mayPushInto(repository, candidate, plan.remoteRefs)) {
     throw new Error(
       `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
     )
   }
+  await holdBackLargeArchive(git, mirror, plan, settings.maxFileBytes, log)
   const sets = plan.updates.flatMap(update => (update.oid ? [update.oid] : []))
   const oversized = await findOversizedFiles(git, mirror, sets, plan.known, settings.maxFileBytes)
   if (oversized.length > 0) {
@@ -201,6 +206,7 @@ async function mirrorOne(
     repository: repository.fullName,
     requested: `${settings.owner}/${name}`,
     fingerprint: state.fingerprint,
+    ...(state.metadata?.commit ? { metadataCommit: state.metadata.commit } : {}),
     pushedAt: context.now().toISOString(),
     lfs: context.lfs && state.lfsComplete
   }

@@ -1,0 +1,215 @@
+// A run's metadata work: the cheap probe before any mirror is needed (which pull requests changed,
+// whether Downloads did), asked of the REST budget first, and what the run says about it at the end.
+import { BudgetSpentError, type RestBudget } from '../bitbucket/budget.js'
+import type { BitbucketClient, RawAnswer } from '../bitbucket/client.js'
+import { BitbucketError } from '../bitbucket/errors.js'
+import type { BitbucketRepository } from '../bitbucket/types.js'
+import type { Git } from '../git/git.js'
+import { firstLineOf } from '../shared/errors.js'
+import type { RepositoryState, WorkspaceState } from '../state/state.js'
+import { DOWNLOADS_DAYS, FULL_PASS_DAYS, rotationDue } from './cadence.js'
+import { downloadsDigest, listDownloads, type ApiDownload } from './downloads.js'
+import type { ArchivedPullRequest, MetadataKind } from './layout.js'
+import { probePullRequests, type PullRequestSummary } from './pull-requests.js'
+
+/** The kinds this action collects today; the others are accepted and named as not collected yet. */
+const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads']
+/** What one probe of a repository costs: pull requests, and Downloads when due. */
+const PROBE_COST = 2
+
+export interface MetadataPlan {
+  kinds: ReadonlySet<MetadataKind>
+  /** Changed pull requests (all of them on a full pass), oldest update first; undefined: not probed. */
+  pullRequests?: PullRequestSummary[]
+  fullPass: boolean
+  /** The Downloads listing, when they were checked. */
+  downloads?: ApiDownload[]
+  downloadsChanged: boolean
+  /** Something is to be archived: the mirror must be on disk. */
+  needsMirror: boolean
+  /** Why the budget held this repository's metadata back. */
+  deferred?: string
+  /** REST requests spent on this repository's metadata. */
+  requests: number
+  problems: string[]
+}
+
+/** A client that counts the requests one repository's metadata spends. */
+export function countingClient(client: BitbucketClient, plan: { requests: number }) {
+  return {
+    ...client,
+    getJson: <T>(url: string, init?: Parameters<BitbucketClient['getJson']>[1]) => {
+      plan.requests++
+      return client.getJson<T>(url, init)
+    },
+    getRaw: (url: string, purpose?: 'git' | 'metadata'): Promise<RawAnswer> => {
+      plan.requests++
+      return client.getRaw(url, purpose)
+    },
+    async *pages<T>(url: string, purpose?: 'git' | 'metadata') {
+      for await (const page of client.pages<T>(url, purpose)) {
+        plan.requests++
+        yield page
+      }
+    }
+  } as BitbucketClient
+}
+
+export interface MetadataServiceOptions {
+  client: BitbucketClient
+  budget: RestBudget
+  apiUrl: string
+  kinds: readonly MetadataKind[]
+  /** Git without credentials: the archive lives in the mirror on disk. */
+  git: Git
+  now?: () => Date
+  /** The offline page of the archive (index.html); not written when absent. */
+  renderPage?: (pullRequests: ArchivedPullRequest[]) => string
+}
+
+export type MetadataService = ReturnType<typeof createMetadataService>
+
+export function createMetadataService(options: MetadataServiceOptions) {
+  const { budget } = options
+  const now = options.now ?? (() => new Date())
+  /** Kinds a 403 turned off for the rest of the run, with the line that says why. */
+  const refused = new Map<MetadataKind, string>()
+  const deferredRepositories: string[] = []
+  const problems: string[] = []
+  let staleLeft = 0
+  let requests = 0
+  /** The run's first pull request probe goes alone: a missing scope costs one 403, not one per check. */
+  let firstProbe: Promise<void> | undefined
+
+  const base = (repository: BitbucketRepository) =>
+    `${options.apiUrl}/repositories/${encodeURIComponent(repository.workspace)}/${encodeURIComponent(repository.slug)}`
+
+  /** A 403 names the missing scope: said once, and that kind is left alone for the run. */
+  function refusedKind(kind: MetadataKind, error: unknown): boolean {
+    if (!(error instanceof BitbucketError) || error.status !== 403) return false
+    if (!refused.has(kind)) refused.set(kind, firstLineOf(error))
+    return true
+  }
+
+  async function probe(
+    repository: BitbucketRepository,
+    prior: RepositoryState | undefined,
+    gitChanged: boolean
+  ): Promise<MetadataPlan> {
+    const kinds = new Set(
+      options.kinds.filter(kind => COLLECTED.includes(kind) && !refused.has(kind))
+    )
+    const plan: MetadataPlan = {
+      kinds,
+      fullPass: false,
+      downloadsChanged: false,
+      needsMirror: false,
+      requests: 0,
+      problems: []
+    }
+    if (kinds.size === 0) return plan
+    const meta = prior?.metadata ?? {}
+    const stale = meta.deferred !== undefined
+    if (stale) staleLeft--
+    budget.reserveForStale(staleLeft * PROBE_COST)
+    const pulls = kinds.has('pull-requests')
+    plan.fullPass =
+      pulls &&
+      (meta.deferred?.fullPass === true ||
+        rotationDue(repository.uuid, meta.fullPassAt, FULL_PASS_DAYS, now()))
+    let downloadsDue =
+      kinds.has('downloads') &&
+      (gitChanged ||
+        stale ||
+        rotationDue(repository.uuid, meta.downloadsCheckedAt, DOWNLOADS_DAYS, now()))
+    if (!budget.affords((pulls ? 1 : 0) + (downloadsDue ? 1 : 0), stale)) {
+      plan.deferred =
+        budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
+      return plan
+    }
+    const client = countingClient(options.client, plan)
+    try {
+      let opened = () => {}
+      if (pulls && firstProbe) await firstProbe
+      else if (pulls) firstProbe = new Promise<void>(resolve => (opened = resolve))
+      if (pulls && refused.has('pull-requests')) kinds.delete('pull-requests')
+      else if (pulls) {
+        try {
+          const since = plan.fullPass ? undefined : meta.pullRequestsSince
+          plan.pullRequests = await probePullRequests(client, base(repository), since)
+          // Changed pull requests often come with new release files: Downloads are looked at too.
+          if (plan.pullRequests.length > 0 && !plan.fullPass)
+            downloadsDue ||= kinds.has('downloads')
+        } catch (error) {
+          if (!refusedKind('pull-requests', error)) throw error
+          kinds.delete('pull-requests')
+        } finally {
+          opened()
+        }
+      }
+      if (downloadsDue && budget.affords(1, stale)) {
+        try {
+          plan.downloads = await listDownloads(client, base(repository))
+          // A repository that never had a Download has nothing to archive: no archive at all.
+          const known = meta.downloadsDigest ?? downloadsDigest([])
+          plan.downloadsChanged = downloadsDigest(plan.downloads) !== known
+        } catch (error) {
+          if (!refusedKind('downloads', error)) throw error
+          kinds.delete('downloads')
+        }
+      }
+    } catch (error) {
+      if (error instanceof BudgetSpentError) plan.deferred = error.message
+      else plan.problems.push(firstLineOf(error))
+    }
+    plan.needsMirror = (plan.pullRequests?.length ?? 0) > 0 || plan.downloadsChanged
+    return plan
+  }
+
+  return {
+    options,
+    probe,
+    base,
+    /** Learns which repositories were deferred last run: they are served before the rest. */
+    prepare(states: WorkspaceState[]) {
+      staleLeft = states
+        .flatMap(state => Object.values(state.repositories))
+        .filter(repository => repository.metadata?.deferred).length
+      budget.reserveForStale(staleLeft * PROBE_COST)
+    },
+    /** What one repository's metadata came to, for the run's closing lines. */
+    settled(repository: BitbucketRepository, plan: MetadataPlan, deferred: string | undefined) {
+      requests += plan.requests
+      if (deferred) deferredRepositories.push(`${repository.workspace}/${repository.slug}`)
+      for (const problem of plan.problems)
+        problems.push(`${repository.workspace}/${repository.slug}: ${problem}`)
+    },
+    get requests() {
+      return requests
+    },
+    get deferred() {
+      return deferredRepositories.length
+    },
+    /** The run's warnings about metadata, one line each. */
+    warnings(): string[] {
+      const lines: string[] = []
+      const notYet = options.kinds.filter(kind => !COLLECTED.includes(kind))
+      if (notYet.length > 0)
+        lines.push(
+          `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests and Downloads.`
+        )
+      for (const [kind, why] of refused)
+        lines.push(
+          `${kind === 'pull-requests' ? 'Pull requests' : 'Downloads'} were not backed up: ${why} Or leave ${kind} out of the metadata input.`
+        )
+      if (deferredRepositories.length > 0) {
+        const names = deferredRepositories.slice(0, 5).join(', ')
+        lines.push(
+          `Metadata of ${deferredRepositories.length} repositories (${names}${deferredRepositories.length > 5 ? ', ...' : ''}) was deferred: ${budget.halted ?? `the REST budget (rest-budget: ${budget.perHour} an hour) was spent`}; their git is backed up, and the next run starts with them.`
+        )
+      }
+      for (const problem of problems.slice(0, 20)) lines.push(`Metadata of ${problem}`)
+      return lines
+    }
+  }
+}

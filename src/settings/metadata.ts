@@ -1,0 +1,39 @@
+// The `metadata` and `rest-budget` inputs: what to keep beyond git, and how many REST requests an
+// hour the action may spend on it.
+import { DEFAULT_METADATA, DEFAULT_REST_BUDGET, Inputs } from '../shared/constants.js'
+import { fail, parseInteger, splitList, type InputSource } from './parse.js'
+import { METADATA_KINDS, type MetadataKind, type MetadataSettings } from './types.js'
+
+/** Bitbucket allows 1,000 an hour per credential (10,000 for large paid workspaces). */
+const MAX_REST_BUDGET = 100_000
+/** Fewer would not leave room for one repository's probe beside the listing. */
+const MIN_REST_BUDGET = 10
+
+export function parseMetadataSettings(source: InputSource): MetadataSettings {
+  const raw = source.get(Inputs.Metadata).trim() || DEFAULT_METADATA
+  const words = splitList(raw).map(word => word.toLowerCase())
+  const asked = new Set<MetadataKind>()
+  for (const word of words) {
+    if (word === 'all') METADATA_KINDS.forEach(kind => asked.add(kind))
+    else if (word === 'none') continue
+    else if ((METADATA_KINDS as readonly string[]).includes(word)) asked.add(word as MetadataKind)
+    else
+      fail(
+        Inputs.Metadata,
+        `"${word}" is not something Bitbucket keeps beyond git`,
+        `expected ${METADATA_KINDS.join(', ')}, all or none, separated by commas`
+      )
+  }
+  if (words.includes('none') && words.length > 1)
+    fail(Inputs.Metadata, '"none" is given with other words', 'expected none alone, or a list')
+  return {
+    kinds: METADATA_KINDS.filter(kind => asked.has(kind)),
+    restBudget: parseInteger(
+      Inputs.RestBudget,
+      source.get(Inputs.RestBudget),
+      DEFAULT_REST_BUDGET,
+      MIN_REST_BUDGET,
+      MAX_REST_BUDGET
+    )
+  }
+}
