@@ -5,6 +5,7 @@ import type { BitbucketClient } from '../bitbucket/client.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import { createGit } from '../git/git.js'
 import { collectMetadata } from '../metadata/collect.js'
+import { renderPullRequestPage } from '../metadata/page.js'
 import {
   createMetadataService,
   type MetadataPlan,
@@ -57,7 +58,9 @@ export function openMetadata(
     ...rest,
     apiUrl: settings.apiUrl,
     kinds: settings.metadata.kinds,
-    git: createGit([], [], signal)
+    git: createGit([], [], signal),
+    renderPage: (pullRequests, repository) =>
+      renderPullRequestPage({ repository, pullRequests, generatedAt: new Date().toISOString() })
   })
 }
 

@@ -144,8 +144,9 @@ export async function collectMetadata(
   if (!work.mirror) return finish()
   const scratch = await fs.mkdtemp(path.join(work.mirror, 'bitbucket-backup-metadata-'))
   try {
+    const render = service.options.renderPage
     const archive = await openArchive(service.options.git, work.mirror, {
-      renderPage: service.options.renderPage
+      renderPage: render && (pullRequests => render(pullRequests, work.repository))
     })
     const client = countingClient(service.options.client, plan)
     let since = meta.pullRequestsSince

@@ -63,8 +63,11 @@ export interface MetadataServiceOptions {
   /** Git without credentials: the archive lives in the mirror on disk. */
   git: Git
   now?: () => Date
-  /** The offline page of the archive (index.html); not written when absent. */
-  renderPage?: (pullRequests: ArchivedPullRequest[]) => string
+  /** The offline page of a repository's archive (index.html); not written when absent. */
+  renderPage?: (
+    pullRequests: ArchivedPullRequest[],
+    repository: { workspace: string; slug: string }
+  ) => string
 }
 
 export type MetadataService = ReturnType<typeof createMetadataService>
