@@ -1,5 +1,6 @@
-// The README's restore-by-hand guide, run as written (only names and the push URL substituted): an
-// encrypted artifact decrypted with the age CLI, checked with sha256sum, rebuilt and pushed with git.
+// The restore-by-hand guide (docs/restore.md, once in the README), run as written (only names and the
+// push URL substituted): an encrypted artifact decrypted with the age CLI, checked with sha256sum,
+// rebuilt and pushed with git.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -10,7 +11,7 @@ import { configEnv, lfsOids } from '../testkit/bitbucket/fixtures.js'
 import { startLocalBitbucket, type LocalBitbucket } from '../testkit/bitbucket/index.js'
 import { refsOf } from '../testkit/git-inspect.js'
 import { startResultsService, type ResultsService } from '../testkit/results-service/index.js'
-import { readmeShellBlocks, runShellBlock } from '../testkit/readme.js'
+import { docShellBlocks, runShellBlock } from '../testkit/readme.js'
 import { backUpRoundTrip, createRoundTripWorkspace } from '../testkit/round-trip.js'
 
 let bb: LocalBitbucket
@@ -30,7 +31,7 @@ afterAll(async () => {
   if (base) fs.rmSync(base, { recursive: true, force: true })
 })
 
-describe('README: restore a repository from an artifact, by hand', () => {
+describe('docs/restore.md: restore a repository from an artifact, by hand', () => {
   it('works as written with age, jq, sha256sum, git and git-lfs', async () => {
     const home = path.join(base, 'home')
     fs.mkdirSync(home)
@@ -60,7 +61,7 @@ describe('README: restore a repository from an artifact, by hand', () => {
     fs.renameSync(path.join(dir, 'bitbucket-acme-rich'), path.join(user, 'restore'))
     bb.addRepository('acme', 'restored')
 
-    const blocks = readmeShellBlocks('Restore a repository from an artifact')
+    const blocks = docShellBlocks('docs/restore.md', 'Restore a repository from an artifact')
     expect(blocks).toHaveLength(3)
     // Recipients, not a passphrase: the key file is already where the unwrap step would put it.
     const substituted = blocks.map(block =>
@@ -101,7 +102,7 @@ const userGitEnv = (home: string): NodeJS.ProcessEnv => ({
   ])
 })
 
-describe('README: restore a directory backup by hand', () => {
+describe('docs/restore.md: restore a directory backup by hand', () => {
   it('pushes a mirror as it is, with every ref and LFS object', async () => {
     const runnerDir = path.join(base, 'directory-runner')
     const run = await backUpRoundTrip(
@@ -111,7 +112,7 @@ describe('README: restore a directory backup by hand', () => {
     )
     expect(run.exitCode).toBe(0)
     const backupDir = path.join(runnerDir, 'workspace', 'backup')
-    const [block] = readmeShellBlocks('By hand, with only git, git-lfs (and age)')
+    const [block] = docShellBlocks('docs/restore.md', 'By hand, with only git, git-lfs (and age)')
     for (const slug of ['rich', 'many']) {
       bb.addRepository('acme', `${slug}-by-hand`, { empty: true })
       const script = block

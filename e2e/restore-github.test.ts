@@ -9,7 +9,7 @@ import { startLocalBitbucket, type LocalBitbucket } from '../testkit/bitbucket/i
 import { configEnv, lfsOids } from '../testkit/bitbucket/fixtures.js'
 import { refsOf } from '../testkit/git-inspect.js'
 import { startLocalGitHub, type LocalGitHub } from '../testkit/github/index.js'
-import { readmeShellBlocks, runShellBlock } from '../testkit/readme.js'
+import { docShellBlocks, runShellBlock } from '../testkit/readme.js'
 import {
   backUpRoundTrip,
   createRoundTripWorkspace,
@@ -103,8 +103,8 @@ describe('restoring the github target', () => {
     expect(scanTree(destination, forms).leaks).toEqual([])
   })
 
-  it('the README’s by-hand commands bring a mirror back with only git and git-lfs', async () => {
-    const [, block] = readmeShellBlocks('By hand, with only git, git-lfs (and age)')
+  it('the by-hand commands of docs/restore.md bring a mirror back with only git and git-lfs', async () => {
+    const [, block] = docShellBlocks('docs/restore.md', 'By hand, with only git, git-lfs (and age)')
     for (const slug of ['rich', 'many']) {
       bb.addRepository('acme', `${slug}-from-github`, { empty: true })
       const script = block

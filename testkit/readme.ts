@@ -1,15 +1,16 @@
-// The README's shell blocks, run as written: found by section heading, indentation under a list item
-// removed, run in strict bash without blocking this process (the stand-ins they talk to run in it).
+// The documentation's shell blocks (the restore guide in docs/restore.md), run as written: found by
+// section heading, indentation under a list item removed, run in strict bash without blocking this
+// process (the stand-ins they talk to run in it).
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { projectRoot } from './action-runner.js'
 
-/** The ```sh blocks of the README section under `### <heading>`, in order. */
-export function readmeShellBlocks(heading: string): string[] {
-  const readme = fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8')
-  const section = readme.split(`\n### ${heading}\n`)[1]?.split(/\n##? /)[0]
-  if (section === undefined) throw new Error(`README has no section "### ${heading}"`)
+/** The ```sh blocks of the section under `### <heading>` of a document (a repository path), in order. */
+export function docShellBlocks(doc: string, heading: string): string[] {
+  const text = fs.readFileSync(path.join(projectRoot, doc), 'utf8')
+  const section = text.split(`\n### ${heading}\n`)[1]?.split(/\n##? /)[0]
+  if (section === undefined) throw new Error(`${doc} has no section "### ${heading}"`)
   return [...section.matchAll(/^( *)```sh\n([\s\S]*?)^\1```/gm)].map(([, indent, body]) =>
     body
       .split('\n')
@@ -35,5 +36,5 @@ export async function runShellBlock(
   const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeoutMs)
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
   clearTimeout(timer)
-  if (code !== 0) throw new Error(`README block failed (${code}):\n${script}\n${stderr}`)
+  if (code !== 0) throw new Error(`Documented block failed (${code}):\n${script}\n${stderr}`)
 }

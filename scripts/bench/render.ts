@@ -122,6 +122,8 @@ export function writeBenchmarks(args: BenchArgs, figures: BenchFigures): void {
   const lines = [
     '# Benchmarks',
     '',
+    '[← README](../README.md#documentation)',
+    '',
     'Figures from `npm run bench` (not tests): the bundled action run as the GitHub runner runs it',
     '(`node24 dist/index.js`, through `testkit/action-runner.ts`) against the local Bitbucket',
     "(real `git http-backend`, real git-lfs, LFS objects served from a separate storage origin), beside raw git's",
