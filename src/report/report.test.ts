@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -42,8 +42,12 @@ const results: RepositoryResult[] = [
 ]
 
 /** The job summary publishReport writes; its outputs go to a file, its annotations to a muted stdout. */
+// One folder for the file: the toolkit's summary keeps the path it first wrote to.
+const summaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-report-'))
+afterAll(() => fs.rmSync(summaryDir, { recursive: true, force: true }))
+
 async function jobSummary(results: RepositoryResult[], totals: RunTotals): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-report-'))
+  const dir = summaryDir
   const files = {
     GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'),
     GITHUB_OUTPUT: path.join(dir, 'output')
@@ -63,7 +67,6 @@ async function jobSummary(results: RepositoryResult[], totals: RunTotals): Promi
       if (before[name] === undefined) delete process.env[name]
       else process.env[name] = before[name]
     }
-    fs.rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -91,6 +94,22 @@ describe('report', () => {
     expect(rows[0]).toContain('failed')
     expect(rows[0]).toContain('acme/secret&#124;&#60;b&#62;')
     expect(rows).toHaveLength(3)
+  })
+
+  it('opens the job summary with a one-line verdict, naming the first failure', async () => {
+    const failedFirst = await jobSummary(results, computeTotals(results, 1, 3))
+    const verdict = (markdown: string) => markdown.split('\n')[2]
+    expect(verdict(failedFirst)).toMatch(
+      /^\*\*✗ 1 of 3 repositories not backed up\.\*\* First: acme\/secret/
+    )
+    const kept = results.filter(result => result.status !== 'failed')
+    expect(verdict(await jobSummary(kept, computeTotals(kept, 1, 3)))).toBe(
+      '**✓ All 2 repositories are backed up.**'
+    )
+    const later = [...kept, { ...kept[0], slug: 'later', status: 'deferred' as const }]
+    expect(verdict(await jobSummary(later, computeTotals(later, 1, 3)))).toBe(
+      '**! Nothing failed; 1 deferred to the next run.**'
+    )
   })
 
   it('formats bytes in decimal units', () => {

@@ -80,6 +80,27 @@ function escapeCell(text: string): string {
 /**
  * @param notes lines under the totals: the time budget, the disk, what was deferred
  */
+/** The summary's first line: whether everything is kept, and where to look first when not. */
+function verdictLine(results: RepositoryResult[], totals: RunTotals): string {
+  const count = (status: RepositoryStatus) => totals.byStatus[status]
+  const failed = results.find(result => result.status === 'failed')
+  if (failed) {
+    const first = `${failed.workspace}/${failed.slug}: ${failed.detail.split('\n')[0]}`
+    return `**✗ ${count('failed')} of ${totals.repositories} repositories not backed up.** First: ${escapeCell(first)}`
+  }
+  if (count('listed') > 0)
+    return `**Dry run: ${count('listed')} repositories listed, nothing backed up.**`
+  const also = [
+    count('incomplete')
+      ? `${count('incomplete')} incomplete (LFS objects missing on Bitbucket)`
+      : '',
+    count('deferred') ? `${count('deferred')} deferred to the next run` : '',
+    count('skipped') ? `${count('skipped')} skipped` : ''
+  ].filter(Boolean)
+  if (also.length) return `**! Nothing failed; ${also.join(', ')}.**`
+  return `**✓ All ${totals.repositories} repositories are backed up.**`
+}
+
 function summaryMarkdown(
   results: RepositoryResult[],
   totals: RunTotals,
@@ -87,6 +108,8 @@ function summaryMarkdown(
 ): string {
   const lines = [
     '## Bitbucket backup',
+    '',
+    verdictLine(results, totals),
     '',
     totalsLine(totals),
     '',
