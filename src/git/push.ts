@@ -69,18 +69,24 @@ export async function planMirrorPush(
   url: string,
   retry?: GitRetryOptions,
   /** Refs pushed although outside what a mirror pushes (the metadata archive). */
-  alsoPush: readonly string[] = []
+  alsoPush: readonly string[] = [],
+  /** What the caller knows already: the mirror's refs, or that the destination is new and empty. */
+  given: { localRefs?: Map<string, string>; remoteEmpty?: boolean } = {}
 ) {
-  const local = parseRefLines(
-    await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: mirror })
-  )
-  const remote = parseRefLines(
-    await withGitRetry(
-      `ls-remote of ${url}`,
-      () => git.run(['ls-remote', url], { cwd: mirror }),
-      retry
+  const local =
+    given.localRefs ??
+    parseRefLines(
+      await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: mirror })
     )
-  )
+  const remote = given.remoteEmpty
+    ? new Map<string, string>()
+    : parseRefLines(
+        await withGitRetry(
+          `ls-remote of ${url}`,
+          () => git.run(['ls-remote', url], { cwd: mirror }),
+          retry
+        )
+      )
   const remoteOids = [...new Set(remote.values())]
   const known = new Set<string>()
   if (remoteOids.length > 0) {
@@ -124,14 +130,17 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
 
   /** Bytes on disk of every object the tips need that the destination lacks: the pack estimate. */
   const packEstimate = async (tips: string[]) =>
-    Number(
-      (
-        await git.run(['rev-list', '--objects', '--disk-usage', '--stdin'], {
-          cwd: mirror,
-          input: revisions(tips)
-        })
-      ).trim()
-    )
+    // Without a size limit (a local path) nothing is split: the walk would be work for nothing.
+    !Number.isFinite(budget)
+      ? 0
+      : Number(
+          (
+            await git.run(['rev-list', '--objects', '--disk-usage', '--stdin'], {
+              cwd: mirror,
+              input: revisions(tips)
+            })
+          ).trim()
+        )
 
   /** One `git push`; a refusal that splitting can fix comes back, anything else throws. */
   const send = async (refspecs: string[], estimate: number) => {
@@ -164,7 +173,9 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
     }
     summary.pushes++
     summary.estimatedBytes += estimate
-    log(`pushed ${refspecs.length} ref(s), about ${formatBytes(estimate)}`)
+    log(
+      `pushed ${refspecs.length} ref(s)${Number.isFinite(budget) ? `, about ${formatBytes(estimate)}` : ''}`
+    )
     return undefined
   }
 

@@ -21,6 +21,8 @@ export interface OpenedDestination {
   git: Git
   /** Set for local paths: LFS objects are copied there instead of pushed. */
   localPath?: string
+  /** True when this restore created the repository just now: it is empty. */
+  created?: boolean
   /** Runs after the push, with the branch HEAD should name (e.g. the main branch). */
   finish?(mainBranch: string | undefined): Promise<void>
   /** What the destination did differently from the original (told with the outcome). */
@@ -61,14 +63,14 @@ export function urlDestination(
         const local = path.resolve(target)
         await fs.mkdir(path.dirname(local), { recursive: true })
         const git = createGit()
-        if (!(await pathExists(local))) {
-          await git.run(['init', '--quiet', '--bare', local])
-        }
+        // A repository created here is known to be empty: no need to ask it.
+        const created = !(await pathExists(local))
+        if (created) await git.run(['init', '--quiet', '--bare', local])
         const finish = async (mainBranch: string | undefined) => {
           if (mainBranch)
             await git.run(['symbolic-ref', 'HEAD', `refs/heads/${mainBranch}`], { cwd: local })
         }
-        return { url: local, name: local, git, localPath: local, finish }
+        return { url: local, name: local, git, localPath: local, created, finish }
       }
       const { origin, host } = new URL(target)
       const auth: GitAuth[] = authorization ? [{ origin, authorization }] : []

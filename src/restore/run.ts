@@ -79,7 +79,14 @@ async function copyLfsObjects(from: string, to: string, oids: string[]): Promise
 }
 
 async function verifyDestination(opened: OpenedDestination, staged: StagedRepository) {
-  const remote = parseRefLines(await opened.git.run(['ls-remote', opened.url]))
+  // A local repository is read directly; a server through what it advertises.
+  const remote = parseRefLines(
+    opened.localPath
+      ? await opened.git.run(['for-each-ref', '--format=%(objectname) %(refname)'], {
+          cwd: opened.localPath
+        })
+      : await opened.git.run(['ls-remote', opened.url])
+  )
   const expected = [...staged.refs].filter(([ref]) => isPushableRef(ref))
   const differing = expected.filter(([ref, oid]) => remote.get(ref) !== oid)
   const extra = [...remote.keys()].filter(ref => isPushableRef(ref) && !staged.refs.has(ref))
@@ -111,7 +118,10 @@ async function restoreOne(
     await fs.rm(staging, { recursive: true, force: true })
     const { facts, staged, lfsMissing } = await stage(source, staging, options)
     const opened = await options.destination.open(facts)
-    const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url, retry)
+    const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url, retry, [], {
+      localRefs: staged.refs,
+      remoteEmpty: opened.created
+    })
     if (plan.remoteRefs > 0 && !options.overwrite) {
       return {
         repository: name,
@@ -125,22 +135,27 @@ async function restoreOne(
       mirror: staged.gitDir,
       url: opened.url,
       destination,
-      maxPushBytes: 2e9,
+      // A local path takes a pack of any size; servers refuse packs over about 2 GB.
+      maxPushBytes: opened.localPath ? Infinity : 2e9,
       refsPerPush: 0,
       log,
       retry
     })
     // The objects the restored refs reach: the borrowed objects also hold those of deleted branches
     // and, at a point in time, of later commits. One scan serves the copy and the count.
-    const pointers = (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).map(
-      pointer => pointer.oid
-    )
+    // A backup that stores no LFS object and knew of none missing had no pointer to follow.
+    const stored = await storedLfsObjects(staged.gitDir)
+    const pointers =
+      stored.length === 0 && lfsMissing.size === 0
+        ? []
+        : (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).map(
+            pointer => pointer.oid
+          )
     // Objects Bitbucket never had are not in the backup either: the rest is restored, and said so.
     const absent = pointers.filter(oid => lfsMissing.has(oid))
     const lfs = pointers.filter(oid => !lfsMissing.has(oid))
     if (opened.localPath) {
       // Every object the backup holds, as git-lfs keeps them: what a restore by hand would copy.
-      const stored = await storedLfsObjects(staged.gitDir)
       await copyLfsObjects(staged.gitDir, opened.localPath, stored)
     } else if (pointers.length > 0) {
       const complete = absent.length === 0
