@@ -16,7 +16,12 @@ import { messageOf } from '../shared/errors.js'
 import { sha256File } from '../shared/hash.js'
 import type { Destination, OpenedDestination } from './destination.js'
 import type { BackupSource, RepositoryFacts } from './sources.js'
-import { stageMirror, stageRestoredRepository, type StagedRepository } from './staging.js'
+import {
+  mirrorAsStaged,
+  stageMirror,
+  stageRestoredRepository,
+  type StagedRepository
+} from './staging.js'
 import { pathExists } from '../shared/fs.js'
 
 export interface RestoreOptions {
@@ -44,6 +49,18 @@ const localGit = createGit()
 
 async function stage(source: BackupSource, staging: string, options: RestoreOptions) {
   if (source.kind === 'mirror') {
+    // Staging exists to pick refs and to show git-lfs only what they reach: often neither is needed.
+    const direct =
+      !options.at &&
+      source.lfsMissing.size === 0 &&
+      (await storedLfsObjects(source.mirror)).length === 0
+    if (direct) {
+      return {
+        facts: source.facts,
+        staged: await mirrorAsStaged(localGit, source.mirror),
+        lfsMissing: source.lfsMissing
+      }
+    }
     return {
       facts: source.facts,
       staged: await stageMirror(localGit, source.mirror, staging, { at: options.at }),

@@ -57,6 +57,17 @@ export async function stageMirror(
   return { gitDir: staging, refs, head: head && refs.has(head) ? head : undefined }
 }
 
+/**
+ * A mirror restored as it is now, without LFS objects: pushed straight from the backup (its own
+ * namespace left out of the refs and by the push's refspecs), nothing staged.
+ */
+export async function mirrorAsStaged(git: Git, mirror: string): Promise<StagedRepository> {
+  const refs = await refsOf(git, mirror)
+  for (const ref of [...refs.keys()]) if (ref.startsWith(HISTORY_NAMESPACE)) refs.delete(ref)
+  const head = await symbolicHead(git, mirror)
+  return { gitDir: mirror, refs, head: head && refs.has(head) ? head : undefined }
+}
+
 /** A repository restored from an artifact is staged already: its refs, minus the history namespace. */
 export async function stageRestoredRepository(git: Git, gitDir: string): Promise<StagedRepository> {
   const refs = await refsOf(git, gitDir)
