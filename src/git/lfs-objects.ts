@@ -31,7 +31,7 @@ export async function storedLfsObjects(gitDir: string): Promise<string[]> {
 export async function listLfsPointers(
   git: Git,
   gitDir: string,
-  options: { reachable?: boolean } = {}
+  options: { reachable?: boolean | string[] } = {}
 ): Promise<LfsPointer[]> {
   return (await scanLfsPointers(git, gitDir, options)).pointers
 }

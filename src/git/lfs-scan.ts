@@ -94,12 +94,13 @@ function drained(stdin: Writable): Promise<void> {
 
 /**
  * Every LFS pointer among the repository's blobs: all objects (every ref and kept history), or with
- * `reachable` only those its refs reach (a restore at a point in time borrows every object).
+ * `reachable` only those its refs reach (a restore at a point in time borrows every object), or
+ * those the given tips reach (a restore pushing some refs of a mirror straight from it).
  */
 export async function scanLfsPointers(
   git: Git,
   gitDir: string,
-  options: { reachable?: boolean } = {}
+  options: { reachable?: boolean | string[] } = {}
 ): Promise<LfsScan> {
   const pointers = new Map<string, LfsPointer>()
   let lookalikes = 0
@@ -115,9 +116,13 @@ export async function scanLfsPointers(
     { cwd: gitDir }
   )
   // rev-list's names go straight into the check: pipe() keeps the backpressure.
-  const walk = options.reachable ? await git.open(REACHABLE_ARGS, { cwd: gitDir }) : undefined
+  const tips = Array.isArray(options.reachable) ? options.reachable : undefined
+  const walkArgs = tips
+    ? REACHABLE_ARGS.map(arg => (arg === '--all' ? '--stdin' : arg))
+    : REACHABLE_ARGS
+  const walk = options.reachable ? await git.open(walkArgs, { cwd: gitDir }) : undefined
   if (walk) {
-    walk.stdin.end()
+    walk.stdin.end(tips && tips.length > 0 ? `${tips.join('\n')}\n` : undefined)
     walk.stdout.pipe(check.stdin)
   } else check.stdin.end()
   // Started at the first small blob: a repository without any spares the process.

@@ -49,11 +49,13 @@ const localGit = createGit()
 
 async function stage(source: BackupSource, staging: string, options: RestoreOptions) {
   if (source.kind === 'mirror') {
-    // Staging exists to pick refs and to show git-lfs only what they reach: often neither is needed.
+    // Staging exists to pick refs and to show git-lfs only what they reach: often neither is needed
+    // (no LFS object, or a local path where they are copied, not pushed by git-lfs).
+    const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.destination.target(source.facts))
     const direct =
       !options.at &&
-      source.lfsMissing.size === 0 &&
-      (await storedLfsObjects(source.mirror)).length === 0
+      (local ||
+        (source.lfsMissing.size === 0 && (await storedLfsObjects(source.mirror)).length === 0))
     if (direct) {
       return {
         facts: source.facts,
@@ -165,9 +167,9 @@ async function restoreOne(
     const pointers =
       stored.length === 0 && lfsMissing.size === 0
         ? []
-        : (await listLfsPointers(localGit, staged.gitDir, { reachable: true })).map(
-            pointer => pointer.oid
-          )
+        : (
+            await listLfsPointers(localGit, staged.gitDir, { reachable: [...staged.refs.values()] })
+          ).map(pointer => pointer.oid)
     // Objects Bitbucket never had are not in the backup either: the rest is restored, and said so.
     const absent = pointers.filter(oid => lfsMissing.has(oid))
     const lfs = pointers.filter(oid => !lfsMissing.has(oid))
