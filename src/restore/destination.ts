@@ -31,11 +31,18 @@ export interface OpenedDestination {
 
 export interface Destination {
   describe: string
+  /** Local paths: LFS objects are copied in as files, never pushed by git-lfs. */
+  readonly local?: boolean
   /** The repository a backup lands in, before anything is created: one at a time goes to each. */
   target(facts: RepositoryFacts): string
   /** What to grant when the server refuses a push (HTTP 403): the credential can read but not write. */
   pushRefused?: string
   open(facts: RepositoryFacts): Promise<OpenedDestination>
+}
+
+/** `scheme://...` (https, ssh, file): anything else is a local path. */
+export function isGitUrl(target: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
 }
 
 export function fillTemplate(template: string, facts: RepositoryFacts): string {
@@ -50,16 +57,16 @@ export function urlDestination(
   template: string,
   authorization?: () => Promise<string>
 ): Destination {
-  const isUrl = (target: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
   return {
     describe: template,
+    local: !isGitUrl(template),
     target(facts) {
       const target = fillTemplate(template, facts)
-      return isUrl(target) ? target : path.resolve(target)
+      return isGitUrl(target) ? target : path.resolve(target)
     },
     async open(facts) {
       const target = fillTemplate(template, facts)
-      if (!isUrl(target)) {
+      if (!isGitUrl(target)) {
         const local = path.resolve(target)
         await fs.mkdir(path.dirname(local), { recursive: true })
         const git = createGit()

@@ -13,6 +13,7 @@ import type { BitbucketCredentialInput } from '../settings/types.js'
 import {
   bitbucketDestination,
   githubDestination,
+  isGitUrl,
   urlDestination,
   type Destination
 } from './destination.js'
@@ -37,7 +38,7 @@ function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketC
 
 /** A `scheme://user:password@host/...` template (its placeholders do not matter). */
 function hasPassword(template: string): boolean {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(template)) return false
+  if (!isGitUrl(template)) return false
   try {
     return new URL(template.replace(/\{(workspace|slug|project)\}/g, 'x')).password !== ''
   } catch {

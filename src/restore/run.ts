@@ -51,10 +51,9 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
   if (source.kind === 'mirror') {
     // Staging exists to pick refs and to show git-lfs only what they reach: often neither is needed
     // (no LFS object, or a local path where they are copied, not pushed by git-lfs).
-    const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.destination.target(source.facts))
     const direct =
       !options.at &&
-      (local ||
+      (options.destination.local ||
         (source.lfsMissing.size === 0 && (await storedLfsObjects(source.mirror)).length === 0))
     if (direct) {
       return {
