@@ -6,6 +6,7 @@ import pLimit from 'p-limit'
 import PQueue from 'p-queue'
 import type { RestBudget } from '../bitbucket/budget.js'
 import type { BitbucketClient } from '../bitbucket/client.js'
+import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { MetadataService } from '../metadata/service.js'
 import { checkConcurrency } from '../shared/constants.js'
@@ -71,6 +72,8 @@ function noLongerListed(
   return states.flatMap(state =>
     Object.values(state.repositories)
       .filter(prior => !seen.has(prior.uuid) && isSelected(prior.slug))
+      // Snippets no longer asked for were not listed: that says nothing about them.
+      .filter(prior => !isSnippetSlug(prior.slug) || settings.metadata.kinds.includes('snippets'))
       .filter(prior => inShard(prior.uuid, settings.shard))
       .filter(
         prior => !settings.projects.length || settings.projects.includes(prior.projectKey ?? '')

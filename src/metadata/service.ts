@@ -11,9 +11,17 @@ import { DOWNLOADS_DAYS, FULL_PASS_DAYS, rotationDue } from './cadence.js'
 import { downloadsDigest, listDownloads, type ApiDownload } from './downloads.js'
 import type { ArchivedPullRequest, MetadataKind } from './layout.js'
 import { probePullRequests, type PullRequestSummary } from './pull-requests.js'
+import { snippetDue } from './snippets.js'
 
 /** The kinds this action collects today; the others are accepted and named as not collected yet. */
-const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads']
+const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads', 'snippets']
+/** How the run's warnings name each kind. */
+const KIND_NAMES: Record<MetadataKind, string> = {
+  'pull-requests': 'Pull requests',
+  downloads: 'Downloads',
+  snippets: 'Snippets',
+  settings: 'Settings'
+}
 /** What one probe of a repository costs: pull requests, and Downloads when due. */
 const PROBE_COST = 2
 
@@ -25,6 +33,8 @@ export interface MetadataPlan {
   /** The Downloads listing, when they were checked. */
   downloads?: ApiDownload[]
   downloadsChanged: boolean
+  /** A snippet whose object and comments are to be archived. */
+  snippet?: boolean
   /** Something is to be archived: the mirror must be on disk. */
   needsMirror: boolean
   /** Why the budget held this repository's metadata back. */
@@ -99,8 +109,13 @@ export function createMetadataService(options: MetadataServiceOptions) {
     prior: RepositoryState | undefined,
     gitChanged: boolean
   ): Promise<MetadataPlan> {
+    // A snippet has only snippet metadata; a repository has everything else.
+    const isSnippet = repository.kind === 'snippet'
     const kinds = new Set(
-      options.kinds.filter(kind => COLLECTED.includes(kind) && !refused.has(kind))
+      options.kinds.filter(
+        kind =>
+          COLLECTED.includes(kind) && !refused.has(kind) && (kind === 'snippets') === isSnippet
+      )
     )
     const plan: MetadataPlan = {
       kinds,
@@ -115,6 +130,17 @@ export function createMetadataService(options: MetadataServiceOptions) {
     const stale = meta.deferred !== undefined
     if (stale) staleLeft--
     budget.reserveForStale(staleLeft * PROBE_COST)
+    if (isSnippet) {
+      // The listing said whether it changed: deciding costs nothing, archiving a page of comments.
+      if (!snippetDue(repository, meta, gitChanged || stale, now())) return plan
+      if (!budget.affords(1, stale)) {
+        plan.deferred =
+          budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
+        return plan
+      }
+      plan.snippet = plan.needsMirror = true
+      return plan
+    }
     const pulls = kinds.has('pull-requests')
     plan.fullPass =
       pulls &&
@@ -173,6 +199,8 @@ export function createMetadataService(options: MetadataServiceOptions) {
     options,
     probe,
     base,
+    /** A 403 that names a missing scope turns its kind off for the run (true), said once. */
+    refuse: refusedKind,
     /** Learns which repositories were deferred last run: they are served before the rest. */
     prepare(states: WorkspaceState[]) {
       staleLeft = states
@@ -199,11 +227,11 @@ export function createMetadataService(options: MetadataServiceOptions) {
       const notYet = options.kinds.filter(kind => !COLLECTED.includes(kind))
       if (notYet.length > 0)
         lines.push(
-          `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests and Downloads.`
+          `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests, Downloads and snippets.`
         )
       for (const [kind, why] of refused)
         lines.push(
-          `${kind === 'pull-requests' ? 'Pull requests' : 'Downloads'} were not backed up: ${why} Or leave ${kind} out of the metadata input.`
+          `${KIND_NAMES[kind]} were not backed up: ${why} Or leave ${kind} out of the metadata input.`
         )
       if (deferredRepositories.length > 0) {
         const names = deferredRepositories.slice(0, 5).join(', ')
