@@ -144,7 +144,14 @@ export async function metadataCost(
       { budget: '900', dayOffset: 3, entry: args.entry }
     )
     const goal = GOAL_PER_REPOSITORY * count + GOAL_PER_CHANGED_PR * updated.length
-    const kinds = ['listing', 'pull request probes', 'pull request details', 'Downloads', 'other', 'refused']
+    const kinds = [
+      'listing',
+      'pull request probes',
+      'pull request details',
+      'Downloads',
+      'other',
+      'refused'
+    ]
     return [
       METADATA_COST_HEADING,
       '',
@@ -166,7 +173,10 @@ export async function metadataCost(
       `Goal: the daily run spends at most ${GOAL_PER_REPOSITORY} requests a repository plus ${GOAL_PER_CHANGED_PR} per changed pull request ` +
         `(${Math.floor(goal)} here): ${daily.rest}, ${daily.rest <= goal ? 'met' : 'not met'} ` +
         `(${(daily.rest / count).toFixed(3)} a repository). The first run spends ${(first.rest / count).toFixed(1)} a repository: ` +
-        `under the default budget of 900 an hour it spreads over about ${Math.ceil(first.rest / 900)} hourly runs, git backed up in the first.`,
+        `under the default budget of 900 an hour it spreads over about ${Math.ceil(first.rest / 900)} hourly runs, git backed up in the first. ` +
+        `At this size a daily run costs more than the default budget: with 900 an hour, the metadata of ` +
+        `${budgeted.deferred} repositories waits for the next run (stalest first, git never waits); ` +
+        `a second scheduled run a day, an hour or more after the first, covers the rest.`,
       ''
     ]
   } finally {
