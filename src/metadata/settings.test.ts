@@ -314,6 +314,33 @@ describe('settings', () => {
   })
 })
 
+describe('settings cut short by the REST budget', () => {
+  it('leave no partial settings in the archive, and wait for the next run', async () => {
+    const service = serviceFor({ budget: SETTINGS_REQUESTS + 5 })
+    const repository = repositories.get('meta')!
+    const mirror = path.join(root, 'cut.git')
+    execFileSync('git', ['init', '-q', '--bare', mirror])
+    const plan = await service.probe(repository, undefined, false)
+    expect(plan.settingsDue).toBe(true)
+    // The rest of the run (the listing's pages) spends the budget after the probe.
+    for (let i = 0; i < 15; i++) service.options.budget.take('git')
+    const state = { uuid: repository.uuid, slug: 'meta' } as RepositoryState
+    const outcome = await collectMetadata(service, plan, {
+      repository,
+      mirror,
+      state,
+      log: () => {}
+    })
+    expect(outcome?.deferred).toMatch(/REST budget/)
+    expect(outcome?.problems).toBeUndefined()
+    expect(state.metadata?.deferred).toMatchObject({ settings: true })
+    expect(state.metadata?.settingsCheckedAt).toBeUndefined()
+    const refs = execFileSync('git', ['for-each-ref'], { cwd: mirror }).toString()
+    expect(refs).toBe('')
+    expect(service.deferred).toBe(1)
+  })
+})
+
 describe('withoutSecrets', () => {
   it('drops a secret, a private key and a secured value even if a server returned them', () => {
     expect(
