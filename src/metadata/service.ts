@@ -188,9 +188,9 @@ export function createMetadataService(options: MetadataServiceOptions) {
       if (error instanceof BudgetSpentError) plan.deferred = error.message
       else plan.problems.push(firstLineOf(error))
     }
-    if (settingsDue && !plan.deferred) {
-      if (budget.affords(SETTINGS_REQUESTS, stale)) plan.settingsDue = true
-      else plan.settingsDeferred = spent()
+    if (settingsDue) {
+      if (!plan.deferred && budget.affords(SETTINGS_REQUESTS, stale)) plan.settingsDue = true
+      else plan.settingsDeferred = plan.deferred ?? spent()
     }
     plan.needsMirror =
       (plan.pullRequests?.length ?? 0) > 0 || plan.downloadsChanged || plan.settingsDue
