@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { stripUser, type BitbucketClient } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
+import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { ApiRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { createGit, type Git, type GitAuth } from '../git/git.js'
@@ -12,6 +13,7 @@ import { createGitHubApi, type GitHubOwner } from '../github/api.js'
 import type { GitHubSettings } from '../settings/types.js'
 import type { RepositoryFacts } from './sources.js'
 import { pathExists } from '../shared/fs.js'
+import { openNewSnippet } from './snippet-destination.js'
 
 export interface OpenedDestination {
   /** A URL, or an absolute path for a local bare repository. */
@@ -104,6 +106,8 @@ export function bitbucketDestination(options: {
     pushRefused:
       'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)',
     async open(facts) {
+      // A snippet's backup becomes a new snippet: ids are Bitbucket's to give.
+      if (isSnippetSlug(facts.slug)) return openNewSnippet(options, facts)
       const found = async () => {
         try {
           return await client.getJson<ApiRepository>(endpoint(facts.slug))
