@@ -140,9 +140,11 @@ export async function run(): Promise<void> {
       cancelOnSignals(clock)
       // A shard reads the plan's listing from the cache; anyone else creates nothing before listing.
       if (settings.shard) await useCacheRoot(cacheRoot(settings))
+      const snippetsRefused = new Set<string>()
       backup = await runBackup({
         settings,
-        listing: listForBackup(settings, client, stepLog),
+        listing: listForBackup(settings, client, stepLog, snippetsRefused),
+        snippetsRefused,
         auth,
         isSelected,
         clock,

@@ -51,9 +51,11 @@ export async function backUpInProcess(
   })
   const budget = createRestBudget(settings.metadata.restBudget)
   const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log, budget })
+  const snippetsRefused = new Set<string>()
   const run = await runBackup({
     settings,
-    listing: listForBackup(settings, client, log),
+    listing: listForBackup(settings, client, log, snippetsRefused),
+    snippetsRefused,
     auth,
     isSelected: createSlugFilter(settings.include, settings.exclude),
     clock: createRunClock(undefined),

@@ -21,7 +21,8 @@ async function* workspaceSnippets(
   settings: Settings,
   client: BitbucketClient,
   workspace: string,
-  log: Log
+  log: Log,
+  refused: Set<string>
 ): AsyncGenerator<BitbucketRepository> {
   if (!settings.metadata.kinds.includes('snippets')) return
   if (settings.projects.length > 0) {
@@ -35,21 +36,26 @@ async function* workspaceSnippets(
   } catch (error) {
     // A missing scope costs the snippets, never the run: the repositories are backed up.
     if (!(error instanceof BitbucketError) || error.status !== 403) throw error
+    refused.add(workspace)
     log.warning(
       `Snippets of ${workspace} were not backed up: Bitbucket refused to list them (HTTP 403); give the credential ${SNIPPET_SCOPES}, or leave snippets out of the metadata input.`
     )
   }
 }
 
-/** Streams the repositories of every workspace, page by page, and its snippets when asked. */
+/**
+ * Streams the repositories of every workspace, page by page, and its snippets when asked.
+ * @param snippetsRefused gets the workspaces whose snippets Bitbucket refused to list (HTTP 403)
+ */
 export async function* listedRepositories(
   settings: Settings,
   client: BitbucketClient,
-  log: Log
+  log: Log,
+  snippetsRefused = new Set<string>()
 ): AsyncGenerator<BitbucketRepository> {
   for (const workspace of settings.workspaces) {
     yield* client.listRepositories(workspace, { projects: settings.projects })
-    yield* workspaceSnippets(settings, client, workspace, log)
+    yield* workspaceSnippets(settings, client, workspace, log, snippetsRefused)
   }
 }
 
@@ -57,7 +63,8 @@ export async function* listedRepositories(
 export async function* listForBackup(
   settings: Settings,
   client: BitbucketClient,
-  log: Log
+  log: Log,
+  snippetsRefused = new Set<string>()
 ): AsyncGenerator<BitbucketRepository> {
   const planned = settings.shard
     ? await loadPlanListing(
@@ -74,5 +81,5 @@ export async function* listForBackup(
   if (settings.shard) {
     log.info('No plan listing in this run (mode: plan): this shard lists the workspace itself.')
   }
-  yield* listedRepositories(settings, client, log)
+  yield* listedRepositories(settings, client, log, snippetsRefused)
 }

@@ -67,13 +67,18 @@ function noLongerListed(
   settings: Settings,
   states: WorkspaceState[],
   seen: Set<string>,
-  isSelected: (slug: string) => boolean
+  isSelected: (slug: string) => boolean,
+  snippetsRefused: ReadonlySet<string>
 ): RepositoryResult[] {
   return states.flatMap(state =>
     Object.values(state.repositories)
       .filter(prior => !seen.has(prior.uuid) && isSelected(prior.slug))
-      // Snippets no longer asked for were not listed: that says nothing about them.
-      .filter(prior => !isSnippetSlug(prior.slug) || settings.metadata.kinds.includes('snippets'))
+      // Snippets not asked for, or refused, were not listed: that says nothing about them.
+      .filter(
+        prior =>
+          !isSnippetSlug(prior.slug) ||
+          (settings.metadata.kinds.includes('snippets') && !snippetsRefused.has(prior.workspace))
+      )
       .filter(prior => inShard(prior.uuid, settings.shard))
       .filter(
         prior => !settings.projects.length || settings.projects.includes(prior.projectKey ?? '')
@@ -235,6 +240,8 @@ export async function runBackup(input: {
   log: StepLog
   /** The REST client and its budget, for what a repository holds beyond git. */
   rest?: { client: BitbucketClient; budget: RestBudget }
+  /** Workspaces whose snippets the listing was refused (filled while listing). */
+  snippetsRefused?: ReadonlySet<string>
 }): Promise<BackupRun> {
   const { settings, clock, log } = input
   const listed = input.listing[Symbol.asyncIterator]()
@@ -323,7 +330,13 @@ export async function runBackup(input: {
   }
   // A partial listing says nothing about what disappeared: only a complete one may.
   if (!listingError) {
-    for (const result of noLongerListed(settings, states, seen, input.isSelected)) {
+    for (const result of noLongerListed(
+      settings,
+      states,
+      seen,
+      input.isSelected,
+      input.snippetsRefused ?? new Set()
+    )) {
       results.push(result)
       log.info(progressLine(results.length, results.length, result))
     }

@@ -178,4 +178,16 @@ describe('a backup with snippets', () => {
     expect(run.listingError).toBeUndefined()
     expect(run.results.map(result => [result.slug, result.status])).toEqual([['meta', 'backed-up']])
   }, 60_000)
+
+  it('does not take snippets it was refused to list for snippets gone from Bitbucket', async () => {
+    // The same backup as the runs above, whose state holds both snippets.
+    const run = await backUpInProcess(bb, dir, {
+      ...inputs({
+        'bitbucket-email': 'noscope@example.com',
+        'bitbucket-api-token': NO_SNIPPET_TOKEN
+      })
+    })
+    expect(run.warnings).toHaveLength(1)
+    expect(run.results.map(result => [result.slug, result.status])).toEqual([['meta', 'unchanged']])
+  }, 60_000)
 })
