@@ -52,15 +52,25 @@ export async function backUpInProcess(
   const budget = createRestBudget(settings.metadata.restBudget)
   const client = createBitbucketClient({ apiUrl: settings.apiUrl, auth, log, budget })
   const snippetsRefused = new Set<string>()
-  const run = await runBackup({
-    settings,
-    listing: listForBackup(settings, client, log, snippetsRefused),
-    snippetsRefused,
-    auth,
-    isSelected: createSlugFilter(settings.include, settings.exclude),
-    clock: createRunClock(undefined),
-    log,
-    rest: { client, budget }
-  })
-  return { ...run, settings, warnings, lines }
+  // The run moves into its cache root (useCacheRoot), which the test deletes: the jest worker,
+  // which runs other test files next, must not be left in a directory that is gone.
+  const cwd = process.cwd()
+  const workspace = process.env.GITHUB_WORKSPACE
+  try {
+    const run = await runBackup({
+      settings,
+      listing: listForBackup(settings, client, log, snippetsRefused),
+      snippetsRefused,
+      auth,
+      isSelected: createSlugFilter(settings.include, settings.exclude),
+      clock: createRunClock(undefined),
+      log,
+      rest: { client, budget }
+    })
+    return { ...run, settings, warnings, lines }
+  } finally {
+    process.chdir(cwd)
+    if (workspace === undefined) delete process.env.GITHUB_WORKSPACE
+    else process.env.GITHUB_WORKSPACE = workspace
+  }
 }
