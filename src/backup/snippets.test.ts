@@ -9,6 +9,7 @@ import * as path from 'node:path'
 import { createBitbucketClient } from '../bitbucket/client.js'
 import { snippetIdOf, snippetSlug } from '../bitbucket/snippets.js'
 import { createBitbucketAuth } from '../credentials/credentials.js'
+import { createSlugFilter } from '../settings/selection.js'
 import type { ApiComment } from '../metadata/layout.js'
 import { clientEnv, git } from '../../testkit/bitbucket/fixtures.js'
 import { startLocalBitbucket, type LocalBitbucket } from '../../testkit/bitbucket/index.js'
@@ -89,6 +90,14 @@ describe('snippet slugs', () => {
     expect(snippetSlug('Kypj')).not.toBe(snippetSlug('kypj').toLowerCase())
     for (const id of ['kypJ', 'A1b2C', 'x-y', 'é9']) expect(snippetIdOf(snippetSlug(id))).toBe(id)
     expect(snippetSlug('é9')).toMatch(/^[a-z0-9_.-]+$/)
+  })
+
+  it('are matched by include and exclude like any slug', () => {
+    const slug = snippetSlug('kypJ')
+    expect(createSlugFilter([], ['snippet--*'])(slug)).toBe(false)
+    expect(createSlugFilter([], ['snippet--*'])('meta')).toBe(true)
+    expect(createSlugFilter(['snippet--*'], [])('meta')).toBe(false)
+    expect(createSlugFilter(['snippet--kyp_j'], [])(slug)).toBe(true)
   })
 })
 
