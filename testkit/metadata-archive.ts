@@ -105,7 +105,7 @@ export async function backUpWithMetadata(
     return answer
   }
   for (const [name, endpoint] of Object.entries(REPOSITORY_SETTINGS)) {
-    const answer = await keep(ArchivePaths.setting(`repository/${name}`), `${base}/${endpoint}`)
+    const answer = await keep(ArchivePaths.setting('repository', name), `${base}/${endpoint}`)
     const values: Json[] = answer.json?.values ?? []
     if (name === 'hooks')
       for (const hook of values.filter(hook => hook.secret_set))
@@ -116,9 +116,8 @@ export async function backUpWithMetadata(
     if (name === 'pipelines-key-pair') secrets.pipelinesKeyPair = answer.status === 200
     if (name === 'environments')
       for (const environment of values) {
-        const bare = String(environment.uuid).replace(/[{}]/g, '')
         const variables = await keep(
-          ArchivePaths.setting(`repository/environment-variables/${bare}`),
+          ArchivePaths.environmentVariables(String(environment.uuid)),
           `${base}/deployments_config/environments/${encodeURIComponent(environment.uuid)}/variables`
         )
         for (const variable of (variables.json?.values ?? []).filter((v: Json) => v.secured))
@@ -128,7 +127,7 @@ export async function backUpWithMetadata(
           })
       }
   }
-  archive.putJson(ArchivePaths.setting('index'), {
+  archive.putJson(ArchivePaths.settingsIndex, {
     collectedAt: new Date().toISOString(),
     endpoints,
     secrets

@@ -4,7 +4,7 @@
 import { ArchivePaths } from '../../metadata/layout.js'
 import type { ArchiveSnapshot } from './archive.js'
 
-/** settings/index.json, as the backup writes it. */
+/** settings/index.json as the backup writes it (layout.ts SettingsIndex), read tolerantly: an older archive may lack a field. */
 export interface SettingsIndex {
   collectedAt?: string
   endpoints?: { file: string; path: string; status: number; note?: string }[]
@@ -15,7 +15,7 @@ export interface SettingsIndex {
   }
 }
 
-export const SETTINGS_INDEX = ArchivePaths.setting('index')
+export const SETTINGS_INDEX = ArchivePaths.settingsIndex
 
 export async function readSettingsIndex(
   archive: ArchiveSnapshot

@@ -2,8 +2,9 @@
 // schedules, known hosts, environments and their plain variables. Environments get new uuids on the
 // destination: each archived environment's variables go to the one of the same name there. Secured
 // values and the SSH key pair are never in the archive: the checklist names them.
+import { ArchivePaths } from '../../metadata/layout.js'
 import { attempt, count, listAll, type MetadataContext } from './context.js'
-import { readSettings, settingFile, type Listed } from './settings.js'
+import { readSettings, type Listed } from './settings.js'
 
 interface Variable {
   uuid?: string
@@ -113,9 +114,7 @@ async function knownHosts(context: MetadataContext, archived: KnownHost[]) {
 async function environments(context: MetadataContext, archived: Environment[]) {
   const { api } = context
   const existing = await listAll<Environment>(api, '/environments')
-  const files = archived.map(environment =>
-    settingFile(`environment-variables/${environment.uuid.replace(/[{}]/g, '')}`)
-  )
+  const files = archived.map(environment => ArchivePaths.environmentVariables(environment.uuid))
   const variables = await context.archive.readJson<Listed<Variable>>(files)
   for (const [index, environment] of archived.entries()) {
     const name = environment.name.toLowerCase()

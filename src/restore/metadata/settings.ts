@@ -42,7 +42,7 @@ interface DeployKey {
 
 type Side = { name?: string | null; use_mainbranch?: boolean; enabled?: boolean }
 
-export const settingFile = (name: string) => ArchivePaths.setting(`repository/${name}`)
+export const settingFile = (name: string) => ArchivePaths.setting('repository', name)
 
 /** The archived answers of these endpoints, by name; one absent was never collected. */
 export async function readSettings(
