@@ -11,6 +11,7 @@ import { createGit, type Git, type GitAuth } from '../git/git.js'
 import { githubGitFor } from '../github/git.js'
 import { createGitHubApi, type GitHubOwner } from '../github/api.js'
 import type { GitHubSettings } from '../settings/types.js'
+import type { RepositoryApi } from './metadata/restore.js'
 import type { RepositoryFacts } from './sources.js'
 import { pathExists } from '../shared/fs.js'
 import { openNewSnippet } from './snippet-destination.js'
@@ -29,6 +30,8 @@ export interface OpenedDestination {
   finish?(mainBranch: string | undefined): Promise<void>
   /** What the destination did differently from the original (told with the outcome). */
   note?: string
+  /** Bitbucket: the repository's REST API, where its metadata is restored. */
+  api?: RepositoryApi
 }
 
 export interface Destination {
@@ -153,12 +156,16 @@ export function bitbucketDestination(options: {
       ])
       const finish = async (mainBranch: string | undefined) => {
         if (!mainBranch || repository?.mainbranch?.name === mainBranch) return
+        // An empty repository takes its main branch from the first push: asked again, no change
+        // needs the admin scope that setting it does.
+        if (!repository?.mainbranch && (await found())?.mainbranch?.name === mainBranch) return
         await client.getJson(endpoint(facts.slug), {
           method: 'PUT',
           body: { type: 'repository', mainbranch: { type: 'branch', name: mainBranch } }
         })
       }
-      return { url, name: 'Bitbucket', git, finish, note }
+      const api = { client, base: endpoint(facts.slug) }
+      return { url, name: 'Bitbucket', git, finish, note, api }
     }
   }
 }
