@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { stripUser, type BitbucketClient } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
+import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { ApiRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { createGit, type Git, type GitAuth } from '../git/git.js'
@@ -13,6 +14,7 @@ import type { GitHubSettings } from '../settings/types.js'
 import type { RepositoryApi } from './metadata/restore.js'
 import type { RepositoryFacts } from './sources.js'
 import { pathExists } from '../shared/fs.js'
+import { openNewSnippet } from './snippet-destination.js'
 
 export interface OpenedDestination {
   /** A URL, or an absolute path for a local bare repository. */
@@ -107,6 +109,8 @@ export function bitbucketDestination(options: {
     pushRefused:
       'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)',
     async open(facts) {
+      // A snippet's backup becomes a new snippet: ids are Bitbucket's to give.
+      if (isSnippetSlug(facts.slug)) return openNewSnippet(options, facts)
       const found = async () => {
         try {
           return await client.getJson<ApiRepository>(endpoint(facts.slug))
