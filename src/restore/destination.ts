@@ -42,7 +42,8 @@ export interface Destination {
   target(facts: RepositoryFacts): string
   /** What to grant when the server refuses a push (HTTP 403): the credential can read but not write. */
   pushRefused?: string
-  open(facts: RepositoryFacts): Promise<OpenedDestination>
+  /** `head`: the branch the restored HEAD will name, for a repository created with it. */
+  open(facts: RepositoryFacts, head?: string): Promise<OpenedDestination>
 }
 
 /** `scheme://...` (https, ssh, file): anything else is a local path. */
@@ -69,7 +70,7 @@ export function urlDestination(
       const target = fillTemplate(template, facts)
       return isGitUrl(target) ? target : path.resolve(target)
     },
-    async open(facts) {
+    async open(facts, head) {
       const target = fillTemplate(template, facts)
       if (!isGitUrl(target)) {
         const local = path.resolve(target)
@@ -77,9 +78,11 @@ export function urlDestination(
         const git = createGit()
         // A repository created here is known to be empty: no need to ask it.
         const created = !(await pathExists(local))
-        if (created) await git.run(['init', '--quiet', '--bare', local])
+        // Created with its HEAD already naming the branch: one git process fewer per repository.
+        const initial = created && head ? [`--initial-branch=${head}`] : []
+        if (created) await git.run(['init', '--quiet', '--bare', ...initial, local])
         const finish = async (mainBranch: string | undefined) => {
-          if (mainBranch)
+          if (mainBranch && !(created && mainBranch === head))
             await git.run(['symbolic-ref', 'HEAD', `refs/heads/${mainBranch}`], { cwd: local })
         }
         return { url: local, name: local, git, localPath: local, created, finish }

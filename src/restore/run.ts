@@ -64,22 +64,12 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
       !options.at &&
       (options.destination.local ||
         (source.lfsMissing.size === 0 && (await storedLfsObjects(source.mirror)).length === 0))
-    const commit = await findArchiveCommit(localGit, source.mirror, options.at)
+    const staged = direct
+      ? await mirrorAsStaged(localGit, source.mirror)
+      : await stageMirror(localGit, source.mirror, staging, { at: options.at })
+    const commit = await findArchiveCommit(localGit, source.mirror, staged.archiveTip, options.at)
     const archive = commit ? { gitDir: source.mirror, commit } : undefined
-    if (direct) {
-      return {
-        facts: source.facts,
-        staged: await mirrorAsStaged(localGit, source.mirror),
-        lfsMissing: source.lfsMissing,
-        archive
-      }
-    }
-    return {
-      facts: source.facts,
-      staged: await stageMirror(localGit, source.mirror, staging, { at: options.at }),
-      lfsMissing: source.lfsMissing,
-      archive
-    }
+    return { facts: source.facts, staged, lfsMissing: source.lfsMissing, archive }
   }
   if (options.at) {
     throw new Error('a point in time is chosen by restoring the artifact of that run; drop --at')
@@ -87,10 +77,10 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
   const manifest = await restoreFromArtifactFolder(localGit, source.folder, staging, options.keys)
   const facts: RepositoryFacts = { ...source.facts, ...manifest.repository }
   const lfsMissing = new Set((manifest.lfsMissing ?? []).map(object => object.oid))
-  // Read before staging drops refs/backup/: the archive's objects stay for the metadata restore.
-  const commit = await findArchiveCommit(localGit, staging)
-  const archive = commit ? { gitDir: staging, commit } : undefined
+  // Staging drops refs/backup/ but keeps the archive's objects (and its tip) for the metadata restore.
   const staged = await stageRestoredRepository(localGit, staging)
+  const commit = await findArchiveCommit(localGit, staging, staged.archiveTip)
+  const archive = commit ? { gitDir: staging, commit } : undefined
   return { facts, staged, lfsMissing, archive }
 }
 
@@ -185,7 +175,8 @@ async function restoreOne(
     await fs.mkdir(path.dirname(staging), { recursive: true })
     await fs.rm(staging, { recursive: true, force: true })
     const { facts, staged, lfsMissing, archive } = await stage(source, staging, options)
-    const opened = await options.destination.open(facts)
+    const mainBranch = staged.head?.replace(/^refs\/heads\//, '')
+    const opened = await options.destination.open(facts, mainBranch)
     const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url, retry, [], {
       localRefs: staged.refs,
       remoteEmpty: opened.created
@@ -229,7 +220,7 @@ async function restoreOne(
       const complete = absent.length === 0
       await pushLfsObjects(opened.git, staged.gitDir, opened.url, complete, destination, retry)
     }
-    await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
+    await opened.finish?.(mainBranch)
     await verifyDestination(opened, staged)
     const metadata =
       opened.api && archive

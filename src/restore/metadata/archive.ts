@@ -5,7 +5,6 @@ import { createWriteStream } from 'node:fs'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Git } from '../../git/git.js'
-import { METADATA_REF } from '../../metadata/layout.js'
 
 export interface ArchiveSnapshot {
   commit: string
@@ -19,20 +18,18 @@ export interface ArchiveSnapshot {
 }
 
 /**
- * The archive commit to restore from: the ref's newest commit made at or before `at` (each backup
- * run that changed the archive made one), or its tip. Undefined when the backup has no archive.
+ * The archive commit to restore from: the newest commit of the archive whose tip is `tip` made at
+ * or before `at` (each backup run that changed the archive made one), or the tip itself. Undefined
+ * when the backup has no archive (no tip) or none as old as `at`.
  */
 export async function findArchiveCommit(
   git: Git,
   gitDir: string,
+  tip: string | undefined,
   at?: Date
 ): Promise<string | undefined> {
-  const tip = await git.exec(['rev-parse', '--verify', '--quiet', `${METADATA_REF}^{commit}`], {
-    cwd: gitDir
-  })
-  if (tip.exitCode !== 0) return undefined
-  if (!at) return tip.stdout.trim()
-  const log = await git.run(['log', '--format=%H %ct', tip.stdout.trim()], { cwd: gitDir })
+  if (!tip || !at) return tip
+  const log = await git.run(['log', '--format=%H %ct', tip], { cwd: gitDir })
   for (const line of log.split('\n').filter(Boolean)) {
     const [commit, seconds] = line.split(' ')
     if (Number(seconds) * 1000 <= at.getTime()) return commit
