@@ -173,7 +173,7 @@ export function createGitHubApi(options: {
    */
   async function respond<T>(
     route: string,
-    parameters: Record<string, unknown> | (() => Record<string, unknown>),
+    parameters: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
     missingOk = false
   ): Promise<{ data: T; headers: Record<string, string | number | undefined> } | undefined> {
     for (let attempt = 1; ; attempt++) {
@@ -181,7 +181,7 @@ export function createGitHubApi(options: {
       try {
         const response = await send(
           route,
-          typeof parameters === 'function' ? parameters() : parameters
+          typeof parameters === 'function' ? await parameters() : parameters
         )
         return { data: response.data as T, headers: response.headers }
       } catch (error) {

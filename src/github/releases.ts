@@ -37,7 +37,7 @@ export interface NewAsset {
   size: number
   contentType: string
   /** Opens the bytes again for each attempt. */
-  open(): Readable
+  open(): Promise<Readable>
 }
 
 /** The calls api.ts adds to GitHubApi. */
@@ -52,7 +52,7 @@ export interface ReleaseCalls {
 
 type Respond = <T>(
   route: string,
-  parameters: Record<string, unknown> | (() => Record<string, unknown>),
+  parameters: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
   missingOk?: boolean
 ) => Promise<{ data: T; headers: Record<string, string | number | undefined> } | undefined>
 
@@ -170,10 +170,10 @@ export function releaseCalls(apiUrl: string, respond: Respond, nextLink: NextLin
         )
       }
       // The upload_url template as the route: the request library expands its {?name,label}.
-      const response = await respond<RawAsset>(`POST ${release.uploadUrl}`, () => ({
+      const response = await respond<RawAsset>(`POST ${release.uploadUrl}`, async () => ({
         name: asset.name,
         label: asset.label,
-        data: asset.open(),
+        data: await asset.open(),
         headers: { 'content-type': asset.contentType, 'content-length': String(asset.size) }
       }))
       return toAsset(response!.data)

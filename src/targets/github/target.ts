@@ -11,6 +11,7 @@ import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
 import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
 import { METADATA_REF } from '../../metadata/layout.js'
 import { holdBackLargeArchive } from './archive.js'
+import { keepDownloads } from './downloads-release.js'
 import {
   createGitHubApi,
   GitHubApiError,
@@ -144,7 +145,7 @@ async function mirrorOne(
   context: RunContext,
   candidate: GitHubCandidate,
   log: (line: string) => void
-): Promise<string> {
+): Promise<{ summary: string; warnings: string[] }> {
   const { settings } = context
   const ownerName = context.owner.login
   const name = mirrorName(settings.nameTemplate, candidate.repository)
@@ -163,7 +164,7 @@ async function mirrorOne(
       `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
     )
   }
-  await holdBackLargeArchive(git, mirror, plan, settings.maxFileBytes, log)
+  const heldBack = await holdBackLargeArchive(git, mirror, plan, settings.maxFileBytes, log)
   const sets = plan.updates.flatMap(update => (update.oid ? [update.oid] : []))
   const oversized = await findOversizedFiles(git, mirror, sets, plan.known, settings.maxFileBytes)
   if (oversized.length > 0) {
@@ -202,17 +203,34 @@ async function mirrorOne(
     beforeDeletes: setDefaultBranch
   })
   await setDefaultBranch()
+  const downloads = await keepDownloads({
+    api: context.api,
+    fullName: repository.fullName,
+    git,
+    mirror,
+    bitbucketUrl: candidate.repository.htmlUrl,
+    state,
+    log
+  })
+  const metadataCommit = metadataCommitOf(state)
   state.github = {
     repository: repository.fullName,
     requested: `${settings.owner}/${name}`,
     fingerprint: state.fingerprint,
-    ...(state.metadata?.commit ? { metadataCommit: state.metadata.commit } : {}),
+    // Left out when the Downloads did not reach the release: the mirror is due again next run.
+    ...(metadataCommit && downloads.done
+      ? { metadataCommit, downloadsRelease: metadataCommit }
+      : {}),
     pushedAt: context.now().toISOString(),
     lfs: context.lfs && state.lfsComplete
   }
   candidate.result.github = repository.htmlUrl
   const lfsNote = withLfs ? `, ${state.lfsObjects} LFS object(s)` : ''
-  return `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}`
+  const warnings = [...(heldBack ? [heldBack] : []), ...downloads.warnings]
+  return {
+    summary: `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}${downloads.note ?? ''}`,
+    warnings
+  }
 }
 
 /** Resolves the owner once per run: a wrong owner or token is one line, before any push. */
@@ -295,7 +313,11 @@ export function createGitHubTarget(options: {
       try {
         const done = await mirrorOne(await contextOnce(), work, work.log)
         work.result.detail = `${work.result.detail}; mirrored to ${work.result.github}`
-        work.log(`GitHub mirror: ${done}`)
+        work.log(`GitHub mirror: ${done.summary}`)
+        const name = `${work.repository.workspace}/${work.repository.slug}`
+        for (const warning of done.warnings) log.warning(`${name}: GitHub mirror: ${warning}`)
+        if (done.warnings.length > 0)
+          work.result.detail = `${work.result.detail} (${done.warnings.length} warning(s) about Downloads)`
       } catch (error) {
         throw new Error(`GitHub mirror: ${describeMirrorFailure(error, settings)}`, {
           cause: error
