@@ -235,6 +235,8 @@ describe('Downloads on the GitHub mirror', () => {
     expect(uploads().every(request => request.authorization && request.status === 201)).toBe(true)
     const gitDir = gh.repository('mirrors', 'meta')!.gitDir
     expect(run(['tag', '--list'], gitDir)).toBe(run(['tag', '--list'], mirror))
+    // The archive goes along too, as its own ref.
+    expect(run(['rev-parse', METADATA_REF], gitDir)).toBe(state.metadata?.commit)
     expect(state.github?.downloadsRelease).toBe(state.metadata?.commit)
     expect(warnings).toEqual([])
   })
