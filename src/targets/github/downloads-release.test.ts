@@ -335,22 +335,60 @@ describe('Downloads on the GitHub mirror', () => {
     )
   })
 
-  it('with a Download over github-file-size-limit, leaves the archive off GitHub, still uploads every Download, and says so', async () => {
+  it('with a Download over github-file-size-limit, pushes the archive without it, uploads every Download, and says so', async () => {
     gh.clear()
     warnings.splice(0)
-    await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
+    const result = await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
     const gitDir = gh.repository('mirrors', 'meta-limited')!.gitDir
-    expect(run(['for-each-ref', '--format=%(refname)', 'refs/backup/'], gitDir)).toBe('')
     expect(run(['for-each-ref', '--format=%(refname)', 'refs/heads/main'], gitDir)).toBe(
       'refs/heads/main'
     )
+    // Every file of the archive but the big Download, in one commit of its own.
+    const files = (dir: string) => run(['ls-tree', '-r', '--name-only', METADATA_REF], dir)
+    const expected = files(mirror)
+      .split('\n')
+      .filter(file => file !== 'downloads/files/release-1.0.tar.gz')
+    expect(files(gitDir).split('\n')).toEqual(expected)
+    expect(expected).toContain('downloads/index.json')
+    expect(run(['rev-list', '--count', METADATA_REF], gitDir)).toBe('1')
     const names = release('meta-limited')!.assets.map(asset => parseAssetLabel(asset.label)?.name)
     expect(names.sort()).toEqual(
       ['empty.bin', 'notes (final).txt', 'notes.txt', 'release-1.0.tar.gz'].sort()
     )
+    expect(warnings).toEqual([])
+    expect(result.detail).toContain(
+      'metadata archive without 1 Download(s) over the file limit, kept as release assets'
+    )
+    // The same archive again makes the same commit: a run that has lost its record pushes nothing.
+    const pushed = run(['rev-parse', METADATA_REF], gitDir)
+    delete state.github
+    gh.clear()
+    await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
+    expect(gh.pushes).toEqual([])
+    expect(run(['rev-parse', METADATA_REF], gitDir)).toBe(pushed)
+    expect(uploads()).toEqual([])
+  })
+
+  it('leaves the archive off GitHub, with a warning, when a file over the limit is not a Download', async () => {
+    const archive = await openArchive(git, mirror)
+    const big = path.join(root, 'big-pull-request.json')
+    fs.writeFileSync(big, Buffer.alloc(1_500_000, 'x'))
+    archive.putFile('pull-requests/999.json', big)
+    await archive.commit('a very large pull request', previous => previous)
+    state = {
+      ...state,
+      metadata: { ...state.metadata, commit: run(['rev-parse', METADATA_REF], mirror) }
+    }
+    gh.clear()
+    warnings.splice(0)
+    await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
+    const gitDir = gh.repository('mirrors', 'meta-limited')!.gitDir
+    expect(run(['ls-tree', '-r', '--name-only', METADATA_REF], gitDir)).not.toContain(
+      'pull-requests/999.json'
+    )
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^acme\/meta: GitHub mirror: metadata archive \(refs\/backup\/metadata\) not pushed: downloads\/files\/release-1\.0\.tar\.gz is over 1 MB .*release "Bitbucket Downloads"/
+        /^acme\/meta: GitHub mirror: metadata archive \(refs\/backup\/metadata\) not pushed: .*pull-requests\/999\.json.* is over 1 MB/
       )
     ])
   })

@@ -10,7 +10,7 @@ import type { GitHubSettings } from '../../settings/types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
 import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
 import { METADATA_REF } from '../../metadata/layout.js'
-import { holdBackLargeArchive } from './archive.js'
+import { fitArchiveToFileLimit } from './archive.js'
 import { keepDownloads } from './downloads-release.js'
 import {
   createGitHubApi,
@@ -145,7 +145,7 @@ async function mirrorOne(
   context: RunContext,
   candidate: GitHubCandidate,
   log: (line: string) => void
-): Promise<{ summary: string; warnings: string[] }> {
+): Promise<{ summary: string; warnings: string[]; reportNote?: string }> {
   const { settings } = context
   const ownerName = context.owner.login
   const name = mirrorName(settings.nameTemplate, candidate.repository)
@@ -164,7 +164,7 @@ async function mirrorOne(
       `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
     )
   }
-  const heldBack = await holdBackLargeArchive(git, mirror, plan, settings.maxFileBytes, log)
+  const archive = await fitArchiveToFileLimit(git, mirror, plan, settings.maxFileBytes, log)
   const sets = plan.updates.flatMap(update => (update.oid ? [update.oid] : []))
   const oversized = await findOversizedFiles(git, mirror, sets, plan.known, settings.maxFileBytes)
   if (oversized.length > 0) {
@@ -226,10 +226,17 @@ async function mirrorOne(
   }
   candidate.result.github = repository.htmlUrl
   const lfsNote = withLfs ? `, ${state.lfsObjects} LFS object(s)` : ''
-  const warnings = [...(heldBack ? [heldBack] : []), ...downloads.warnings]
+  // An archive left out is a warning; one without its big Downloads loses nothing (they are assets).
+  const warnings = [...(archive?.heldBack ? [archive.line] : []), ...downloads.warnings]
+  const archiveNote = archive?.without ? `; ${archive.line}` : ''
   return {
-    summary: `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}${downloads.note ?? ''}`,
-    warnings
+    summary: `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}${downloads.note ?? ''}${archiveNote}`,
+    warnings,
+    ...(archive?.without
+      ? {
+          reportNote: `metadata archive without ${archive.without.length} Download(s) over the file limit, kept as release assets`
+        }
+      : {})
   }
 }
 
@@ -316,8 +323,9 @@ export function createGitHubTarget(options: {
         work.log(`GitHub mirror: ${done.summary}`)
         const name = `${work.repository.workspace}/${work.repository.slug}`
         for (const warning of done.warnings) log.warning(`${name}: GitHub mirror: ${warning}`)
+        if (done.reportNote) work.result.detail = `${work.result.detail} (${done.reportNote})`
         if (done.warnings.length > 0)
-          work.result.detail = `${work.result.detail} (${done.warnings.length} warning(s) about Downloads)`
+          work.result.detail = `${work.result.detail} (${done.warnings.length} warning(s) about its metadata archive or Downloads)`
       } catch (error) {
         throw new Error(`GitHub mirror: ${describeMirrorFailure(error, settings)}`, {
           cause: error
