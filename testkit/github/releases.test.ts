@@ -1,7 +1,8 @@
 // The local GitHub's releases over real HTTP, as GitHub's REST API documents them: drafts need no tag
 // (and exist only for those who may push), a published release tags the default branch and cannot
 // be made in an empty repository, assets go up to the upload_url template with their raw bytes and
-// come back byte for byte from browser_download_url, a duplicate name is 422 already_exists.
+// come back byte for byte from browser_download_url and from the API (a redirect to storage), a
+// duplicate name is 422 already_exists.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -144,7 +145,8 @@ describe('releases on the local GitHub', () => {
     const download = await fetch(asset.browser_download_url, {
       headers: { authorization: `token ${WRITER}` }
     })
-    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes)
+    // Buffer.equals: jest's toEqual walks 300,000 bytes one by one (seconds on a busy machine).
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true)
     // A draft's assets are not there for someone who cannot push.
     expect(
       (await fetch(asset.browser_download_url, { headers: { authorization: `token ${READER}` } }))
@@ -159,6 +161,36 @@ describe('releases on the local GitHub', () => {
       (await call(WRITER, 'GET', `/repos/mirrors/full/releases/${release.id}/assets`)).body
     ).toEqual([])
     expect((await upload(WRITER, release.upload_url, 'my file (1).tar.gz', bytes)).status).toBe(201)
+  })
+
+  it('answers an asset with Accept: application/octet-stream by a redirect to storage that takes no token', async () => {
+    const release = (
+      await call(WRITER, 'POST', '/repos/mirrors/full/releases', { tag_name: 'bytes', draft: true })
+    ).body
+    const bytes = Buffer.from('the bytes of a Download\n')
+    const asset = (await (await upload(WRITER, release.upload_url, 'd.bin', bytes)).json()) as Json
+    const route = `${gh.apiUrl}/repos/mirrors/full/releases/assets/${asset.id}`
+    const asJson = await call(WRITER, 'GET', route)
+    expect(asJson.body).toMatchObject({ id: asset.id, name: 'd.bin' })
+    const redirect = await fetch(route, {
+      headers: { authorization: `token ${WRITER}`, accept: 'application/octet-stream' },
+      redirect: 'manual'
+    })
+    expect(redirect.status).toBe(302)
+    const location = redirect.headers.get('location')!
+    expect(new URL(location).origin).toBe(gh.storageOrigin)
+    expect(Buffer.from(await (await fetch(location)).arrayBuffer())).toEqual(bytes)
+    // The storage origin refuses a token, and a URL whose signature is not its own.
+    expect((await fetch(location, { headers: { authorization: `token ${WRITER}` } })).status).toBe(
+      403
+    )
+    expect((await fetch(location.replace(/sig=[0-9a-f]/, 'sig=g'))).status).toBe(403)
+    // Someone who cannot push sees no draft, so none of its bytes either.
+    const hidden = await fetch(route, {
+      headers: { authorization: `token ${READER}`, accept: 'application/octet-stream' },
+      redirect: 'manual'
+    })
+    expect(hidden.status).toBe(404)
   })
 
   it('pages a release’s assets with a Link header, and wants a Content-Length on upload', async () => {

@@ -1,12 +1,13 @@
 // The releases REST API of the local GitHub, as GitHub serves it: list (drafts only to those who may
 // push), create (a published release tags the default branch's head, which an empty repository
 // cannot; a draft needs no tag), get by id or by tag (published only), list a release's assets, get
-// and delete an asset. Uploads and downloads of the bytes are in release-files.ts.
+// an asset (its bytes, with Accept: application/octet-stream, as a redirect to storage) and delete it. Uploads and downloads of the bytes are in release-files.ts.
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { permissionsOf, REQUIRES_AUTH, isIntegration } from './auth.js'
 import { answer, NOT_ACCESSIBLE, notFound, type Answer } from './rest-json.js'
 import { defaultBranchOf, gitEnv, isEmpty } from './repository.js'
+import { signedAssetHref } from './storage.js'
 import {
   findRepo,
   fullName,
@@ -128,7 +129,8 @@ export function routeReleases(
   parts: string[],
   token: Token | undefined,
   body: Record<string, unknown> | undefined,
-  url: URL
+  url: URL,
+  accept?: string
 ): Answer | undefined {
   const [, owner, name, releases, second, third, fourth] = parts
   if (releases !== 'releases') return undefined
@@ -164,6 +166,9 @@ export function routeReleases(
     const asset = state.assets.find(each => String(each.id) === third)
     const release = asset && byId(String(asset.releaseId))
     if (!asset || !release) return notFound()
+    // The bytes: a redirect to a signed URL on the storage origin, which takes no token.
+    if (method === 'GET' && accept === 'application/octet-stream' && asset.state === 'uploaded')
+      return { status: 302, body: undefined, headers: { Location: signedAssetHref(state, asset) } }
     if (method === 'GET') return { status: 200, body: assetJson(state, repo, release, asset) }
     if (method !== 'DELETE') return notFound()
     const refusal = refused()

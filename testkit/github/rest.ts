@@ -30,13 +30,14 @@ function route(
   parts: string[],
   token: Token | undefined,
   body: Buffer,
-  url: URL
+  url: URL,
+  accept: string | undefined
 ): Answer {
   const [first, second, third] = parts
   if (first === 'repos' && parts.length > 3) {
     const artifacts = routeArtifacts(state, method, parts, token, url)
     if (artifacts) return artifacts
-    const releases = routeReleases(state, method, parts, token, parseJsonObject(body), url)
+    const releases = routeReleases(state, method, parts, token, parseJsonObject(body), url, accept)
     if (releases) return releases
   }
   if (method === 'GET' && first === 'user' && parts.length === 1) {
@@ -126,7 +127,7 @@ export async function handleRest(
   }
   const result =
     routeListing(state, method, parts, url.searchParams, caller.token) ??
-    route(state, method, parts, caller.token, body, url)
+    route(state, method, parts, caller.token, body, url, req.headers.accept)
   const headers = { ...headersFor(caller.token), ...result.headers }
   if (result.body === undefined) {
     res.writeHead(result.status, { ...headers, 'Content-Length': 0 }).end()
