@@ -1,5 +1,5 @@
 // GitHub's release calls for the one REST client in api.ts (which owns the token and the retries):
-// find and create a release, list, upload and delete its assets. Uploads go to the host the
+// find and create a release, list, upload, delete and read back its assets. Uploads go to the host the
 // release's upload_url names, and only when that is the API's own uploads origin.
 import type { Readable } from 'node:stream'
 
@@ -48,6 +48,8 @@ export interface ReleaseCalls {
   listReleaseAssets(fullName: string, releaseId: number): Promise<GitHubReleaseAsset[]>
   uploadReleaseAsset(release: GitHubRelease, asset: NewAsset): Promise<GitHubReleaseAsset>
   deleteReleaseAsset(fullName: string, assetId: number): Promise<void>
+  /** Where an asset's bytes are for a short while: a URL that takes no token. */
+  releaseAssetDownloadUrl(fullName: string, assetId: number): Promise<string>
 }
 
 type Respond = <T>(
@@ -182,6 +184,20 @@ export function releaseCalls(apiUrl: string, respond: Respond, nextLink: NextLin
     async deleteReleaseAsset(fullName, assetId) {
       const route = 'DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}'
       await respond(route, { ...split(fullName), asset_id: assetId }, true)
+    },
+
+    async releaseAssetDownloadUrl(fullName, assetId) {
+      const route = 'GET /repos/{owner}/{repo}/releases/assets/{asset_id}'
+      // The object store GitHub redirects to takes no token: it must never see the authorization header.
+      const response = await respond(route, {
+        ...split(fullName),
+        asset_id: assetId,
+        headers: { accept: 'application/octet-stream' },
+        request: { redirect: 'manual' }
+      })
+      const location = response?.headers.location
+      if (typeof location !== 'string') throw new Error(`${route} answered without a Location`)
+      return location
     }
   }
 }

@@ -1,5 +1,6 @@
 // A restore's GitHub source: the mirror repositories the github target made in one owner. Each is
-// mirror-cloned with all its LFS objects into a backup folder, then restored like a backup directory.
+// mirror-cloned with all its LFS objects (and its metadata archive completed with the Downloads kept
+// as release assets) into a backup folder, then restored like a backup directory.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
@@ -7,6 +8,7 @@ import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
+import { readDownloadsBack } from './github-downloads.js'
 import { messageOf } from '../shared/errors.js'
 
 export interface GitHubSourceOptions {
@@ -52,7 +54,8 @@ async function cloneMirror(
   git: Git,
   repository: GitHubRepository,
   origin: MirrorOrigin,
-  dir: string
+  dir: string,
+  completeArchive: (gitDir: string) => Promise<void>
 ): Promise<void> {
   const gitDir = path.join(dir, origin.workspace, `${origin.slug}.git`)
   // Built beside its place and renamed in once complete: a half-cloned mirror is never restored.
@@ -64,6 +67,7 @@ async function cloneMirror(
       cwd: partial
     })
     if (refs.trim()) await git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: partial })
+    await completeArchive(partial)
     await writeFacts(dir, repository, origin, refs.trim() !== '')
     await fs.rename(partial, gitDir)
   } finally {
@@ -109,7 +113,25 @@ export async function cloneGitHubMirrors(
       limit(async () => {
         const name = `${origin.workspace}/${origin.slug}`
         try {
-          await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
+          const git = gitFor(repository.cloneUrl)
+          // Downloads too big for a git file on GitHub come back from the mirror's release; a
+          // failure there is a line in the log, never the repository's restore.
+          const completeArchive = (gitDir: string) =>
+            readDownloadsBack({
+              api,
+              git,
+              gitDir,
+              fullName: repository.fullName,
+              scratch: `${gitDir}-downloads`,
+              log: options.log
+            }).then(
+              () => undefined,
+              error =>
+                options.log(
+                  `${name}: the Downloads on the release of ${repository.fullName} were not read back: ${messageOf(error)}`
+                )
+            )
+          await cloneMirror(git, repository, origin, options.dir, completeArchive)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {
           const detail = `mirror ${repository.fullName} could not be cloned: ${messageOf(error)}`

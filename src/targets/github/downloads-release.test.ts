@@ -143,8 +143,8 @@ async function publish(extra: Partial<GitHubSettings> = {}): Promise<RepositoryR
   return result
 }
 
-const release = (name = 'meta') =>
-  gh.releases('mirrors', name).find(each => each.tagName === DOWNLOADS_RELEASE_TAG)
+const release = (name = 'meta', owner = 'mirrors') =>
+  gh.releases(owner, name).find(each => each.tagName === DOWNLOADS_RELEASE_TAG)
 const uploads = () => gh.requests.filter(request => request.path.startsWith('/api/uploads/'))
 
 /** Each Download of the fixture as Bitbucket has it now, byte for byte on its asset. */
@@ -190,7 +190,13 @@ beforeAll(async () => {
   client = createBitbucketClient({ apiUrl: bb.apiUrl, auth, log, budget: createRestBudget(900) })
   gh = await startLocalGitHub()
   gh.addOrganization('mirrors')
-  gh.addToken({ token: GH_TOKEN, login: 'jane', kind: 'pat', canCreateIn: ['mirrors'] })
+  gh.addOrganization('limited')
+  gh.addToken({
+    token: GH_TOKEN,
+    login: 'jane',
+    kind: 'pat',
+    canCreateIn: ['mirrors', 'limited']
+  })
   mirror = path.join(root, 'meta.git')
   run(['init', '--quiet', '--bare', mirror], root)
   const info = bb.repository('acme', 'meta')!
@@ -338,8 +344,8 @@ describe('Downloads on the GitHub mirror', () => {
   it('with a Download over github-file-size-limit, pushes the archive without it, uploads every Download, and says so', async () => {
     gh.clear()
     warnings.splice(0)
-    const result = await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
-    const gitDir = gh.repository('mirrors', 'meta-limited')!.gitDir
+    const result = await publish({ owner: 'limited', maxFileBytes: 1_000_000 })
+    const gitDir = gh.repository('limited', 'meta')!.gitDir
     expect(run(['for-each-ref', '--format=%(refname)', 'refs/heads/main'], gitDir)).toBe(
       'refs/heads/main'
     )
@@ -351,7 +357,9 @@ describe('Downloads on the GitHub mirror', () => {
     expect(files(gitDir).split('\n')).toEqual(expected)
     expect(expected).toContain('downloads/index.json')
     expect(run(['rev-list', '--count', METADATA_REF], gitDir)).toBe('1')
-    const names = release('meta-limited')!.assets.map(asset => parseAssetLabel(asset.label)?.name)
+    const names = release('meta', 'limited')!.assets.map(
+      asset => parseAssetLabel(asset.label)?.name
+    )
     expect(names.sort()).toEqual(
       ['empty.bin', 'notes (final).txt', 'notes.txt', 'release-1.0.tar.gz'].sort()
     )
@@ -363,10 +371,45 @@ describe('Downloads on the GitHub mirror', () => {
     const pushed = run(['rev-parse', METADATA_REF], gitDir)
     delete state.github
     gh.clear()
-    await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
+    await publish({ owner: 'limited', maxFileBytes: 1_000_000 })
     expect(gh.pushes).toEqual([])
     expect(run(['rev-parse', METADATA_REF], gitDir)).toBe(pushed)
     expect(uploads()).toEqual([])
+  })
+
+  it('reads the Downloads left out of the archive back from the release when restoring from GitHub', async () => {
+    gh.clear()
+    const cloned = path.join(root, 'from-limited')
+    const lines: string[] = []
+    const { unavailable } = await cloneGitHubMirrors({
+      owner: 'limited',
+      apiUrl: gh.apiUrl,
+      token: GH_TOKEN,
+      select: () => true,
+      dir: cloned,
+      log: line => void lines.push(line)
+    })
+    expect(unavailable).toEqual([])
+    const clone = path.join(cloned, 'acme', 'meta.git')
+    // The clone's archive holds every file of the one backed up, the big Download byte for byte.
+    const files = (dir: string) => run(['ls-tree', '-r', '--name-only', METADATA_REF], dir)
+    expect(files(clone)).toBe(files(mirror))
+    const big = execFileSync(
+      'git',
+      ['cat-file', 'blob', `${METADATA_REF}:downloads/files/release-1.0.tar.gz`],
+      {
+        cwd: clone,
+        maxBuffer: 64 * 1024 * 1024
+      }
+    )
+    expect(big.equals(bb.download('acme', 'meta', 'release-1.0.tar.gz')!)).toBe(true)
+    expect(lines).toContain(
+      'limited/meta: 1 Download(s) read back from the release "Bitbucket Downloads" into the metadata archive'
+    )
+    // The bytes came from storage without the token; only the API saw it.
+    expect(
+      gh.storageRequests.filter(request => request.path.startsWith('/release-assets/'))
+    ).toEqual([expect.objectContaining({ method: 'GET', status: 200, authorization: false })])
   })
 
   it('leaves the archive off GitHub, with a warning, when a file over the limit is not a Download', async () => {
@@ -381,8 +424,8 @@ describe('Downloads on the GitHub mirror', () => {
     }
     gh.clear()
     warnings.splice(0)
-    await publish({ nameTemplate: '{slug}-limited', maxFileBytes: 1_000_000 })
-    const gitDir = gh.repository('mirrors', 'meta-limited')!.gitDir
+    await publish({ owner: 'limited', maxFileBytes: 1_000_000 })
+    const gitDir = gh.repository('limited', 'meta')!.gitDir
     expect(run(['ls-tree', '-r', '--name-only', METADATA_REF], gitDir)).not.toContain(
       'pull-requests/999.json'
     )
