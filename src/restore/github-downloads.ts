@@ -2,6 +2,7 @@
 // without the Downloads over GitHub's file limit: those are assets of its draft release "Bitbucket
 // Downloads". They are read back into the clone's archive, each checked against the size and SHA-256
 // in downloads/index.json, so the cloned backup holds every Download as backup-dir and artifacts do.
+// The tag GitHub makes if someone publishes that release is left out of the clone.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -17,6 +18,32 @@ import {
   DOWNLOADS_RELEASE_TAG,
   parseAssetLabel
 } from '../targets/github/downloads-release.js'
+
+/**
+ * Drops from a clone the tag GitHub made when someone published the draft Downloads release: it is
+ * GitHub's, not a Bitbucket tag, and must not be restored as one. A tag of that name beside a release
+ * still a draft came from Bitbucket (a draft makes no tag) and stays.
+ */
+export async function dropReleaseTag(options: {
+  api: GitHubApi
+  git: Git
+  gitDir: string
+  fullName: string
+  log(line: string): void
+}): Promise<boolean> {
+  const ref = `refs/tags/${DOWNLOADS_RELEASE_TAG}`
+  const found = await options.git.exec(['rev-parse', '--verify', '--quiet', ref], {
+    cwd: options.gitDir
+  })
+  if (found.exitCode !== 0) return false
+  const release = await options.api.findRelease(options.fullName, DOWNLOADS_RELEASE_TAG)
+  if (!release || release.draft) return false
+  await options.git.run(['update-ref', '-d', ref], { cwd: options.gitDir })
+  options.log(
+    `${options.fullName}: tag ${DOWNLOADS_RELEASE_TAG} left out: GitHub made it for the release "${DOWNLOADS_RELEASE_NAME}", Bitbucket never had it`
+  )
+  return true
+}
 
 export interface DownloadsReadBack {
   /** Downloads put back into the archive from the release. */

@@ -8,7 +8,7 @@ import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
-import { readDownloadsBack } from './github-downloads.js'
+import { dropReleaseTag, readDownloadsBack } from './github-downloads.js'
 import { messageOf } from '../shared/errors.js'
 
 export interface GitHubSourceOptions {
@@ -114,23 +114,19 @@ export async function cloneGitHubMirrors(
         const name = `${origin.workspace}/${origin.slug}`
         try {
           const git = gitFor(repository.cloneUrl)
-          // Downloads too big for a git file on GitHub come back from the mirror's release; a
-          // failure there is a line in the log, never the repository's restore.
-          const completeArchive = (gitDir: string) =>
-            readDownloadsBack({
-              api,
-              git,
-              gitDir,
-              fullName: repository.fullName,
-              scratch: `${gitDir}-downloads`,
-              log: options.log
-            }).then(
-              () => undefined,
-              error =>
-                options.log(
-                  `${name}: the Downloads on the release of ${repository.fullName} were not read back: ${messageOf(error)}`
-                )
-            )
+          // Downloads too big for a git file on GitHub come back from the mirror's release, and the
+          // release's own tag stays out; a failure there is a line in the log, never the restore.
+          const completeArchive = async (gitDir: string) => {
+            const facts = { api, git, gitDir, fullName: repository.fullName, log: options.log }
+            try {
+              await dropReleaseTag(facts)
+              await readDownloadsBack({ ...facts, scratch: `${gitDir}-downloads` })
+            } catch (error) {
+              options.log(
+                `${name}: the release "Bitbucket Downloads" of ${repository.fullName} was not read: ${messageOf(error)}`
+              )
+            }
+          }
           await cloneMirror(git, repository, origin, options.dir, completeArchive)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {

@@ -193,6 +193,26 @@ describe('releases on the local GitHub', () => {
     expect(hidden.status).toBe(404)
   })
 
+  it('publishes a draft on PATCH draft: false, tagging the default branch, which an empty repository cannot', async () => {
+    const draft = (
+      await call(WRITER, 'POST', '/repos/mirrors/full/releases', { tag_name: 'later', draft: true })
+    ).body
+    const route = `/repos/mirrors/full/releases/${draft.id}`
+    expect((await call(READER, 'PATCH', route, { draft: false })).status).toBe(404)
+    const published = await call(WRITER, 'PATCH', route, { draft: false })
+    expect(published).toMatchObject({ status: 200, body: { draft: false, tag_name: 'later' } })
+    const gitDir = gh.repository('mirrors', 'full')!.gitDir
+    const at = (ref: string) => execFileSync('git', ['rev-parse', ref], { cwd: gitDir }).toString()
+    expect(at('refs/tags/later')).toBe(at('refs/heads/main'))
+    const emptyDraft = (
+      await call(WRITER, 'POST', '/repos/mirrors/empty/releases', { tag_name: 'e', draft: true })
+    ).body
+    const refused = await call(WRITER, 'PATCH', `/repos/mirrors/empty/releases/${emptyDraft.id}`, {
+      draft: false
+    })
+    expect(refused.status).toBe(422)
+  })
+
   it('pages a release’s assets with a Link header, and wants a Content-Length on upload', async () => {
     const release = (
       await call(WRITER, 'POST', '/repos/mirrors/full/releases', { tag_name: 'many', draft: true })

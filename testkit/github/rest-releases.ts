@@ -1,7 +1,9 @@
 // The releases REST API of the local GitHub, as GitHub serves it: list (drafts only to those who may
 // push), create (a published release tags the default branch's head, which an empty repository
-// cannot; a draft needs no tag), get by id or by tag (published only), list a release's assets, get
-// an asset (its bytes, with Accept: application/octet-stream, as a redirect to storage) and delete it. Uploads and downloads of the bytes are in release-files.ts.
+// cannot; a draft needs no tag), publish a draft (PATCH with draft: false, which tags it), get by id
+// or by tag (published only), list a release's assets, get an asset (its bytes, with Accept:
+// application/octet-stream, as a redirect to storage) and delete it. Uploads and the bytes of
+// browser_download_url are in release-files.ts.
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { permissionsOf, REQUIRES_AUTH, isIntegration } from './auth.js'
@@ -87,6 +89,40 @@ function paged(state: State, url: URL, items: object[]): Answer {
 const validation = (resource: string, code: string, extra: object = {}): Answer =>
   answer(422, 'Validation Failed', { errors: [{ resource, code, ...extra }] })
 
+/** Publishing makes the tag (on the default branch unless it exists), which needs a commit. */
+function tagRelease(state: State, repo: Repo, release: StoredRelease): Answer | undefined {
+  if (isEmpty(state, repo))
+    return validation('Release', 'custom', { message: 'Repository is empty.' })
+  const cwd = gitDirOf(state, repo)
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd, env: gitEnv(state) })
+      .toString()
+      .trim()
+  const tag = release.tagName
+  const existing = git(['for-each-ref', '--format=%(objectname)', `refs/tags/${tag}`])
+  release.targetCommit =
+    existing || git(['rev-parse', `refs/heads/${defaultBranchOf(state, repo)}`])
+  if (!existing) git(['update-ref', `refs/tags/${tag}`, release.targetCommit])
+  return undefined
+}
+
+/** `PATCH .../releases/{id}`: name, body, and `draft: false` to publish a draft (which tags it). */
+function updateRelease(
+  state: State,
+  repo: Repo,
+  release: StoredRelease,
+  body: Record<string, unknown> | undefined
+): Answer {
+  if (body?.draft === false && release.draft) {
+    const refused = tagRelease(state, repo, release)
+    if (refused) return refused
+    release.draft = false
+  }
+  if (typeof body?.name === 'string') release.name = body.name
+  if (typeof body?.body === 'string') release.body = body.body
+  return { status: 200, body: releaseJson(state, repo, release) }
+}
+
 function createRelease(state: State, repo: Repo, body: Record<string, unknown> | undefined) {
   const tag = body?.tag_name
   if (typeof tag !== 'string' || tag === '')
@@ -105,18 +141,8 @@ function createRelease(state: State, repo: Repo, body: Record<string, unknown> |
     createdAt: timestamp()
   }
   if (!draft) {
-    // Publishing makes the tag, which needs a commit to point at.
-    if (isEmpty(state, repo))
-      return validation('Release', 'custom', { message: 'Repository is empty.' })
-    const cwd = gitDirOf(state, repo)
-    const git = (args: string[]) =>
-      execFileSync('git', args, { cwd, env: gitEnv(state) })
-        .toString()
-        .trim()
-    const existing = git(['for-each-ref', '--format=%(objectname)', `refs/tags/${tag}`])
-    release.targetCommit =
-      existing || git(['rev-parse', `refs/heads/${defaultBranchOf(state, repo)}`])
-    if (!existing) git(['update-ref', `refs/tags/${tag}`, release.targetCommit])
+    const refused = tagRelease(state, repo, release)
+    if (refused) return refused
   }
   state.releases.push(release)
   return { status: 201, body: releaseJson(state, repo, release) }
@@ -181,6 +207,8 @@ export function routeReleases(
   if (!release) return notFound()
   if (method === 'GET' && third === undefined)
     return { status: 200, body: releaseJson(state, repo, release) }
+  if (method === 'PATCH' && third === undefined)
+    return refused() ?? updateRelease(state, repo, release, body)
   if (method === 'GET' && third === 'assets' && fourth === undefined) {
     const assets = state.assets.filter(asset => asset.releaseId === release.id)
     return paged(

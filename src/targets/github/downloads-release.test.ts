@@ -286,7 +286,7 @@ describe('Downloads on the GitHub mirror', () => {
     ])
   })
 
-  it('keeps the release through a mirror push that prunes, and a restore from GitHub brings no tag of its own', async () => {
+  it('keeps the release, and its tag once someone publishes it, through a mirror push that prunes; a restore from GitHub brings no tag of its own', async () => {
     const wc = await workingCopy(bb, 'acme', 'meta')
     await wc.checkout('main')
     wc.write('CHANGELOG.md', 'v2\n')
@@ -294,12 +294,24 @@ describe('Downloads on the GitHub mirror', () => {
     await wc.push()
     await bb.deleteBranch('acme', 'meta', 'feature/superseded')
     await backUp()
+    // Someone publishes the draft on GitHub, which tags the default branch.
+    const published = await fetch(`${gh.apiUrl}/repos/mirrors/meta/releases/${release()!.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `token ${GH_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ draft: false })
+    })
+    expect(published.status).toBe(200)
+    const gitDir = gh.repository('mirrors', 'meta')!.gitDir
+    const releaseTag = `refs/tags/${DOWNLOADS_RELEASE_TAG}`
+    const tagged = run(['rev-parse', releaseTag], gitDir)
     gh.clear()
     await publish()
-    const gitDir = gh.repository('mirrors', 'meta')!.gitDir
     expect(
       run(['for-each-ref', '--format=%(refname)', 'refs/heads/feature/superseded'], gitDir)
     ).toBe('')
+    // The push that deleted the branch Bitbucket dropped left the release's tag.
+    expect(run(['rev-parse', releaseTag], gitDir)).toBe(tagged)
+    expect(release()!.draft).toBe(false)
     expect(release()!.assets).toHaveLength(5)
     expect(uploads()).toEqual([])
     const cloned = path.join(root, 'from-github')

@@ -12,6 +12,7 @@ import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
 import { METADATA_REF } from '../../metadata/layout.js'
 import { fitArchiveToFileLimit } from './archive.js'
 import { keepDownloads } from './downloads-release.js'
+import { keepReleaseTag } from './release-tag.js'
 import {
   createGitHubApi,
   GitHubApiError,
@@ -159,6 +160,7 @@ async function mirrorOne(
   const { mirror, state } = candidate
   // The metadata archive goes along as a ref outside branches and tags; the rest of refs/backup/ never.
   const plan = await planMirrorPush(git, mirror, repository.cloneUrl, undefined, [METADATA_REF])
+  keepReleaseTag(plan)
   if (!created && !settings.overwrite && !mayPushInto(repository, candidate, plan.remoteRefs)) {
     throw new Error(
       `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
