@@ -1,10 +1,7 @@
 // The github target: each changed repository's mirror goes to a GitHub repository (created when
 // missing), refs first within the server's limits, then LFS objects, then the default branch.
-import type { BitbucketRepository } from '../../bitbucket/types.js'
 import { messageOf } from '../../shared/errors.js'
 import type { Log } from '../../shared/log.js'
-import type { Git } from '../../git/git.js'
-import type { RepositoryResult } from '../../report/results.js'
 import type { BackupTarget } from '../contract/target.js'
 import type { GitHubSettings } from '../../settings/types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
@@ -13,28 +10,21 @@ import { METADATA_REF } from '../../metadata/layout.js'
 import { fitArchiveToFileLimit } from './archive.js'
 import { keepDownloads } from './downloads-release.js'
 import { keepReleaseTag } from './release-tag.js'
-import {
-  createGitHubApi,
-  GitHubApiError,
-  type GitHubApi,
-  type GitHubOwner,
-  type GitHubRepository
-} from '../../github/api.js'
+import { createGitHubApi, GitHubApiError, type GitHubOwner } from '../../github/api.js'
 import { githubGitFor } from '../../github/git.js'
 import { findOversizedFiles, pushLfsObjects } from '../../git/lfs-push.js'
 import { planMirrorPush, pushMirror, type PushDestination } from '../../git/push.js'
 import { Inputs } from '../../shared/constants.js'
-import { describeMirrorFailure, OWNER_PROBLEMS, creationRefused } from './failure.js'
+import { describeMirrorFailure, OWNER_PROBLEMS } from './failure.js'
+import {
+  ensureRepository,
+  mayPushInto,
+  type GitHubCandidate,
+  type RunContext
+} from './repository.js'
 
 /** How the generic push code names this destination in logs and errors. */
 const GITHUB_PUSH: PushDestination = { name: 'GitHub', sizeLimitInput: Inputs.GitHubPushSizeLimit }
-
-export interface GitHubCandidate {
-  repository: BitbucketRepository
-  mirror: string
-  state: RepositoryState
-  result: RepositoryResult
-}
 
 /** Whether the mirror on GitHub lags the backup: new refs, a new name, or LFS objects it lacks. */
 export function githubPushDue(
@@ -51,95 +41,6 @@ export function githubPushDue(
     record.metadataCommit !== metadataCommitOf(state) ||
     (lfs && state.lfsComplete && !record.lfs)
   )
-}
-
-function mirrorDescription(repository: BitbucketRepository): string {
-  const text = `Mirror of ${repository.htmlUrl}${repository.description ? `: ${repository.description}` : ''}`
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 350)
-}
-
-/** Ours: made by this action (homepage points back), recorded in state, or empty. */
-function mayPushInto(
-  existing: GitHubRepository,
-  candidate: GitHubCandidate,
-  remoteRefs: number
-): boolean {
-  return (
-    existing.homepage === candidate.repository.htmlUrl ||
-    candidate.state.github?.repository.toLowerCase() === existing.fullName.toLowerCase() ||
-    remoteRefs === 0
-  )
-}
-
-interface RunContext {
-  settings: GitHubSettings
-  api: GitHubApi
-  owner: GitHubOwner
-  /** Set when the owner is a user other than the token's: repositories cannot be created there. */
-  cannotCreate?: string
-  gitFor(url: string): Git
-  lfs: boolean
-  now: () => Date
-}
-
-/** GitHub drops a trailing ".git" from a new repository's name; the name asked for then answers 404. */
-function nameGitHubGives(name: string): string {
-  return name.replace(/\.git$/i, '') || name
-}
-
-/** The mirror if it exists: under the name GitHub gave it last time, the name asked for, or GitHub's form of it. */
-async function findRepository(
-  context: RunContext,
-  candidate: GitHubCandidate,
-  name: string
-): Promise<GitHubRepository | undefined> {
-  const { api, owner, settings } = context
-  const record = candidate.state.github
-  const recorded =
-    record &&
-    (record.requested ?? record.repository).toLowerCase() ===
-      `${settings.owner}/${name}`.toLowerCase()
-      ? [record.repository.slice(record.repository.indexOf('/') + 1)]
-      : []
-  for (const each of new Set([...recorded, name, nameGitHubGives(name)])) {
-    const found = await api.repository(owner.login, each)
-    if (found) return found
-  }
-  return undefined
-}
-
-async function ensureRepository(
-  context: RunContext,
-  candidate: GitHubCandidate,
-  name: string,
-  log: (line: string) => void
-): Promise<{ repository: GitHubRepository; created: boolean }> {
-  const { api, owner, settings } = context
-  const existing = await findRepository(context, candidate, name)
-  if (existing) return { repository: existing, created: false }
-  if (context.cannotCreate) throw new Error(context.cannotCreate)
-  try {
-    const repository = await api.createRepository(owner, {
-      name,
-      description: mirrorDescription(candidate.repository),
-      homepage: candidate.repository.htmlUrl,
-      visibility: settings.visibility
-    })
-    log(`created ${repository.htmlUrl} (${repository.visibility ?? settings.visibility})`)
-    return { repository, created: true }
-  } catch (error) {
-    if (error instanceof GitHubApiError && error.status === 422) {
-      const raced = await findRepository(context, candidate, name)
-      if (raced) return { repository: raced, created: false }
-      if (/already exists/i.test(error.githubMessage)) {
-        throw new Error(OWNER_PROBLEMS.hidden(settings, nameGitHubGives(name)), { cause: error })
-      }
-    }
-    if (error instanceof GitHubApiError && [403, 404, 422].includes(error.status)) {
-      throw new Error(creationRefused(settings, error), { cause: error })
-    }
-    throw error
-  }
 }
 
 async function mirrorOne(
