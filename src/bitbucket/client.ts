@@ -24,6 +24,8 @@ export interface ClientOptions {
 export interface RequestInit {
   method?: string
   body?: unknown
+  /** A multipart body instead (Downloads); fetch writes its Content-Type with the boundary. */
+  form?: FormData
   purpose?: RestPurpose
 }
 
@@ -152,6 +154,7 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
             ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' })
           },
           ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+          ...(init.form ? { body: init.form } : {}),
           ...(raw ? { redirect: 'manual' as const } : {})
         })
         status = response.status

@@ -4,14 +4,17 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { stripUser, type BitbucketClient } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
+import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { ApiRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { createGit, type Git, type GitAuth } from '../git/git.js'
 import { githubGitFor } from '../github/git.js'
 import { createGitHubApi, type GitHubOwner } from '../github/api.js'
 import type { GitHubSettings } from '../settings/types.js'
+import type { RepositoryApi } from './metadata/restore.js'
 import type { RepositoryFacts } from './sources.js'
 import { pathExists } from '../shared/fs.js'
+import { openNewSnippet } from './snippet-destination.js'
 
 export interface OpenedDestination {
   /** A URL, or an absolute path for a local bare repository. */
@@ -27,6 +30,8 @@ export interface OpenedDestination {
   finish?(mainBranch: string | undefined): Promise<void>
   /** What the destination did differently from the original (told with the outcome). */
   note?: string
+  /** Bitbucket: the repository's REST API, where its metadata is restored. */
+  api?: RepositoryApi
 }
 
 export interface Destination {
@@ -104,6 +109,8 @@ export function bitbucketDestination(options: {
     pushRefused:
       'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)',
     async open(facts) {
+      // A snippet's backup becomes a new snippet: ids are Bitbucket's to give.
+      if (isSnippetSlug(facts.slug)) return openNewSnippet(options, facts)
       const found = async () => {
         try {
           return await client.getJson<ApiRepository>(endpoint(facts.slug))
@@ -149,12 +156,16 @@ export function bitbucketDestination(options: {
       ])
       const finish = async (mainBranch: string | undefined) => {
         if (!mainBranch || repository?.mainbranch?.name === mainBranch) return
+        // An empty repository takes its main branch from the first push: asked again, no change
+        // needs the admin scope that setting it does.
+        if (!repository?.mainbranch && (await found())?.mainbranch?.name === mainBranch) return
         await client.getJson(endpoint(facts.slug), {
           method: 'PUT',
           body: { type: 'repository', mainbranch: { type: 'branch', name: mainBranch } }
         })
       }
-      return { url, name: 'Bitbucket', git, finish, note }
+      const api = { client, base: endpoint(facts.slug) }
+      return { url, name: 'Bitbucket', git, finish, note, api }
     }
   }
 }

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
+import { snippetSlug } from '../bitbucket/snippets.js'
 import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
@@ -42,12 +43,25 @@ export function mirrorOrigin(repository: GitHubRepository): MirrorOrigin | undef
   } catch {
     return undefined
   }
-  if (parts.length !== 2) return undefined
+  const named = originOf(parts)
+  if (!named) return undefined
   return {
-    workspace: parts[0],
-    slug: parts[1],
+    ...named,
     description: description.slice(`Mirror of ${homepage}`.length).replace(/^: /, '')
   }
+}
+
+/**
+ * A repository's page is `/{workspace}/{slug}`; a snippet's is `/snippets/{workspace}/{id}` in the
+ * API's links (or `/{workspace}/workspace/snippets/{id}` in the web UI): named by its snippet slug.
+ */
+function originOf(parts: string[]): { workspace: string; slug: string } | undefined {
+  if (parts.length === 2) return { workspace: parts[0], slug: parts[1] }
+  if (parts.length === 3 && parts[0] === 'snippets')
+    return { workspace: parts[1], slug: snippetSlug(parts[2]) }
+  if (parts.length === 4 && parts[1] === 'workspace' && parts[2] === 'snippets')
+    return { workspace: parts[0], slug: snippetSlug(parts[3]) }
+  return undefined
 }
 
 async function cloneMirror(
