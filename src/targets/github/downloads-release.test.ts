@@ -418,6 +418,26 @@ describe('Downloads on the GitHub mirror', () => {
     expect(lines).toContain(
       'limited/meta: 1 Download(s) read back from the release "Bitbucket Downloads" into the metadata archive'
     )
+    // Restored into Bitbucket from that clone, the big Download arrives byte for byte.
+    bb.createWorkspace('restored-limited')
+    const outcomes = await restoreBackups({
+      sources: await findBackups(cloned),
+      destination: bitbucketDestination({
+        workspace: 'restored-limited',
+        apiUrl: bb.apiUrl,
+        auth,
+        client
+      }),
+      overwrite: false,
+      concurrency: 1,
+      keys: {},
+      workDir: path.join(root, 'restore-limited-scratch'),
+      log: () => {},
+      metadata: ['downloads']
+    })
+    expect(outcomes.map(outcome => [outcome.repository, outcome.ok])).toEqual([['acme/meta', true]])
+    const restored = bb.download('restored-limited', 'meta', 'release-1.0.tar.gz')!
+    expect(restored.equals(bb.download('acme', 'meta', 'release-1.0.tar.gz')!)).toBe(true)
     // The bytes came from storage without the token; only the API saw it.
     expect(
       gh.storageRequests.filter(request => request.path.startsWith('/release-assets/'))
