@@ -1,5 +1,6 @@
 // A restore's GitHub source: the mirror repositories the github target made in one owner. Each is
-// mirror-cloned with all its LFS objects into a backup folder, then restored like a backup directory.
+// mirror-cloned with all its LFS objects (and its metadata archive completed with the Downloads kept
+// as release assets) into a backup folder, then restored like a backup directory.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
@@ -8,6 +9,7 @@ import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
+import { dropReleaseTag, readDownloadsBack } from './github-downloads.js'
 import { messageOf } from '../shared/errors.js'
 
 export interface GitHubSourceOptions {
@@ -66,7 +68,8 @@ async function cloneMirror(
   git: Git,
   repository: GitHubRepository,
   origin: MirrorOrigin,
-  dir: string
+  dir: string,
+  completeArchive: (gitDir: string) => Promise<void>
 ): Promise<void> {
   const gitDir = path.join(dir, origin.workspace, `${origin.slug}.git`)
   // Built beside its place and renamed in once complete: a half-cloned mirror is never restored.
@@ -78,6 +81,7 @@ async function cloneMirror(
       cwd: partial
     })
     if (refs.trim()) await git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: partial })
+    await completeArchive(partial)
     await writeFacts(dir, repository, origin, refs.trim() !== '')
     await fs.rename(partial, gitDir)
   } finally {
@@ -123,7 +127,21 @@ export async function cloneGitHubMirrors(
       limit(async () => {
         const name = `${origin.workspace}/${origin.slug}`
         try {
-          await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
+          const git = gitFor(repository.cloneUrl)
+          // Downloads too big for a git file on GitHub come back from the mirror's release, and the
+          // release's own tag stays out; a failure there is a line in the log, never the restore.
+          const completeArchive = async (gitDir: string) => {
+            const facts = { api, git, gitDir, fullName: repository.fullName, log: options.log }
+            try {
+              await dropReleaseTag(facts)
+              await readDownloadsBack({ ...facts, scratch: `${gitDir}-downloads` })
+            } catch (error) {
+              options.log(
+                `${name}: the release "Bitbucket Downloads" of ${repository.fullName} was not read: ${messageOf(error)}`
+              )
+            }
+          }
+          await cloneMirror(git, repository, origin, options.dir, completeArchive)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {
           const detail = `mirror ${repository.fullName} could not be cloned: ${messageOf(error)}`
