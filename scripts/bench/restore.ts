@@ -42,7 +42,7 @@ interface Sample {
 }
 
 interface Approach {
-  key: 'restore' | 'floor'
+  key: 'restore' | 'floor' | 'floor-keep-pack'
   label: string
   samples: Sample[]
 }
@@ -158,7 +158,8 @@ async function timeRestore(
   const result = await runTimed(['bash', RESTORE_FLOOR], {
     FROM_DIR: path.join(backupDir, MIXED_WORKSPACE),
     OUT_DIR: path.join(dest, MIXED_WORKSPACE),
-    CONCURRENCY: String(FLOOR_CONCURRENCY)
+    CONCURRENCY: String(FLOOR_CONCURRENCY),
+    KEEP_PACK: approach === 'floor-keep-pack' ? '1' : ''
   })
   if (result.code !== 0) throw failed("raw git's floor", result)
   return { wallSeconds: result.wallSeconds, cpuSeconds: result.cpuSeconds, loadAverage }
@@ -179,7 +180,12 @@ export async function restoreScenario(
         label: `the action's restore (\`${args.entry ? path.relative(process.cwd(), args.entry) : 'dist/index.js'} restore\` on Node 24)`,
         samples: []
       },
-      { key: 'floor', label: "raw git's floor (`scripts/bench/restore-floor.sh`)", samples: [] }
+      { key: 'floor', label: "raw git's floor (`scripts/bench/restore-floor.sh`)", samples: [] },
+      {
+        key: 'floor-keep-pack',
+        label: "raw git's floor keeping each pack whole, as the action does (`KEEP_PACK=1`)",
+        samples: []
+      }
     ]
     let compared: RestoredTotals | undefined
     for (let run = 0; run < args.runs; run++) {
@@ -241,7 +247,7 @@ function restoreSection(args: BenchArgs, options: RestoreScenarioOptions, f: Fig
       `and ${(f.lfsBytes / MB).toFixed(0)} MB of LFS, generated alike by \`testkit/bitbucket/generate-workspace.ts\`), ` +
       `backed up once by the bundled action to a \`backup-dir\` (target \`directory\`, \`cache: false\`, ` +
       `${seconds(f.backupSeconds)}), then restored from that directory into local bare repositories, a fresh ` +
-      `empty directory each run. Medians of ${args.runs} runs each, the two alternating (each goes first in ` +
+      `empty directory each run. Medians of ${args.runs} runs each, the three alternating (each goes first in ` +
       'turn), dirty pages written back (`sync`) before every run. After every run each restored repository ' +
       "was compared with the local Bitbucket's: its refs (`git for-each-ref`), every object they reach, in " +
       'the repository itself (`git fsck --connectivity-only`, no `objects/info/alternates`), its LFS objects ' +
@@ -257,6 +263,9 @@ function restoreSection(args: BenchArgs, options: RestoreScenarioOptions, f: Fig
       'the command line as a user runs it, with its default concurrency (no flag given).',
     `- **raw git's floor**: for each mirror \`git init --bare\`, \`git push --mirror\` into it and a copy of its ` +
       `\`lfs/objects\`, ${FLOOR_CONCURRENCY} repositories at a time (\`xargs -P\`), nothing checked.`,
+    "- **keeping each pack whole**: the same with `--receive-pack='git -c receive.unpackLimit=1 receive-pack'`, " +
+      'as the action pushes into a local path: git otherwise explodes a push of fewer than 100 objects into ' +
+      'loose objects, compressing each again, where a server (and the action) keeps the pack as it came.',
     '',
     '| approach | wall time, median (range) | × raw git | CPU time (user + system), median (range) |',
     '| --- | ---: | ---: | ---: |',

@@ -197,6 +197,7 @@ async function restoreOne(
       // A local path takes a pack of any size; servers refuse packs over about 2 GB.
       maxPushBytes: opened.localPath ? Infinity : 2e9,
       refsPerPush: 0,
+      keepPack: Boolean(opened.localPath),
       log,
       retry
     })
