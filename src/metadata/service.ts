@@ -11,6 +11,7 @@ import { DOWNLOADS_DAYS, FULL_PASS_DAYS, rotationDue } from './cadence.js'
 import { downloadsDigest, listDownloads, type ApiDownload } from './downloads.js'
 import type { ArchivedPullRequest, MetadataKind } from './layout.js'
 import { probePullRequests, type PullRequestSummary } from './pull-requests.js'
+import { coded, withoutCode } from '../shared/codes.js'
 
 /** The kinds this action collects today; the others are accepted and named as not collected yet. */
 const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads']
@@ -199,19 +200,29 @@ export function createMetadataService(options: MetadataServiceOptions) {
       const notYet = options.kinds.filter(kind => !COLLECTED.includes(kind))
       if (notYet.length > 0)
         lines.push(
-          `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests and Downloads.`
+          coded(
+            'MD001',
+            `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests and Downloads.`
+          )
         )
       for (const [kind, why] of refused)
         lines.push(
-          `${kind === 'pull-requests' ? 'Pull requests' : 'Downloads'} were not backed up: ${why} Or leave ${kind} out of the metadata input.`
+          coded(
+            'MD403',
+            `${kind === 'pull-requests' ? 'Pull requests' : 'Downloads'} were not backed up: ${withoutCode(why)} Or leave ${kind} out of the metadata input.`
+          )
         )
       if (deferredRepositories.length > 0) {
         const names = deferredRepositories.slice(0, 5).join(', ')
         lines.push(
-          `Metadata of ${deferredRepositories.length} repositories (${names}${deferredRepositories.length > 5 ? ', ...' : ''}) was deferred: ${budget.halted ?? `the REST budget (rest-budget: ${budget.perHour} an hour) was spent`}; their git is backed up, and the next run starts with them.`
+          coded(
+            'MD002',
+            `Metadata of ${deferredRepositories.length} repositories (${names}${deferredRepositories.length > 5 ? ', ...' : ''}) was deferred: ${budget.halted ?? `the REST budget (rest-budget: ${budget.perHour} an hour) was spent`}; their git is backed up, and the next run starts with them.`
+          )
         )
       }
-      for (const problem of problems.slice(0, 20)) lines.push(`Metadata of ${problem}`)
+      for (const problem of problems.slice(0, 20))
+        lines.push(coded('MD003', `Metadata of ${problem}`))
       return lines
     }
   }

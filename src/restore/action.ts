@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { messageOf } from '../shared/errors.js'
 import { parseRestoreRequest, RestoreOutputs } from '../settings/restore.js'
 import { runRestore, type RestoreRun } from './flow.js'
+import { codeOf, coded, ensureCoded } from '../shared/codes.js'
 
 async function report({ outcomes, failed }: RestoreRun): Promise<void> {
   core.setOutput(RestoreOutputs.Restored, outcomes.length - failed.length)
@@ -23,8 +24,12 @@ async function report({ outcomes, failed }: RestoreRun): Promise<void> {
     ])
     .write()
   for (const outcome of failed) core.error(`${outcome.repository}: ${outcome.detail}`)
-  if (failed.length > 0)
-    core.setFailed(`${failed.length} of ${outcomes.length} repositories were not restored.`)
+  // The step's last line names the first failure's code: where its entry says what to do.
+  const first = failed.map(outcome => codeOf(outcome.detail)).find(Boolean)
+  if (failed.length > 0) {
+    const line = `${failed.length} of ${outcomes.length} repositories were not restored.`
+    core.setFailed(first ? coded(first, line) : line)
+  }
 }
 
 export async function runRestoreAction(): Promise<void> {
@@ -39,6 +44,6 @@ export async function runRestoreAction(): Promise<void> {
       await runRestore(request, { log: line => core.info(line), mask: core.setSecret, workDir })
     )
   } catch (error) {
-    core.setFailed(messageOf(error))
+    core.setFailed(ensureCoded('RUN001', messageOf(error)))
   }
 }

@@ -7,7 +7,8 @@ import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
-import { messageOf } from '../shared/errors.js'
+import { firstLineOf } from '../shared/errors.js'
+import { coded } from '../shared/codes.js'
 
 export interface GitHubSourceOptions {
   /** The owner (organization or user) that holds the mirrors. */
@@ -95,7 +96,10 @@ export async function cloneGitHubMirrors(
 ): Promise<{ unavailable: UnavailableRepository[] }> {
   const api = createGitHubApi({ apiUrl: options.apiUrl, token: options.token, log: options.log })
   const owner = await api.owner(options.owner)
-  if (!owner) throw new Error(`GitHub owner "${options.owner}" was not found on ${options.apiUrl}`)
+  if (!owner)
+    throw new Error(
+      coded('GH004', `GitHub owner "${options.owner}" was not found on ${options.apiUrl}`)
+    )
   const ownLogin = owner.type === 'User' ? await api.authenticatedLogin() : undefined
   const mirrors = (await api.listRepositories(owner, ownLogin)).flatMap(repository => {
     const origin = mirrorOrigin(repository)
@@ -112,7 +116,10 @@ export async function cloneGitHubMirrors(
           await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {
-          const detail = `mirror ${repository.fullName} could not be cloned: ${messageOf(error)}`
+          const detail = coded(
+            'RS007',
+            `mirror ${repository.fullName} could not be cloned: ${firstLineOf(error)}`
+          )
           options.log(`${name}: ${detail}`)
           unavailable.push({ repository: name, detail })
         }

@@ -25,7 +25,12 @@ export function parseMetadataSettings(source: InputSource): MetadataSettings {
       )
   }
   if (words.includes('none') && words.length > 1)
-    fail(Inputs.Metadata, '"none" is given with other words', 'expected none alone, or a list')
+    fail(
+      Inputs.Metadata,
+      '"none" is given with other words',
+      'expected none alone, or a list',
+      'IN003'
+    )
   return {
     kinds: METADATA_KINDS.filter(kind => asked.has(kind)),
     restBudget: parseInteger(
