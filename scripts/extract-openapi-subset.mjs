@@ -64,6 +64,7 @@ const operations = {
   '/workspaces/{workspace}': ['get'],
   '/workspaces/{workspace}/members': ['get'],
   '/workspaces/{workspace}/permissions/repositories': ['get'],
+  '/workspaces/{workspace}/permissions/repositories/{repo_slug}': ['get'],
   '/workspaces/{workspace}/projects': ['get', 'post'],
   [P]: ['get', 'put'],
   [`${P}/default-reviewers`]: ['get'],

@@ -9,9 +9,14 @@ import type { LocalBitbucket } from '../../testkit/bitbucket/index.js'
 export const BENCH_EMAIL = 'bench@example.com'
 export const BENCH_TOKEN = 'ATATT-bench'
 
-/** A local Bitbucket account the bench's runs authenticate as. */
+/** A local Bitbucket account the bench's runs authenticate as, with the scopes the README asks for. */
 export function addBenchCredential(bb: LocalBitbucket): void {
-  bb.addApiToken({ email: BENCH_EMAIL, username: 'bench', token: BENCH_TOKEN })
+  bb.addApiToken({
+    email: BENCH_EMAIL,
+    username: 'bench',
+    token: BENCH_TOKEN,
+    scopes: ['read:repository:bitbucket', 'read:workspace:bitbucket', 'read:pullrequest:bitbucket']
+  })
 }
 
 export interface BenchRun {

@@ -14,6 +14,8 @@
 //   --scenario=restore                the mixed workspace backed up once to a backup directory, then its
 //                                     restore (the command line) beside raw git's floor
 //                                     (scripts/bench/restore.ts)
+//   --scenario=metadata-cost          --repositories tiny repositories with pull requests and Downloads:
+//                                     REST requests of the first run and a daily run (scripts/bench/metadata-cost.ts)
 //   --latency-ms=40 --runs=3 --small=40 --medium=15 --large=5 --repositories=1000
 //   --changed-percent=5 --concurrency=N (default: the action's default) --out=docs/benchmarks.md
 //   --size-mb=1024 --target=artifact  (large-artifact)
@@ -28,7 +30,8 @@ export const SCENARIOS = [
   'large-artifact',
   'memory-objects',
   'small-disk',
-  'restore'
+  'restore',
+  'metadata-cost'
 ] as const
 
 export type Scenario = (typeof SCENARIOS)[number]

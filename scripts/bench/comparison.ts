@@ -14,6 +14,8 @@ import { generateApart, measureAction, measureShell, startBench, type Traffic } 
 /** The workspace every approach clones, and the restore scenario restores. */
 export const MIXED_WORKSPACE = 'bench'
 
+export const COMPARISON_HEADING = '## A mixed workspace: the action beside raw git'
+
 export interface Approach {
   key: 'action' | 'floor' | 'floor-v0' | 'seed'
   label: string
@@ -119,7 +121,7 @@ export function comparisonSection(args: BenchArgs, c: Comparison): string[] {
     )
   })
   return [
-    `## A mixed workspace: the action beside raw git`,
+    COMPARISON_HEADING,
     '',
     `${c.repositories} repositories (${counts.small} small of 0.1 to 0.4 MB, ${counts.medium} medium of 1.5 to 2.5 MB, ` +
       `${counts.large} large of 8 to 12 MB git with 16 to 24 MB of LFS in 6 objects, one only on a branch), ` +
@@ -130,7 +132,7 @@ export function comparisonSection(args: BenchArgs, c: Comparison): string[] {
       `Medians of ${args.runs} runs each, the approaches alternating (each goes first in turn), dirty pages ` +
       'written back (`sync`) before every run.',
     '',
-    '- **the action**: `runAction` as the runner runs it, target `directory`, a fresh `backup-dir` and `cache: false` each run (a full backup).',
+    '- **the action**: `runAction` as the runner runs it, target `directory`, a fresh `backup-dir` `cache: false` and `metadata: none` each run (a full backup of git, as the floor makes; what metadata costs has its own section).',
     "- **raw git's floor**: listing with `pagelen=100` (curl, following `next`), then `git clone --mirror` + `git lfs fetch --all` per repository, `xargs -P`, the credential in a `GIT_CONFIG_COUNT` extraheader.",
     "- **the seed's approach**: listing with default paging (10 a page), then `git clone --bare` + `git lfs fetch --all`, one repository after another.",
     '',

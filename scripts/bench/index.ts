@@ -7,6 +7,7 @@ import { comparison } from './comparison.js'
 import { LARGE_ARTIFACT_HEADING, largeArtifact } from './large-artifact.js'
 import { MEMORY_OBJECTS_HEADING, memoryObjects } from './memory-objects.js'
 import { noChange } from './no-change.js'
+import { METADATA_COST_HEADING, metadataCost } from './metadata-cost.js'
 import { manyProfiles } from './profiles.js'
 import { machineLine, reproduceCommand, writeBenchmarks, type BenchFigures } from './render.js'
 import { RESTORE_HEADING, restoreScenario } from './restore.js'
@@ -60,6 +61,12 @@ async function runScenarios(args: BenchArgs): Promise<BenchFigures> {
     figures.own.set(
       RESTORE_HEADING,
       await restoreScenario(args, { command: reproduceCommand(args), machine: machineLine() })
+    )
+  }
+  if (scenarios.has('metadata-cost')) {
+    figures.own.set(
+      METADATA_COST_HEADING,
+      await metadataCost(args, { command: reproduceCommand(args), machine: machineLine() })
     )
   }
   return figures

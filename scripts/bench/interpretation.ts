@@ -6,6 +6,8 @@ import { formatMb, median, seconds } from './format.js'
 import type { Traffic } from './measure.js'
 import type { NoChange } from './no-change.js'
 
+export const INTERPRETATION_HEADING = '## What the figures say'
+
 export function interpretation(
   args: BenchArgs,
   c: Comparison | undefined,
@@ -13,7 +15,7 @@ export function interpretation(
   tiny: NoChange | undefined
 ): string[] {
   const { concurrency, latencyMs } = args
-  const lines = ['## What the figures say', '']
+  const lines = [INTERPRETATION_HEADING, '']
   if (c) {
     const wall = (key: Approach['key']) => approachSeconds(c, key)
     lines.push(

@@ -80,6 +80,8 @@ export async function measureAction(
     entry: args.entry,
     inputs: {
       ...(args.concurrencyInput ? { concurrency: args.concurrencyInput } : {}),
+      // Git only, as raw git's floor: what metadata costs is the metadata-cost scenario's section.
+      metadata: 'none',
       ...extraInputs
     }
   })

@@ -40,7 +40,7 @@ export function noChangeSection(args: BenchArgs, n: NoChange): string[] {
     '',
     `${n.profile.description}; ${latencyMs} ms per response, ` +
       `the action's default concurrency${concurrencyInput ? ` overridden to ${concurrencyInput}` : ` (${concurrency} transfers, ${checkConcurrency(concurrency)} ref checks)`}, ` +
-      `target \`directory\` with the same \`backup-dir\` and runner directory throughout, \`cache: false\`. ` +
+      `target \`directory\` with the same \`backup-dir\` and runner directory throughout, \`cache: false\`, \`metadata: none\` (git only). ` +
       `One full first run, then ${runs} rounds of: a run with no change upstream${n.profile.baselines ? ' (and, alternating with it, the baselines below)' : ''}, then a run after ` +
       `${n.changed} repositories (${changedPercent}%, a different slice each round) gained a commit with a new 2 KB file. ` +
       `"Pack + LFS bytes" sums the response bodies of upload-pack, LFS batch and LFS storage requests; ` +

@@ -6,10 +6,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { node24Binary } from '../../testkit/action-runner.js'
 import type { BenchArgs } from './args.js'
-import { comparisonSection, type Comparison } from './comparison.js'
-import { interpretation } from './interpretation.js'
+import { COMPARISON_HEADING, comparisonSection, type Comparison } from './comparison.js'
+import { interpretation, INTERPRETATION_HEADING } from './interpretation.js'
 import { LARGE_ARTIFACT_HEADING } from './large-artifact.js'
 import { MEMORY_OBJECTS_HEADING } from './memory-objects.js'
+import { METADATA_COST_HEADING } from './metadata-cost.js'
 import { noChangeSection } from './no-change-section.js'
 import type { NoChange } from './no-change.js'
 import { RESTORE_HEADING } from './restore.js'
@@ -20,7 +21,8 @@ const OWN_SECTION_HEADINGS = [
   LARGE_ARTIFACT_HEADING,
   MEMORY_OBJECTS_HEADING,
   SMALL_DISK_HEADING,
-  RESTORE_HEADING
+  RESTORE_HEADING,
+  METADATA_COST_HEADING
 ]
 
 export interface BenchFigures {
@@ -62,63 +64,68 @@ export function reproduceCommand(args: BenchArgs): string {
   return `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`
 }
 
-/** A section of the existing output file, kept when its scenario did not run this time. */
-function keptSection(output: string, heading: string): string[] {
+/** The document's sections in order: which heading each is, and its lines when this run made it. */
+interface Slot {
+  matches(heading: string): boolean
+  lines?: string[]
+}
+
+/** The slots of the comparison, no-change and interpretation sections, then the own sections. */
+function slotsOf(args: BenchArgs, figures: BenchFigures): Slot[] {
+  const many = figures.noChange.find(n => n.profile.key === 'many')
+  const tiny = figures.noChange.find(n => n.profile.key === 'tiny')
+  // The reading needs the comparison and both workspaces of this run, or it is kept as it was.
+  const reading =
+    figures.comparison && many && tiny
+      ? interpretation(args, figures.comparison, many, tiny)
+      : undefined
+  const withCommand = (lines: string[] | undefined) =>
+    lines && [...lines, `Measured by \`${reproduceCommand(args)}\`.`, '']
+  return [
+    {
+      matches: heading => heading.startsWith(COMPARISON_HEADING),
+      lines: withCommand(figures.comparison && comparisonSection(args, figures.comparison))
+    },
+    {
+      matches: heading => heading.includes("repositories of the mixed workspace's sizes: full"),
+      lines: withCommand(many && noChangeSection(args, many))
+    },
+    {
+      matches: heading => heading.includes('tiny repositories') && heading.includes(': full'),
+      lines: withCommand(tiny && noChangeSection(args, tiny))
+    },
+    { matches: heading => heading === INTERPRETATION_HEADING, lines: reading },
+    ...OWN_SECTION_HEADINGS.map(own => ({
+      matches: (heading: string) => heading === own,
+      lines: figures.own.get(own)
+    }))
+  ]
+}
+
+/** The existing document's sections, each from its `## ` heading to the next. */
+function sectionsOf(output: string): { heading: string; lines: string[] }[] {
   const text = fs.existsSync(output) ? fs.readFileSync(output, 'utf8') : ''
-  const start = text.indexOf(`\n${heading}\n`)
-  if (start < 0) return []
-  const rest = text.slice(start + 1)
-  const next = rest.indexOf('\n## ')
-  return [...(next < 0 ? rest : rest.slice(0, next)).trimEnd().split('\n'), '']
+  return text
+    .split(/\n(?=## )/)
+    .slice(1)
+    .map(part => {
+      const lines = part.trimEnd().split('\n')
+      return { heading: lines[0], lines: [...lines, ''] }
+    })
 }
 
-/** The text with each heading's section replaced by new lines (or added at the end). */
-function withSections(text: string, replacements: Map<string, string[]>): string {
-  let result = text
-  for (const [heading, lines] of replacements) {
-    const start = result.indexOf(`\n${heading}\n`)
-    if (start < 0) {
-      result = `${result.trimEnd()}\n\n${lines.join('\n')}`
-      continue
-    }
-    const next = result.indexOf('\n## ', start + 1)
-    const after = next < 0 ? '' : result.slice(next)
-    result = `${result.slice(0, start + 1)}${lines.join('\n')}${after}`
-  }
-  return result
-}
-
-/** The comparison, no-change and interpretation sections: those the document is rewritten for. */
-function mainSections(args: BenchArgs, figures: BenchFigures): string[] {
-  const sections: string[] = []
-  if (figures.comparison) sections.push(...comparisonSection(args, figures.comparison))
-  for (const n of figures.noChange) sections.push(...noChangeSection(args, n))
-  if (figures.comparison || figures.noChange.length > 0) {
-    sections.push(
-      ...interpretation(
-        args,
-        figures.comparison,
-        figures.noChange.find(n => n.profile.key === 'many'),
-        figures.noChange.find(n => n.profile.key === 'tiny')
-      )
-    )
-  }
-  return sections
-}
-
-/** Writes the document to `args.output`. */
+/** Writes the document to `args.output`: this run's sections, the others kept as they were. */
 export function writeBenchmarks(args: BenchArgs, figures: BenchFigures): void {
   const { output } = args
-  const sections = mainSections(args, figures)
+  const previous = sectionsOf(output)
+  const sections: string[] = []
+  for (const slot of slotsOf(args, figures)) {
+    if (slot.lines) sections.push(...slot.lines)
+    else
+      for (const kept of previous.filter(old => slot.matches(old.heading)))
+        sections.push(...kept.lines)
+  }
   fs.mkdirSync(path.dirname(output), { recursive: true })
-  if (sections.length === 0 && fs.existsSync(output)) {
-    // Only scenarios with sections of their own ran: the rest of the file stays as it was.
-    fs.writeFileSync(output, withSections(fs.readFileSync(output, 'utf8'), figures.own))
-    return
-  }
-  for (const heading of OWN_SECTION_HEADINGS) {
-    sections.push(...(figures.own.get(heading) ?? keptSection(output, heading)))
-  }
   const lines = [
     '# Benchmarks',
     '',
@@ -129,11 +136,10 @@ export function writeBenchmarks(args: BenchArgs, figures: BenchFigures): void {
     "(real `git http-backend`, real git-lfs, LFS objects served from a separate storage origin), beside raw git's",
     'floor. Everything runs on one machine: the local Bitbucket, git on both sides and the action share its',
     'CPUs, so a process the action spares is time it gains. Peak memory is the action process itself (git',
-    'and git-lfs run in child processes). Requests are counted by the local Bitbucket.',
+    'and git-lfs run in child processes). Requests are counted by the local Bitbucket. Each section says the',
+    'command that measured it; the scenarios that did not run are kept as they were.',
     '',
     machineLine(),
-    '',
-    `Reproduce: \`${reproduceCommand(args)}\``,
     '',
     ...sections
   ]

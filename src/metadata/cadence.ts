@@ -1,5 +1,5 @@
 // When a repository's metadata is looked at beyond the daily pull request probe: a full pass over its
-// pull requests and a check of its Downloads, each on a rotating day of its own (a hash of its uuid)
+// pull requests, a check of its Downloads and a read of its settings, each on a rotating day of its own (a hash of its uuid)
 // so a workspace's repositories never all fall due on the same day.
 import { createHash } from 'node:crypto'
 
@@ -8,6 +8,8 @@ const DAY_MS = 86_400_000
 export const FULL_PASS_DAYS = 30
 /** Downloads are checked when git or pull requests changed, and otherwise every this many days. */
 export const DOWNLOADS_DAYS = 14
+/** Settings change rarely and cost about 20 requests: read every this many days (~3 a day each). */
+export const SETTINGS_DAYS = 7
 
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?$/
 

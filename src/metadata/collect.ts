@@ -1,5 +1,5 @@
-// A repository's metadata once its mirror is on disk: changed pull requests and Downloads archived
-// into refs/backup/metadata, and the state moved on only as far as what was archived.
+// A repository's metadata once its mirror is on disk: changed pull requests, Downloads and due settings
+// archived into refs/backup/metadata, and the state moved on only as far as what was archived.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { BudgetSpentError } from '../bitbucket/budget.js'
@@ -21,6 +21,7 @@ import {
   type PullRequestSummary
 } from './pull-requests.js'
 import { countingClient, type MetadataPlan, type MetadataService } from './service.js'
+import { archiveSettings, readSettings } from './settings.js'
 
 /** What a repository's metadata came to in this run (the report's per-repository fields). */
 export interface MetadataOutcome {
@@ -121,18 +122,23 @@ export async function collectMetadata(
   const at = new Date().toISOString()
   const meta: MetadataState = { ...work.state.metadata }
   const outcome: MetadataOutcome = { pullRequests: 0, downloads: 0, requests: 0 }
+  let settingsRead = false
   const finish = () => {
-    if (plan.deferred) {
+    const deferred = plan.deferred ?? plan.settingsDeferred
+    const settingsWaiting =
+      (plan.settingsDue || plan.settingsDeferred !== undefined) && !settingsRead
+    if (deferred) {
       meta.deferred = {
         since: meta.deferred?.since ?? at,
-        ...(plan.fullPass ? { fullPass: true } : {})
+        ...(plan.fullPass ? { fullPass: true } : {}),
+        ...(settingsWaiting ? { settings: true } : {})
       }
-      outcome.deferred = plan.deferred
+      outcome.deferred = deferred
     } else delete meta.deferred
     work.state.metadata = meta
     outcome.requests = plan.requests
     if (plan.problems.length > 0) outcome.problems = plan.problems
-    service.settled(work.repository, plan, plan.deferred)
+    service.settled(work.repository, plan, deferred)
     return outcome
   }
   if (plan.deferred && !plan.needsMirror) return finish()
@@ -167,6 +173,7 @@ export async function collectMetadata(
         plan.downloads ??= await listDownloads(client, service.base(work.repository))
         plan.downloadsChanged = true
       }
+      plan.settingsDue ||= plan.kinds.has('settings') && plan.settingsDeferred === undefined
     }
     const collected: MetadataKind[] = []
     // Moved into the state only once the archive holding them is committed.
@@ -192,7 +199,22 @@ export async function collectMetadata(
         else plan.problems.push(`Downloads: ${firstLineOf(error)}`)
       }
     }
-    const what = `${outcome.pullRequests} pull requests, ${outcome.downloads} Downloads`
+    // Settings go last: the most requests, and the least likely to have changed.
+    if (plan.settingsDue && !plan.deferred) {
+      try {
+        const apiUrl = service.options.apiUrl
+        const answers = await readSettings(client, apiUrl, work.repository, service.settingsMemo)
+        service.settingsRead(answers)
+        await archiveSettings(archive, answers, at)
+        next.settingsCheckedAt = at
+        collected.push('settings')
+        settingsRead = true
+      } catch (error) {
+        if (error instanceof BudgetSpentError) plan.deferred = error.message
+        else plan.problems.push(`settings: ${firstLineOf(error)}`)
+      }
+    }
+    const what = `${outcome.pullRequests} pull requests, ${outcome.downloads} Downloads${settingsRead ? ', settings' : ''}`
     const commit = await archive.commit(
       `Metadata of ${work.repository.fullName}: ${what}`,
       manifestOf(work, collected, at)

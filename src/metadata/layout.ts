@@ -24,8 +24,15 @@ export const ArchivePaths = {
   downloadsIndex: 'downloads/index.json',
   /** The Download's bytes, as Bitbucket served them. */
   downloadFile: (name: string) => `downloads/files/${name}`,
-  /** The raw answer of one settings endpoint (paged lists merged into `values`). */
-  setting: (kind: string) => `settings/${kind}.json`
+  /** SettingsIndex: every settings endpoint asked, how it answered, and the secrets to re-enter. */
+  settingsIndex: 'settings/index.json',
+  settingsDir: 'settings/',
+  /** The answer of one settings endpoint, as Bitbucket returned it (a paged list as `{values}`). */
+  setting: (scope: 'repository' | 'project' | 'workspace', name: string) =>
+    `settings/${scope}/${name}.json`,
+  /** A deployment environment's variables, by its uuid without braces. */
+  environmentVariables: (uuid: string) =>
+    `settings/repository/environment-variables/${uuid.replace(/[{}]/g, '')}.json`
 } as const
 
 export interface ArchiveManifest {
@@ -99,4 +106,32 @@ export interface ArchivedDownload {
   size: number
   sha256: string
   createdOn?: string
+}
+
+/** One settings endpoint as it answered: a file when 200, only this entry when 403 or 404. */
+export interface SettingsEndpointEntry {
+  /** The archive file, e.g. `settings/repository/hooks.json` (written only when status is 200). */
+  file: string
+  /** The API path below the 2.0 base, e.g. `/repositories/acme/meta/hooks`. */
+  path: string
+  status: 200 | 403 | 404
+  /** Why there is no file: the scope a 403 names, what a 404 means. */
+  note?: string
+}
+
+/** What Bitbucket never returns, listed so that a restore can ask for it again. */
+export interface SettingsSecrets {
+  /** Webhooks whose secret is set (`secret_set: true`). */
+  webhooks: { uuid: string; url: string; description: string }[]
+  /** Secured pipeline variables: `repository`, or `environment <name>` for a deployment's. */
+  securedVariables: { key: string; where: string }[]
+  /** A pipelines SSH key pair exists: its private key is not returned. */
+  pipelinesKeyPair: boolean
+}
+
+/** settings/index.json. */
+export interface SettingsIndex {
+  collectedAt: string
+  endpoints: SettingsEndpointEntry[]
+  secrets: SettingsSecrets
 }

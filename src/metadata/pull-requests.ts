@@ -20,7 +20,11 @@ const PROBE_FIELDS = [
   'values.state',
   'values.updated_on',
   'values.comment_count',
-  'values.task_count'
+  'values.task_count',
+  // An approval or a change request may not move `updated_on`: the full pass compares reviews too.
+  'values.participants.user.uuid',
+  'values.participants.approved',
+  'values.participants.state'
 ].join(',')
 const STATES = ['OPEN', 'MERGED', 'DECLINED', 'SUPERSEDED']
 /** The largest page Bitbucket serves for pull requests (100 answers "Invalid pagelen"). */
@@ -32,6 +36,15 @@ export interface PullRequestSummary {
   updated_on?: string
   comment_count?: number
   task_count?: number
+  participants?: ApiPullRequest['participants']
+}
+
+/** Who approved or asked for changes, in an order that does not depend on the answer's. */
+function reviewsOf(participants: ApiPullRequest['participants']): string {
+  return (participants ?? [])
+    .map(p => `${p.user?.uuid ?? ''}:${p.approved === true}:${p.state ?? ''}`)
+    .sort()
+    .join(',')
 }
 
 /** `.../pullrequests?state=...&q=updated_on > <since>&sort=updated_on&pagelen=50&fields=...` */
@@ -75,7 +88,9 @@ export function differs(summary: PullRequestSummary, archived: ArchivedPullReque
     kept.updated_on !== summary.updated_on ||
     kept.state !== summary.state ||
     (kept.comment_count ?? 0) !== (summary.comment_count ?? 0) ||
-    (kept.task_count ?? 0) !== (summary.task_count ?? 0)
+    (kept.task_count ?? 0) !== (summary.task_count ?? 0) ||
+    (summary.participants !== undefined &&
+      reviewsOf(kept.participants) !== reviewsOf(summary.participants))
   )
 }
 

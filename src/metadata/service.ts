@@ -1,20 +1,27 @@
 // A run's metadata work: the cheap probe before any mirror is needed (which pull requests changed,
-// whether Downloads did), asked of the REST budget first, and what the run says about it at the end.
+// whether Downloads did, whether settings are due), asked of the REST budget first, and what the run
+// says about it at the end.
 import { BudgetSpentError, type RestBudget } from '../bitbucket/budget.js'
 import type { BitbucketClient, RawAnswer } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { Git } from '../git/git.js'
+import { coded, withoutCode } from '../shared/codes.js'
 import { firstLineOf } from '../shared/errors.js'
 import type { RepositoryState, WorkspaceState } from '../state/state.js'
-import { DOWNLOADS_DAYS, FULL_PASS_DAYS, rotationDue } from './cadence.js'
+import { DOWNLOADS_DAYS, FULL_PASS_DAYS, SETTINGS_DAYS, rotationDue } from './cadence.js'
 import { downloadsDigest, listDownloads, type ApiDownload } from './downloads.js'
 import type { ArchivedPullRequest, MetadataKind } from './layout.js'
 import { probePullRequests, type PullRequestSummary } from './pull-requests.js'
-import { coded, withoutCode } from '../shared/codes.js'
+import {
+  SETTINGS_REQUESTS,
+  SETTINGS_SCOPES,
+  type SettingsAnswer,
+  type SettingsMemo
+} from './settings.js'
 
 /** The kinds this action collects today; the others are accepted and named as not collected yet. */
-const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads']
+const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads', 'settings']
 /** What one probe of a repository costs: pull requests, and Downloads when due. */
 const PROBE_COST = 2
 
@@ -26,6 +33,10 @@ export interface MetadataPlan {
   /** The Downloads listing, when they were checked. */
   downloads?: ApiDownload[]
   downloadsChanged: boolean
+  /** Settings are to be read (first run, their rotation, or held back before) and the budget affords them. */
+  settingsDue: boolean
+  /** Why the budget held settings back while the rest went on. */
+  settingsDeferred?: string
   /** Something is to be archived: the mirror must be on disk. */
   needsMirror: boolean
   /** Why the budget held this repository's metadata back. */
@@ -82,6 +93,10 @@ export function createMetadataService(options: MetadataServiceOptions) {
   const problems: string[] = []
   let staleLeft = 0
   let requests = 0
+  /** Project and workspace settings, read once a run for every repository that reads settings. */
+  const settingsMemo: SettingsMemo = new Map()
+  /** Settings endpoints that answered 403 this run, by archive file: one warning names the scopes. */
+  const refusedSettings = new Map<string, string>()
   /** The run's first pull request probe goes alone: a missing scope costs one 403, not one per check. */
   let firstProbe: Promise<void> | undefined
 
@@ -107,6 +122,7 @@ export function createMetadataService(options: MetadataServiceOptions) {
       kinds,
       fullPass: false,
       downloadsChanged: false,
+      settingsDue: false,
       needsMirror: false,
       requests: 0,
       problems: []
@@ -126,9 +142,16 @@ export function createMetadataService(options: MetadataServiceOptions) {
       (gitChanged ||
         stale ||
         rotationDue(repository.uuid, meta.downloadsCheckedAt, DOWNLOADS_DAYS, now()))
+    // Settings cost nothing here: they are read after the mirror, when due and affordable.
+    const settingsDue =
+      kinds.has('settings') &&
+      (meta.deferred?.settings === true ||
+        rotationDue(repository.uuid, meta.settingsCheckedAt, SETTINGS_DAYS, now()))
+    const spent = () =>
+      budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
     if (!budget.affords((pulls ? 1 : 0) + (downloadsDue ? 1 : 0), stale)) {
-      plan.deferred =
-        budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
+      plan.deferred = spent()
+      if (settingsDue) plan.settingsDeferred = plan.deferred
       return plan
     }
     const client = countingClient(options.client, plan)
@@ -166,7 +189,12 @@ export function createMetadataService(options: MetadataServiceOptions) {
       if (error instanceof BudgetSpentError) plan.deferred = error.message
       else plan.problems.push(firstLineOf(error))
     }
-    plan.needsMirror = (plan.pullRequests?.length ?? 0) > 0 || plan.downloadsChanged
+    if (settingsDue) {
+      if (!plan.deferred && budget.affords(SETTINGS_REQUESTS, stale)) plan.settingsDue = true
+      else plan.settingsDeferred = plan.deferred ?? spent()
+    }
+    plan.needsMirror =
+      (plan.pullRequests?.length ?? 0) > 0 || plan.downloadsChanged || plan.settingsDue
     return plan
   }
 
@@ -174,6 +202,13 @@ export function createMetadataService(options: MetadataServiceOptions) {
     options,
     probe,
     base,
+    settingsMemo,
+    /** Notes the endpoints that refused: the run warns once, naming the scopes settings need. */
+    settingsRead(answers: SettingsAnswer[]) {
+      for (const answer of answers)
+        if (answer.status === 403 && !refusedSettings.has(answer.file))
+          refusedSettings.set(answer.file, answer.note ?? 'HTTP 403')
+    },
     /** Learns which repositories were deferred last run: they are served before the rest. */
     prepare(states: WorkspaceState[]) {
       staleLeft = states
@@ -202,7 +237,7 @@ export function createMetadataService(options: MetadataServiceOptions) {
         lines.push(
           coded(
             'MD001',
-            `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests and Downloads.`
+            `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests, Downloads and settings.`
           )
         )
       for (const [kind, why] of refused)
@@ -212,6 +247,15 @@ export function createMetadataService(options: MetadataServiceOptions) {
             `${kind === 'pull-requests' ? 'Pull requests' : 'Downloads'} were not backed up: ${withoutCode(why)} Or leave ${kind} out of the metadata input.`
           )
         )
+      if (refusedSettings.size > 0) {
+        const first = [...refusedSettings.values()][0]
+        lines.push(
+          coded(
+            'MD403',
+            `Some settings were not backed up: ${refusedSettings.size} endpoints answered HTTP 403, e.g. ${withoutCode(first)} Settings need ${SETTINGS_SCOPES}; each archive's settings/index.json lists what was refused. Or leave settings out of the metadata input.`
+          )
+        )
+      }
       if (deferredRepositories.length > 0) {
         const names = deferredRepositories.slice(0, 5).join(', ')
         lines.push(

@@ -46,10 +46,12 @@ export interface MetadataState {
   downloadsCheckedAt?: string
   /** SHA-256 over every Download's name, size and created_on as last archived. */
   downloadsDigest?: string
+  /** ISO time settings were last read completely (each endpoint answered, refused or absent). */
+  settingsCheckedAt?: string
   /** The commit of refs/backup/metadata in the mirror: targets publish again when it moves. */
   commit?: string
   /** Set while the REST budget held this repository's metadata back: the next run serves it first. */
-  deferred?: { since: string; fullPass?: boolean }
+  deferred?: { since: string; fullPass?: boolean; settings?: boolean }
 }
 
 /** The metadata commit a target's record holds must equal the state's, or it is due again. */

@@ -121,11 +121,18 @@ function members(ctx: Ctx): Reply {
   return paginate(ctx, values)
 }
 
-/** Each explicit user permission of each repository (permissions-config/users) in the workspace. */
+/**
+ * Each explicit user permission of each repository (permissions-config/users) in the workspace, or
+ * of the one the path names (the spec answers 200 or 403 only: a slug it lacks lists nothing).
+ */
 function repositoryPermissions(ctx: Ctx): Reply {
   const slug = workspaceOf(ctx)
   if (isReply(slug)) return slug
-  const values = ctx.state.workspaces.get(slug)!.repos.flatMap(repo =>
+  const named = ctx.params.repo_slug
+  const repos = ctx.state.workspaces
+    .get(slug)!
+    .repos.filter(repo => named === undefined || repo.slug === named)
+  const values = repos.flatMap(repo =>
     (ctx.state.metadata.settings.get(`repo:${repo.uuid}`)?.get(USER_PERMISSIONS) ?? []).map(
       item => ({
         type: 'repository_permission',
@@ -223,6 +230,7 @@ export const workspaceRoutes: Routes = {
   [`get ${W}`]: workspace,
   [`get ${W}/members`]: members,
   [`get ${W}/permissions/repositories`]: repositoryPermissions,
+  [`get ${W}/permissions/repositories/{repo_slug}`]: repositoryPermissions,
   [`get ${W}/projects`]: listProjects,
   [`post ${W}/projects`]: createProject,
   [`get ${W}/projects/{project_key}`]: project,

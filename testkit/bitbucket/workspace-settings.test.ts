@@ -40,6 +40,18 @@ describe('the workspace', () => {
     ])
   })
 
+  it('answers one repository’s permissions under its slug, nothing for a slug it lacks', async () => {
+    bb.addRepository('acme', 'plain', { projectKey: 'META' })
+    const one = async (slug: string) =>
+      await call(bb, admin, 'GET', `${W}/permissions/repositories/${slug}`)
+    const meta = (await one('meta')).json.values
+    expect(meta.map((p: Json) => [p.user.nickname, p.repository.full_name])).toEqual([
+      ['carol', 'acme/meta']
+    ])
+    expect((await one('plain')).json.values).toEqual([])
+    expect((await one('missing')).json.values).toEqual([])
+  })
+
   it('reads the workspace with read:workspace:bitbucket, members with the account scope for OAuth', async () => {
     const repositoryOnly = apiToken(bb, 'bob', ['read:repository:bitbucket'])
     const refused = await call(bb, repositoryOnly, 'GET', W)
