@@ -158,11 +158,12 @@ export async function publishReport(
   notes: string[] = []
 ): Promise<void> {
   await fs.mkdir(path.dirname(reportPath), { recursive: true })
-  for (const result of results) {
+  // Each failed or incomplete repository names its code in the JSON too; the caller's results stay as they are.
+  const repositories = results.map(result => {
     const code = resultCode(result)
-    if (code) result.code = code
-  }
-  const report = { generatedAt: new Date().toISOString(), totals, ...extra, repositories: results }
+    return code ? { ...result, code } : result
+  })
+  const report = { generatedAt: new Date().toISOString(), totals, ...extra, repositories }
   await fs.writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`)
 
   core.setOutput(Outputs.Repositories, totals.repositories)
@@ -177,7 +178,7 @@ export async function publishReport(
   for (const result of results) {
     const name = `${result.workspace}/${result.slug}`
     if (result.status === 'failed')
-      core.error(ensureCoded(result.code ?? 'RUN001', `${name}: ${result.detail}`))
+      core.error(ensureCoded(resultCode(result)!, `${name}: ${result.detail}`))
     if (result.status === 'incomplete') {
       const oids = result.lfsMissing ?? []
       core.warning(
