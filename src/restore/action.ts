@@ -28,7 +28,7 @@ async function report({ outcomes, failed }: RestoreRun): Promise<void> {
   const first = failed.map(outcome => codeOf(outcome.detail)).find(Boolean)
   if (failed.length > 0) {
     const line = `${failed.length} of ${outcomes.length} repositories were not restored.`
-    core.setFailed(first ? coded(first, line) : line)
+    core.setFailed(coded(first ?? 'RUN001', line))
   }
 }
 
