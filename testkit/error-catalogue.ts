@@ -16,6 +16,8 @@ export interface CatalogueEntry {
   title: string
   /** Whether `<a id="CODE"></a>` stands right above the heading (the link the code makes). */
   anchored: boolean
+  /** The entry's text below its heading, up to the next entry: what it means, the cause, the fix. */
+  body: string
 }
 
 /** Code → title, as src/shared/codes.ts declares them. */
@@ -66,10 +68,17 @@ export function catalogueOf(markdown: string): {
     }
     let above = index - 1
     while (above > start && lines[above].trim() === '') above--
+    let end = index + 1
+    while (end < lines.length && !/^(#{2,} |<a id=)/.test(lines[end])) end++
     entries.push({
       code: heading[1],
       title: heading[2],
-      anchored: lines[above].trim() === `<a id="${heading[1]}"></a>`
+      anchored: lines[above].trim() === `<a id="${heading[1]}"></a>`,
+      body: lines
+        .slice(index + 1, end)
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .trim()
     })
   }
   return { entries, uncoded }
