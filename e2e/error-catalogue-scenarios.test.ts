@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { errorLines, projectRoot, runAction } from '../testkit/action-runner.js'
+import { errorLines, projectRoot, runAction, sourceEntry } from '../testkit/action-runner.js'
 import { startLocalBitbucket, type LocalBitbucket } from '../testkit/bitbucket/index.js'
 import { workingCopy } from '../testkit/bitbucket/fixtures.js'
 import { entryFor, type CatalogueEntry } from '../testkit/error-catalogue.js'
@@ -13,7 +13,6 @@ import { CODES, entryUrl, type Code } from '../src/shared/codes.js'
 
 const EMAIL = 'jane@example.com'
 const API_TOKEN = 'ATATT3xFfGF0catalogue-secret'
-const sourceEntry = path.join(projectRoot, 'testkit', 'source-entry.mjs')
 const catalogue = fs.readFileSync(path.join(projectRoot, 'docs', 'troubleshooting.md'), 'utf8')
 
 let bb: LocalBitbucket
