@@ -15,7 +15,7 @@ const operations = {
   '/repositories/{workspace}': ['get'],
   [R]: ['get', 'post', 'put'],
   // What a repository holds beyond git (REFERENCE.md): pull requests, Downloads, snippets, settings.
-  [`${R}/pullrequests`]: ['get'],
+  [`${R}/pullrequests`]: ['get', 'post'],
   [`${R}/pullrequests/activity`]: ['get'],
   [PR]: ['get'],
   [`${PR}/activity`]: ['get'],

@@ -85,9 +85,14 @@ function notesOf(settings: Settings, backup: BackupRun | undefined, clock: RunCl
 async function listOnly(settings: Settings, client: BitbucketClient) {
   const isSelected = createSlugFilter(settings.include, settings.exclude)
   const results: RepositoryResult[] = []
-  for await (const repository of listedRepositories(settings, client)) {
+  for await (const repository of listedRepositories(settings, client, stepLog)) {
     if (!isSelected(repository.slug)) continue
-    const detail = repository.mainBranch ? `main branch ${repository.mainBranch}` : 'no commits'
+    const detail =
+      repository.kind === 'snippet'
+        ? `snippet "${repository.description}"`
+        : repository.mainBranch
+          ? `main branch ${repository.mainBranch}`
+          : 'no commits'
     results.push({ ...resultBase(repository), status: 'listed', detail })
     core.info(progressLine(results.length, undefined, results[results.length - 1]))
   }
@@ -122,7 +127,12 @@ export async function run(): Promise<void> {
     let results: RepositoryResult[]
     if (settings.mode === 'plan') {
       await useCacheRoot(cacheRoot(settings))
-      results = await runPlan(settings, listedRepositories(settings, client), isSelected, stepLog)
+      results = await runPlan(
+        settings,
+        listedRepositories(settings, client, stepLog),
+        isSelected,
+        stepLog
+      )
       core.setOutput(Outputs.Matrix, JSON.stringify(shardMatrix(settings.shards)))
     } else if (settings.dryRun) {
       results = await listOnly(settings, client)
@@ -131,9 +141,11 @@ export async function run(): Promise<void> {
       cancelOnSignals(clock)
       // A shard reads the plan's listing from the cache; anyone else creates nothing before listing.
       if (settings.shard) await useCacheRoot(cacheRoot(settings))
+      const snippetsRefused = new Set<string>()
       backup = await runBackup({
         settings,
-        listing: listForBackup(settings, client, stepLog),
+        listing: listForBackup(settings, client, stepLog, snippetsRefused),
+        snippetsRefused,
         auth,
         isSelected,
         clock,

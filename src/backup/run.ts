@@ -6,6 +6,7 @@ import pLimit from 'p-limit'
 import PQueue from 'p-queue'
 import type { RestBudget } from '../bitbucket/budget.js'
 import type { BitbucketClient } from '../bitbucket/client.js'
+import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { MetadataService } from '../metadata/service.js'
 import { checkConcurrency } from '../shared/constants.js'
@@ -66,11 +67,18 @@ function noLongerListed(
   settings: Settings,
   states: WorkspaceState[],
   seen: Set<string>,
-  isSelected: (slug: string) => boolean
+  isSelected: (slug: string) => boolean,
+  snippetsRefused: ReadonlySet<string>
 ): RepositoryResult[] {
   return states.flatMap(state =>
     Object.values(state.repositories)
       .filter(prior => !seen.has(prior.uuid) && isSelected(prior.slug))
+      // Snippets not asked for, or refused, were not listed: that says nothing about them.
+      .filter(
+        prior =>
+          !isSnippetSlug(prior.slug) ||
+          (settings.metadata.kinds.includes('snippets') && !snippetsRefused.has(prior.workspace))
+      )
       .filter(prior => inShard(prior.uuid, settings.shard))
       .filter(
         prior => !settings.projects.length || settings.projects.includes(prior.projectKey ?? '')
@@ -232,6 +240,8 @@ export async function runBackup(input: {
   log: StepLog
   /** The REST client and its budget, for what a repository holds beyond git. */
   rest?: { client: BitbucketClient; budget: RestBudget }
+  /** Workspaces whose snippets the listing was refused (filled while listing). */
+  snippetsRefused?: ReadonlySet<string>
 }): Promise<BackupRun> {
   const { settings, clock, log } = input
   const listed = input.listing[Symbol.asyncIterator]()
@@ -320,7 +330,13 @@ export async function runBackup(input: {
   }
   // A partial listing says nothing about what disappeared: only a complete one may.
   if (!listingError) {
-    for (const result of noLongerListed(settings, states, seen, input.isSelected)) {
+    for (const result of noLongerListed(
+      settings,
+      states,
+      seen,
+      input.isSelected,
+      input.snippetsRefused ?? new Set()
+    )) {
       results.push(result)
       log.info(progressLine(results.length, results.length, result))
     }

@@ -25,6 +25,8 @@ export interface ClientOptions {
 export interface RequestInit {
   method?: string
   body?: unknown
+  /** A multipart body instead (Downloads); fetch writes its Content-Type with the boundary. */
+  form?: FormData
   purpose?: RestPurpose
 }
 
@@ -156,6 +158,7 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
             ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' })
           },
           ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+          ...(init.form ? { body: init.form } : {}),
           ...(raw ? { redirect: 'manual' as const } : {})
         })
         status = response.status

@@ -1,6 +1,8 @@
 // A Bitbucket repository as the action uses it, normalized from the REST API object.
 
 export interface BitbucketRepository {
+  /** Absent for a repository; a snippet is a git repository too and travels the same pipeline. */
+  kind?: 'snippet'
   uuid: string
   slug: string
   name: string

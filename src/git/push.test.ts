@@ -145,6 +145,35 @@ describe('pushing a mirror with real git', () => {
     expect(again.summary.pushes).toBe(0)
   })
 
+  it('pushes a ref asked for along with the one push (the metadata archive), and only that one of refs/backup/', async () => {
+    sh(['update-ref', 'refs/backup/metadata', 'HEAD~5'], source)
+    try {
+      const dest = target('with-archive')
+      const plan = await planMirrorPush(git, source, dest, noRetry, ['refs/backup/metadata'])
+      const summary = await pushMirror(plan, {
+        git,
+        mirror: source,
+        url: dest,
+        destination: { name: 'GitHub' },
+        maxPushBytes: 1e9,
+        refsPerPush: 0,
+        log: () => {},
+        retry: noRetry
+      })
+      expect(summary).toMatchObject({ pushes: 2, refsSet: 13 })
+      expect(pushableRefs(dest)).toEqual(pushableRefs(source))
+      const backupRefs = sh(
+        ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/backup/'],
+        dest
+      )
+      expect(backupRefs.trim()).toBe(
+        `${sh(['rev-parse', 'HEAD~5'], source).trim()} refs/backup/metadata`
+      )
+    } finally {
+      sh(['update-ref', '-d', 'refs/backup/metadata'], source)
+    }
+  })
+
   it('splits a push over the size limit into steps of older commits, and the mirror is complete', async () => {
     const dest = target('limited', { maxInputSize: 900 * KB })
     const { summary, log } = await mirrorTo(dest, { maxPushBytes: 900 * KB })

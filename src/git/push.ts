@@ -287,13 +287,16 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
    * explicit refspecs against thousands of refs in quadratic time, a pattern in linear time.
    */
   const pushAllAtOnce = async (all: (RefUpdate & { oid: string })[]) => {
-    if (all.length < 2 || options.refsPerPush > 0) return false
-    const estimate = await packEstimate(all.map(update => update.oid))
+    const patterned = all.filter(update => isPushableRef(update.ref))
+    if (patterned.length < 2 || options.refsPerPush > 0) return false
+    const estimate = await packEstimate(patterned.map(update => update.oid))
     if (estimate > budget) return false
     const refusal = await send(['+refs/*:refs/*', '^refs/backup/*', '^refs/pull/*'], estimate)
     if (refusal) return false
-    for (const update of all) known.add(update.oid)
-    summary.refsSet += all.length
+    for (const update of patterned) known.add(update.oid)
+    summary.refsSet += patterned.length
+    // The pattern leaves out refs/backup/, so a ref pushed along (the metadata archive) goes by name.
+    await pushSets(all.filter(update => !isPushableRef(update.ref)))
     return true
   }
 

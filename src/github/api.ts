@@ -1,6 +1,15 @@
 // The GitHub REST calls of the mirror target and the restore, through @octokit/request, with bounded retries.
 import { request } from '@octokit/request'
 import { parseRetryAfter, retryDelay, sleep } from '../shared/retry.js'
+import { releaseCalls, type ReleaseCalls } from './releases.js'
+
+export type {
+  GitHubRelease,
+  GitHubReleaseAsset,
+  NewAsset,
+  NewRelease,
+  ReleaseCalls
+} from './releases.js'
 
 export interface GitHubOwner {
   login: string
@@ -115,8 +124,8 @@ function waitBeforeRetry(failure: OctokitFailure, attempt: number): number | und
   return wait <= MAX_WAIT_MS ? Math.max(0, wait) : undefined
 }
 
-/** GitHub's REST API with one token: the calls that make, find and adjust mirrors. */
-export interface GitHubApi {
+/** GitHub's REST API with one token: the calls that make, find and adjust mirrors and their releases. */
+export interface GitHubApi extends ReleaseCalls {
   /** REST requests sent so far, retries included. */
   readonly requestCount: number
   /** An organization or user by login; undefined when there is none. */
@@ -158,16 +167,22 @@ export function createGitHubApi(options: {
   })
   let requestCount = 0
 
-  /** One call with retries, data and headers; resolves undefined on 404 when `missingOk`. */
+  /**
+   * One call with retries, data and headers; resolves undefined on 404 when `missingOk`. Parameters
+   * given as a function are made again for each attempt (an upload's body is a stream read once).
+   */
   async function respond<T>(
     route: string,
-    parameters: Record<string, unknown>,
+    parameters: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
     missingOk = false
   ): Promise<{ data: T; headers: Record<string, string | number | undefined> } | undefined> {
     for (let attempt = 1; ; attempt++) {
       requestCount++
       try {
-        const response = await send(route, parameters)
+        const response = await send(
+          route,
+          typeof parameters === 'function' ? await parameters() : parameters
+        )
         return { data: response.data as T, headers: response.headers }
       } catch (error) {
         const failure = error as OctokitFailure
@@ -199,6 +214,8 @@ export function createGitHubApi(options: {
     get requestCount() {
       return requestCount
     },
+
+    ...releaseCalls(options.apiUrl, respond, nextLink),
 
     async owner(login: string): Promise<GitHubOwner | undefined> {
       const data = await call<GitHubOwner>('GET /users/{login}', { login }, true)

@@ -21,6 +21,7 @@ import {
   type PullRequestSummary
 } from './pull-requests.js'
 import { countingClient, type MetadataPlan, type MetadataService } from './service.js'
+import { archiveSnippet } from './snippets.js'
 import { archiveSettings, readSettings } from './settings.js'
 
 /** What a repository's metadata came to in this run (the report's per-repository fields). */
@@ -29,6 +30,8 @@ export interface MetadataOutcome {
   pullRequests: number
   /** Downloads fetched in this run. */
   downloads: number
+  /** A snippet's comments archived in this run (its object with them). */
+  snippetComments?: number
   /** REST requests its metadata spent. */
   requests: number
   /** Why the REST budget held it back, when it did. */
@@ -151,8 +154,10 @@ export async function collectMetadata(
   const scratch = await fs.mkdtemp(path.join(work.mirror, 'bitbucket-backup-metadata-'))
   try {
     const render = service.options.renderPage
+    // A snippet's archive holds no pull request: no page to render.
+    const paged = render && work.repository.kind !== 'snippet'
     const archive = await openArchive(service.options.git, work.mirror, {
-      renderPage: render && (pullRequests => render(pullRequests, work.repository))
+      renderPage: paged ? pullRequests => render(pullRequests, work.repository) : undefined
     })
     const client = countingClient(service.options.client, plan)
     let since = meta.pullRequestsSince
@@ -173,6 +178,7 @@ export async function collectMetadata(
         plan.downloads ??= await listDownloads(client, service.base(work.repository))
         plan.downloadsChanged = true
       }
+      if (plan.kinds.has('snippets')) plan.snippet = true
       plan.settingsDue ||= plan.kinds.has('settings') && plan.settingsDeferred === undefined
     }
     const collected: MetadataKind[] = []
@@ -199,6 +205,19 @@ export async function collectMetadata(
         else plan.problems.push(`Downloads: ${firstLineOf(error)}`)
       }
     }
+    if (plan.snippet && !plan.deferred) {
+      try {
+        const { apiUrl } = service.options
+        outcome.snippetComments = await archiveSnippet(client, apiUrl, work.repository, archive)
+        next.snippetUpdatedOn = work.repository.updatedOn
+        next.snippetCheckedAt = at
+        collected.push('snippets')
+      } catch (error) {
+        if (error instanceof BudgetSpentError) plan.deferred = error.message
+        else if (!service.refuse('snippets', error))
+          plan.problems.push(`snippet: ${firstLineOf(error)}`)
+      }
+    }
     // Settings go last: the most requests, and the least likely to have changed.
     if (plan.settingsDue && !plan.deferred) {
       try {
@@ -214,7 +233,10 @@ export async function collectMetadata(
         else plan.problems.push(`settings: ${firstLineOf(error)}`)
       }
     }
-    const what = `${outcome.pullRequests} pull requests, ${outcome.downloads} Downloads${settingsRead ? ', settings' : ''}`
+    const what =
+      work.repository.kind === 'snippet'
+        ? `the snippet and ${outcome.snippetComments ?? 0} comments`
+        : `${outcome.pullRequests} pull requests, ${outcome.downloads} Downloads${settingsRead ? ', settings' : ''}`
     const commit = await archive.commit(
       `Metadata of ${work.repository.fullName}: ${what}`,
       manifestOf(work, collected, at)

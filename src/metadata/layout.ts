@@ -24,6 +24,10 @@ export const ArchivePaths = {
   downloadsIndex: 'downloads/index.json',
   /** The Download's bytes, as Bitbucket served them. */
   downloadFile: (name: string) => `downloads/files/${name}`,
+  /** A snippet's REST object as the listing returned it (title, visibility, owner, files). */
+  snippet: 'snippet.json',
+  /** ApiComment[]: every comment on the snippet, as /snippets/{ws}/{id}/comments lists them. */
+  snippetComments: 'snippet-comments.json',
   /** SettingsIndex: every settings endpoint asked, how it answered, and the secrets to re-enter. */
   settingsIndex: 'settings/index.json',
   settingsDir: 'settings/',

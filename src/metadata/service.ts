@@ -13,6 +13,7 @@ import { DOWNLOADS_DAYS, FULL_PASS_DAYS, SETTINGS_DAYS, rotationDue } from './ca
 import { downloadsDigest, listDownloads, type ApiDownload } from './downloads.js'
 import type { ArchivedPullRequest, MetadataKind } from './layout.js'
 import { probePullRequests, type PullRequestSummary } from './pull-requests.js'
+import { snippetDue } from './snippets.js'
 import {
   SETTINGS_REQUESTS,
   SETTINGS_SCOPES,
@@ -21,7 +22,14 @@ import {
 } from './settings.js'
 
 /** The kinds this action collects today; the others are accepted and named as not collected yet. */
-const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads', 'settings']
+const COLLECTED: readonly MetadataKind[] = ['pull-requests', 'downloads', 'settings', 'snippets']
+/** How the run's warnings name each kind. */
+const KIND_NAMES: Record<MetadataKind, string> = {
+  'pull-requests': 'Pull requests',
+  downloads: 'Downloads',
+  snippets: 'Snippets',
+  settings: 'Settings'
+}
 /** What one probe of a repository costs: pull requests, and Downloads when due. */
 const PROBE_COST = 2
 
@@ -33,6 +41,8 @@ export interface MetadataPlan {
   /** The Downloads listing, when they were checked. */
   downloads?: ApiDownload[]
   downloadsChanged: boolean
+  /** A snippet whose object and comments are to be archived. */
+  snippet?: boolean
   /** Settings are to be read (first run, their rotation, or held back before) and the budget affords them. */
   settingsDue: boolean
   /** Why the budget held settings back while the rest went on. */
@@ -115,8 +125,13 @@ export function createMetadataService(options: MetadataServiceOptions) {
     prior: RepositoryState | undefined,
     gitChanged: boolean
   ): Promise<MetadataPlan> {
+    // A snippet has only snippet metadata; a repository has everything else.
+    const isSnippet = repository.kind === 'snippet'
     const kinds = new Set(
-      options.kinds.filter(kind => COLLECTED.includes(kind) && !refused.has(kind))
+      options.kinds.filter(
+        kind =>
+          COLLECTED.includes(kind) && !refused.has(kind) && (kind === 'snippets') === isSnippet
+      )
     )
     const plan: MetadataPlan = {
       kinds,
@@ -132,6 +147,17 @@ export function createMetadataService(options: MetadataServiceOptions) {
     const stale = meta.deferred !== undefined
     if (stale) staleLeft--
     budget.reserveForStale(staleLeft * PROBE_COST)
+    if (isSnippet) {
+      // The listing said whether it changed: deciding costs nothing, archiving a page of comments.
+      if (!snippetDue(repository, meta, gitChanged || stale, now())) return plan
+      if (!budget.affords(1, stale)) {
+        plan.deferred =
+          budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
+        return plan
+      }
+      plan.snippet = plan.needsMirror = true
+      return plan
+    }
     const pulls = kinds.has('pull-requests')
     plan.fullPass =
       pulls &&
@@ -202,6 +228,8 @@ export function createMetadataService(options: MetadataServiceOptions) {
     options,
     probe,
     base,
+    /** A 403 that names a missing scope turns its kind off for the run (true), said once. */
+    refuse: refusedKind,
     settingsMemo,
     /** Notes the endpoints that refused: the run warns once, naming the scopes settings need. */
     settingsRead(answers: SettingsAnswer[]) {
@@ -237,14 +265,14 @@ export function createMetadataService(options: MetadataServiceOptions) {
         lines.push(
           coded(
             'MD001',
-            `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests, Downloads and settings.`
+            `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests, Downloads, settings and snippets.`
           )
         )
       for (const [kind, why] of refused)
         lines.push(
           coded(
             'MD403',
-            `${kind === 'pull-requests' ? 'Pull requests' : 'Downloads'} were not backed up: ${withoutCode(why)} Or leave ${kind} out of the metadata input.`
+            `${KIND_NAMES[kind]} were not backed up: ${withoutCode(why)} Or leave ${kind} out of the metadata input.`
           )
         )
       if (refusedSettings.size > 0) {

@@ -42,6 +42,8 @@ export function progressLine(index: number, total: number | undefined, result: R
   if (metadata?.pullRequests)
     facts.push(`${plural(metadata.pullRequests, 'pull request')} archived`)
   if (metadata?.downloads) facts.push(`${plural(metadata.downloads, 'Download')} fetched`)
+  if (metadata?.snippetComments)
+    facts.push(`${plural(metadata.snippetComments, 'snippet comment')} archived`)
   if (metadata?.deferred) facts.push('metadata deferred')
   const counter = `[${index}/${total ?? '?'}]`
   const what = result.detail

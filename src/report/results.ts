@@ -47,6 +47,8 @@ export interface MetadataResult {
   pullRequests: number
   /** Downloads fetched in this run. */
   downloads: number
+  /** A snippet's comments archived in this run (with its object). */
+  snippetComments?: number
   /** REST requests its metadata spent. */
   requests: number
   /** Why the REST budget held it back for the next run, when it did. */

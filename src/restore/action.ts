@@ -10,19 +10,26 @@ import { codeOf, coded, ensureCoded } from '../shared/codes.js'
 async function report({ outcomes, failed }: RestoreRun): Promise<void> {
   core.setOutput(RestoreOutputs.Restored, outcomes.length - failed.length)
   core.setOutput(RestoreOutputs.Failed, failed.length)
-  await core.summary
-    .addHeading('Bitbucket restore', 2)
-    .addTable([
-      [
-        { data: 'repository', header: true },
-        { data: 'outcome', header: true }
-      ],
-      ...outcomes.map(outcome => [
-        outcome.repository,
-        outcome.ok ? `✅ ${outcome.detail}` : `❌ ${outcome.detail}`
-      ])
+  const todo = outcomes.flatMap(outcome =>
+    (outcome.checklist ?? []).map(line => `${outcome.repository}: ${line}`)
+  )
+  core.summary.addHeading('Bitbucket restore', 2).addTable([
+    [
+      { data: 'repository', header: true },
+      { data: 'outcome', header: true }
+    ],
+    ...outcomes.map(outcome => [
+      outcome.repository,
+      outcome.ok ? `✅ ${outcome.detail}` : `❌ ${outcome.detail}`
     ])
-    .write()
+  ])
+  // What Bitbucket never hands out, and what could not be written: for a person to do.
+  // Lines quote what the archive holds (webhook descriptions): shown as text, never as HTML.
+  const text = (line: string) =>
+    line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  if (todo.length > 0) core.summary.addHeading('To do by hand', 3).addList(todo.map(text))
+  await core.summary.write()
+  for (const line of todo) core.warning(line)
   for (const outcome of failed) core.error(`${outcome.repository}: ${outcome.detail}`)
   // The step's last line names the first failure's code: where its entry says what to do.
   const first = failed.map(outcome => codeOf(outcome.detail)).find(Boolean)

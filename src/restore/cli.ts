@@ -28,6 +28,9 @@ export const RESTORE_USAGE = `Usage: node dist/index.js restore --from <backup> 
   --repositories <globs>        which repositories (slugs, comma separated globs; default all)
   --at <time>                   point in time for a backup directory, e.g. 2026-11-20T00:00:00Z
   --overwrite                   push into destinations that are not empty
+  --metadata <words>            into Bitbucket, what to restore beyond git: settings, downloads, all or none
+                                (default all); ends with a checklist of what to re-enter by hand
+  --reopen-pull-requests        into Bitbucket, open each archived open pull request anew (its branches must exist)
   --concurrency <n>             how many repositories are restored at the same time (1 to 64; default ${DEFAULT_CONCURRENCY})
   --identity <file>             age identity file for encrypted artifacts (or AGE_PASSPHRASE in the environment)
   --bitbucket-api-url <url>     default ${DEFAULT_API_URL}
@@ -49,6 +52,8 @@ const RESTORE_OPTIONS = {
   repositories: { type: 'string' },
   at: { type: 'string' },
   overwrite: { type: 'boolean' },
+  metadata: { type: 'string' },
+  'reopen-pull-requests': { type: 'boolean' },
   concurrency: { type: 'string' },
   identity: { type: 'string' },
   'bitbucket-api-url': { type: 'string' },
@@ -141,6 +146,10 @@ export async function runRestoreCli(
       // The failures again, in the order of the backups: the progress lines came as each finished.
       if (failed.length > 0 && outcomes.length > 1)
         for (const outcome of failed) log(`not restored: ${outcome.repository}: ${outcome.detail}`)
+      const todo = outcomes.filter(outcome => outcome.checklist?.length)
+      if (todo.length > 0) log('To do by hand:')
+      for (const outcome of todo)
+        for (const line of outcome.checklist!) log(`  ${outcome.repository}: ${line}`)
       log(`${outcomes.length - failed.length} restored, ${failed.length} failed`)
       return failed.length > 0 ? 1 : 0
     } finally {

@@ -4,15 +4,18 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { stripUser, type BitbucketClient } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
+import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { ApiRepository } from '../bitbucket/types.js'
 import type { BitbucketAuth } from '../credentials/types.js'
 import { createGit, type Git, type GitAuth } from '../git/git.js'
 import { githubGitFor } from '../github/git.js'
 import { createGitHubApi, type GitHubOwner } from '../github/api.js'
 import type { GitHubSettings } from '../settings/types.js'
+import type { RepositoryApi } from './metadata/restore.js'
 import type { RepositoryFacts } from './sources.js'
 import { pathExists } from '../shared/fs.js'
 import { coded, withoutCode } from '../shared/codes.js'
+import { openNewSnippet } from './snippet-destination.js'
 
 export interface OpenedDestination {
   /** A URL, or an absolute path for a local bare repository. */
@@ -28,6 +31,8 @@ export interface OpenedDestination {
   finish?(mainBranch: string | undefined): Promise<void>
   /** What the destination did differently from the original (told with the outcome). */
   note?: string
+  /** Bitbucket: the repository's REST API, where its metadata is restored. */
+  api?: RepositoryApi
 }
 
 export interface Destination {
@@ -38,7 +43,8 @@ export interface Destination {
   target(facts: RepositoryFacts): string
   /** What to grant when the server refuses a push (HTTP 403): the credential can read but not write. */
   pushRefused?: string
-  open(facts: RepositoryFacts): Promise<OpenedDestination>
+  /** `head`: the branch the restored HEAD will name, for a repository created with it. */
+  open(facts: RepositoryFacts, head?: string): Promise<OpenedDestination>
 }
 
 /** `scheme://...` (https, ssh, file): anything else is a local path. */
@@ -65,7 +71,7 @@ export function urlDestination(
       const target = fillTemplate(template, facts)
       return isGitUrl(target) ? target : path.resolve(target)
     },
-    async open(facts) {
+    async open(facts, head) {
       const target = fillTemplate(template, facts)
       if (!isGitUrl(target)) {
         const local = path.resolve(target)
@@ -73,9 +79,11 @@ export function urlDestination(
         const git = createGit()
         // A repository created here is known to be empty: no need to ask it.
         const created = !(await pathExists(local))
-        if (created) await git.run(['init', '--quiet', '--bare', local])
+        // Created with its HEAD already naming the branch: one git process fewer per repository.
+        const initial = created && head ? [`--initial-branch=${head}`] : []
+        if (created) await git.run(['init', '--quiet', '--bare', ...initial, local])
         const finish = async (mainBranch: string | undefined) => {
-          if (mainBranch)
+          if (mainBranch && !(created && mainBranch === head))
             await git.run(['symbolic-ref', 'HEAD', `refs/heads/${mainBranch}`], { cwd: local })
         }
         return { url: local, name: local, git, localPath: local, created, finish }
@@ -107,6 +115,8 @@ export function bitbucketDestination(options: {
       'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)'
     ),
     async open(facts) {
+      // A snippet's backup becomes a new snippet: ids are Bitbucket's to give.
+      if (isSnippetSlug(facts.slug)) return openNewSnippet(options, facts)
       const found = async () => {
         try {
           return await client.getJson<ApiRepository>(endpoint(facts.slug))
@@ -157,12 +167,16 @@ export function bitbucketDestination(options: {
       ])
       const finish = async (mainBranch: string | undefined) => {
         if (!mainBranch || repository?.mainbranch?.name === mainBranch) return
+        // An empty repository takes its main branch from the first push: asked again, no change
+        // needs the admin scope that setting it does.
+        if (!repository?.mainbranch && (await found())?.mainbranch?.name === mainBranch) return
         await client.getJson(endpoint(facts.slug), {
           method: 'PUT',
           body: { type: 'repository', mainbranch: { type: 'branch', name: mainBranch } }
         })
       }
-      return { url, name: 'Bitbucket', git, finish, note }
+      const api = { client, base: endpoint(facts.slug) }
+      return { url, name: 'Bitbucket', git, finish, note, api }
     }
   }
 }

@@ -76,7 +76,9 @@ export async function runRestore(request: RestoreRequest, io: RestoreIo): Promis
     concurrency: request.concurrency,
     keys: request.keys,
     workDir: io.workDir,
-    log: io.log
+    log: io.log,
+    metadata: request.metadata,
+    reopenPullRequests: request.reopenPullRequests
   })
   const outcomes = [...restored, ...unavailable.map(missing => ({ ...missing, ok: false }))]
   return { outcomes, failed: outcomes.filter(outcome => !outcome.ok) }

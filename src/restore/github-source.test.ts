@@ -117,6 +117,19 @@ describe('recognising a mirror this action made', () => {
     ).toEqual({ workspace: 'acme', slug: 'api', description: '' })
   })
 
+  it('names a snippet’s mirror by its snippet slug, from either form of its page', () => {
+    const title = 'Mirror of https://bitbucket.org/snippets/acme/kypJ: Deploy script'
+    expect(mirrorOrigin(mirror('https://bitbucket.org/snippets/acme/kypJ', title))).toEqual({
+      workspace: 'acme',
+      slug: 'snippet--kyp_j',
+      description: 'Deploy script'
+    })
+    const ui = 'https://bitbucket.org/acme/workspace/snippets/kypJ'
+    expect(mirrorOrigin(mirror(ui, `Mirror of ${ui}`))?.slug).toBe('snippet--kyp_j')
+    const other = 'https://bitbucket.org/acme/api/src/main'
+    expect(mirrorOrigin(mirror(other, `Mirror of ${other}`))).toBeUndefined()
+  })
+
   it('leaves any other repository alone', () => {
     expect(mirrorOrigin(mirror(null, 'Mirror of https://bitbucket.org/acme/api'))).toBeUndefined()
     expect(mirrorOrigin(mirror('https://bitbucket.org/acme/api', 'My fork'))).toBeUndefined()

@@ -1,13 +1,16 @@
 // A restore's GitHub source: the mirror repositories the github target made in one owner. Each is
-// mirror-cloned with all its LFS objects into a backup folder, then restored like a backup directory.
+// mirror-cloned with all its LFS objects (and its metadata archive completed with the Downloads kept
+// as release assets) into a backup folder, then restored like a backup directory.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
+import { snippetSlug } from '../bitbucket/snippets.js'
 import type { Git } from '../git/git.js'
 import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
-import { firstLineOf } from '../shared/errors.js'
+import { dropReleaseTag, readDownloadsBack } from './github-downloads.js'
+import { firstLineOf, messageOf } from '../shared/errors.js'
 import { coded } from '../shared/codes.js'
 
 export interface GitHubSourceOptions {
@@ -41,19 +44,33 @@ export function mirrorOrigin(repository: GitHubRepository): MirrorOrigin | undef
   } catch {
     return undefined
   }
-  if (parts.length !== 2) return undefined
+  const named = originOf(parts)
+  if (!named) return undefined
   return {
-    workspace: parts[0],
-    slug: parts[1],
+    ...named,
     description: description.slice(`Mirror of ${homepage}`.length).replace(/^: /, '')
   }
+}
+
+/**
+ * A repository's page is `/{workspace}/{slug}`; a snippet's is `/snippets/{workspace}/{id}` in the
+ * API's links (or `/{workspace}/workspace/snippets/{id}` in the web UI): named by its snippet slug.
+ */
+function originOf(parts: string[]): { workspace: string; slug: string } | undefined {
+  if (parts.length === 2) return { workspace: parts[0], slug: parts[1] }
+  if (parts.length === 3 && parts[0] === 'snippets')
+    return { workspace: parts[1], slug: snippetSlug(parts[2]) }
+  if (parts.length === 4 && parts[1] === 'workspace' && parts[2] === 'snippets')
+    return { workspace: parts[0], slug: snippetSlug(parts[3]) }
+  return undefined
 }
 
 async function cloneMirror(
   git: Git,
   repository: GitHubRepository,
   origin: MirrorOrigin,
-  dir: string
+  dir: string,
+  completeArchive: (gitDir: string) => Promise<void>
 ): Promise<void> {
   const gitDir = path.join(dir, origin.workspace, `${origin.slug}.git`)
   // Built beside its place and renamed in once complete: a half-cloned mirror is never restored.
@@ -65,6 +82,7 @@ async function cloneMirror(
       cwd: partial
     })
     if (refs.trim()) await git.run(['lfs', 'fetch', '--all', 'origin'], { cwd: partial })
+    await completeArchive(partial)
     await writeFacts(dir, repository, origin, refs.trim() !== '')
     await fs.rename(partial, gitDir)
   } finally {
@@ -113,7 +131,21 @@ export async function cloneGitHubMirrors(
       limit(async () => {
         const name = `${origin.workspace}/${origin.slug}`
         try {
-          await cloneMirror(gitFor(repository.cloneUrl), repository, origin, options.dir)
+          const git = gitFor(repository.cloneUrl)
+          // Downloads too big for a git file on GitHub come back from the mirror's release, and the
+          // release's own tag stays out; a failure there is a line in the log, never the restore.
+          const completeArchive = async (gitDir: string) => {
+            const facts = { api, git, gitDir, fullName: repository.fullName, log: options.log }
+            try {
+              await dropReleaseTag(facts)
+              await readDownloadsBack({ ...facts, scratch: `${gitDir}-downloads` })
+            } catch (error) {
+              options.log(
+                `${name}: the release "Bitbucket Downloads" of ${repository.fullName} was not read: ${messageOf(error)}`
+              )
+            }
+          }
+          await cloneMirror(git, repository, origin, options.dir, completeArchive)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {
           const detail = coded(

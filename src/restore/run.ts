@@ -14,7 +14,10 @@ import { isPushableRef, parseRefLines } from '../git/refs.js'
 import { DEFAULT_GIT_RETRY } from '../git/transient.js'
 import { messageOf } from '../shared/errors.js'
 import { sha256File } from '../shared/hash.js'
+import type { RestorableMetadata } from '../settings/restore.js'
 import type { Destination, OpenedDestination } from './destination.js'
+import { findArchiveCommit } from './metadata/archive.js'
+import { restoreMetadata, type MetadataOutcome } from './metadata/restore.js'
 import type { BackupSource, RepositoryFacts } from './sources.js'
 import {
   mirrorAsStaged,
@@ -36,6 +39,10 @@ export interface RestoreOptions {
   keys: DecryptionKeys
   workDir: string
   log(line: string): void
+  /** What to restore beyond git into Bitbucket (none when absent). */
+  metadata?: readonly RestorableMetadata[]
+  /** Open each archived OPEN pull request anew on a Bitbucket destination. */
+  reopenPullRequests?: boolean
 }
 
 export interface RestoreOutcome {
@@ -44,6 +51,8 @@ export interface RestoreOutcome {
   detail: string
   refs?: number
   lfsObjects?: number
+  /** What a person must do by hand: secrets to re-enter, settings that could not be written. */
+  checklist?: string[]
 }
 
 const localGit = createGit()
@@ -56,18 +65,12 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
       !options.at &&
       (options.destination.local ||
         (source.lfsMissing.size === 0 && (await storedLfsObjects(source.mirror)).length === 0))
-    if (direct) {
-      return {
-        facts: source.facts,
-        staged: await mirrorAsStaged(localGit, source.mirror),
-        lfsMissing: source.lfsMissing
-      }
-    }
-    return {
-      facts: source.facts,
-      staged: await stageMirror(localGit, source.mirror, staging, { at: options.at }),
-      lfsMissing: source.lfsMissing
-    }
+    const staged = direct
+      ? await mirrorAsStaged(localGit, source.mirror)
+      : await stageMirror(localGit, source.mirror, staging, { at: options.at })
+    const commit = await findArchiveCommit(localGit, source.mirror, staged.archiveTip, options.at)
+    const archive = commit ? { gitDir: source.mirror, commit } : undefined
+    return { facts: source.facts, staged, lfsMissing: source.lfsMissing, archive }
   }
   if (options.at) {
     throw new Error(
@@ -77,7 +80,11 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
   const manifest = await restoreFromArtifactFolder(localGit, source.folder, staging, options.keys)
   const facts: RepositoryFacts = { ...source.facts, ...manifest.repository }
   const lfsMissing = new Set((manifest.lfsMissing ?? []).map(object => object.oid))
-  return { facts, staged: await stageRestoredRepository(localGit, staging), lfsMissing }
+  // Staging drops refs/backup/ but keeps the archive's objects (and its tip) for the metadata restore.
+  const staged = await stageRestoredRepository(localGit, staging)
+  const commit = await findArchiveCommit(localGit, staging, staged.archiveTip)
+  const archive = commit ? { gitDir: staging, commit } : undefined
+  return { facts, staged, lfsMissing, archive }
 }
 
 /** LFS objects into a local bare repository, where git-lfs keeps them, each checked by SHA-256. */
@@ -121,6 +128,39 @@ async function verifyDestination(opened: OpenedDestination, staged: StagedReposi
   }
 }
 
+/** Settings, Downloads and pull requests into Bitbucket: never a failed repository, at worst a line. */
+async function metadataOf(
+  api: NonNullable<OpenedDestination['api']>,
+  archive: { gitDir: string; commit: string },
+  staged: StagedRepository,
+  scratch: string,
+  options: RestoreOptions,
+  log: (line: string) => void
+): Promise<MetadataOutcome | undefined> {
+  const kinds = options.metadata ?? []
+  const reopenPullRequests = options.reopenPullRequests ?? false
+  if (kinds.length === 0 && !reopenPullRequests) return undefined
+  const branches = new Set(
+    [...staged.refs.keys()]
+      .filter(ref => ref.startsWith('refs/heads/'))
+      .map(ref => ref.slice('refs/heads/'.length))
+  )
+  return restoreMetadata({
+    git: localGit,
+    gitDir: archive.gitDir,
+    commit: archive.commit,
+    api,
+    kinds,
+    reopenPullRequests,
+    branches,
+    scratch,
+    log
+  }).catch((error: unknown) => ({
+    summary: '',
+    checklist: [`not restored: metadata (${messageOf(error)})`]
+  }))
+}
+
 async function restoreOne(
   source: BackupSource,
   index: number,
@@ -140,8 +180,9 @@ async function restoreOne(
   try {
     await fs.mkdir(path.dirname(staging), { recursive: true })
     await fs.rm(staging, { recursive: true, force: true })
-    const { facts, staged, lfsMissing } = await stage(source, staging, options)
-    const opened = await options.destination.open(facts)
+    const { facts, staged, lfsMissing, archive } = await stage(source, staging, options)
+    const mainBranch = staged.head?.replace(/^refs\/heads\//, '')
+    const opened = await options.destination.open(facts, mainBranch)
     const plan = await planMirrorPush(opened.git, staged.gitDir, opened.url, retry, [], {
       localRefs: staged.refs,
       remoteEmpty: opened.created
@@ -188,8 +229,12 @@ async function restoreOne(
       const complete = absent.length === 0
       await pushLfsObjects(opened.git, staged.gitDir, opened.url, complete, destination, retry)
     }
-    await opened.finish?.(staged.head?.replace(/^refs\/heads\//, ''))
+    await opened.finish?.(mainBranch)
     await verifyDestination(opened, staged)
+    const metadata =
+      opened.api && archive
+        ? await metadataOf(opened.api, archive, staged, path.dirname(staging), options, log)
+        : undefined
     const refs = [...staged.refs.keys()].filter(isPushableRef).length
     const lfsObjects = lfs.length
     const missingNote = absent.length
@@ -198,9 +243,10 @@ async function restoreOne(
     return {
       repository: name,
       ok: true,
-      detail: `restored to ${opened.url}${opened.note ? `; ${opened.note}` : ''}${missingNote}`,
+      detail: `restored to ${opened.url}${opened.note ? `; ${opened.note}` : ''}${missingNote}${metadata?.summary ? `; ${metadata.summary}` : ''}`,
       refs,
-      lfsObjects
+      lfsObjects,
+      ...(metadata?.checklist.length ? { checklist: metadata.checklist } : {})
     }
   } catch (error) {
     const detail = messageOf(error)
@@ -240,6 +286,8 @@ export async function restoreBackups(options: RestoreOptions): Promise<RestoreOu
         options.log(
           `[${++done}/${total}] ${outcome.repository}: ${outcome.ok ? '' : 'failed: '}${outcome.detail}${facts}`
         )
+        for (const line of outcome.checklist ?? [])
+          options.log(`${outcome.repository}: to do: ${line}`)
         return outcome
       })
     )

@@ -40,6 +40,8 @@ async function mirrorFacts(mirror: string): Promise<RepositoryFacts> {
     ? (JSON.parse(raw) as {
         is_private?: boolean
         description?: string
+        /** A snippet's object has a title where a repository's has a description. */
+        title?: string
         project?: { key?: string } | null
         mainbranch?: { name?: string } | null
         workspace?: { slug?: string } | null
@@ -49,7 +51,7 @@ async function mirrorFacts(mirror: string): Promise<RepositoryFacts> {
     workspace: api.workspace?.slug ?? workspace,
     slug,
     isPrivate: api.is_private ?? true,
-    description: api.description ?? '',
+    description: api.description ?? api.title ?? '',
     projectKey: api.project?.key ?? null,
     mainBranch: api.mainbranch?.name ?? null
   }

@@ -4,29 +4,37 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Git } from '../git/git.js'
 import { HISTORY_NAMESPACE, readRefJournal, refsAt } from '../git/ref-history.js'
+import { METADATA_REF } from '../metadata/layout.js'
 import { pathExists } from '../shared/fs.js'
 
 export interface StagedRepository {
   gitDir: string
   refs: Map<string, string>
   head: string | undefined
+  /** The metadata archive's tip as the backup holds it (read before its namespace is dropped). */
+  archiveTip?: string
 }
 
-async function refsOf(git: Git, gitDir: string): Promise<Map<string, string>> {
+/**
+ * Every ref and the branch HEAD names, when it exists, in one git process: a restore of thousands
+ * of repositories pays for each process it starts.
+ */
+async function refsOf(
+  git: Git,
+  gitDir: string
+): Promise<{ refs: Map<string, string>; head: string | undefined }> {
   const refs = new Map<string, string>()
-  const output = await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], {
+  let head: string | undefined
+  const output = await git.run(['for-each-ref', '--format=%(objectname) %(refname) %(HEAD)'], {
     cwd: gitDir
   })
   for (const line of output.split('\n')) {
-    const space = line.indexOf(' ')
-    if (space > 0) refs.set(line.slice(space + 1), line.slice(0, space))
+    const [oid, ref, mark] = line.split(' ')
+    if (!oid || !ref) continue
+    refs.set(ref, oid)
+    if (mark === '*') head = ref
   }
-  return refs
-}
-
-async function symbolicHead(git: Git, gitDir: string): Promise<string | undefined> {
-  const result = await git.exec(['symbolic-ref', '-q', 'HEAD'], { cwd: gitDir })
-  return result.exitCode === 0 ? result.stdout.trim() : undefined
+  return { refs, head }
 }
 
 /**
@@ -39,7 +47,8 @@ export async function stageMirror(
   staging: string,
   options: { at?: Date } = {}
 ): Promise<StagedRepository> {
-  const current = await refsOf(git, mirror)
+  const { refs: current, head } = await refsOf(git, mirror)
+  const archiveTip = current.get(METADATA_REF)
   const refs = options.at ? refsAt(current, options.at, await readRefJournal(mirror)) : current
   for (const ref of [...refs.keys()]) if (ref.startsWith(HISTORY_NAMESPACE)) refs.delete(ref)
   await fs.rm(staging, { recursive: true, force: true })
@@ -52,9 +61,8 @@ export async function stageMirror(
     const commands = [...refs].map(([ref, oid]) => `create ${ref} ${oid}\n`).join('')
     await git.run(['update-ref', '--stdin'], { cwd: staging, input: commands })
   }
-  const head = await symbolicHead(git, mirror)
   if (head && refs.has(head)) await git.run(['symbolic-ref', 'HEAD', head], { cwd: staging })
-  return { gitDir: staging, refs, head: head && refs.has(head) ? head : undefined }
+  return { gitDir: staging, refs, head: head && refs.has(head) ? head : undefined, archiveTip }
 }
 
 /**
@@ -62,21 +70,21 @@ export async function stageMirror(
  * namespace left out of the refs and by the push's refspecs), nothing staged.
  */
 export async function mirrorAsStaged(git: Git, mirror: string): Promise<StagedRepository> {
-  const refs = await refsOf(git, mirror)
+  const { refs, head } = await refsOf(git, mirror)
+  const archiveTip = refs.get(METADATA_REF)
   for (const ref of [...refs.keys()]) if (ref.startsWith(HISTORY_NAMESPACE)) refs.delete(ref)
-  const head = await symbolicHead(git, mirror)
-  return { gitDir: mirror, refs, head: head && refs.has(head) ? head : undefined }
+  return { gitDir: mirror, refs, head: head && refs.has(head) ? head : undefined, archiveTip }
 }
 
 /** A repository restored from an artifact is staged already: its refs, minus the history namespace. */
 export async function stageRestoredRepository(git: Git, gitDir: string): Promise<StagedRepository> {
-  const refs = await refsOf(git, gitDir)
+  const { refs, head } = await refsOf(git, gitDir)
+  const archiveTip = refs.get(METADATA_REF)
   const history = [...refs.keys()].filter(ref => ref.startsWith(HISTORY_NAMESPACE))
   if (history.length > 0) {
     const commands = history.map(ref => `delete ${ref}\n`).join('')
     await git.run(['update-ref', '--stdin'], { cwd: gitDir, input: commands })
     for (const ref of history) refs.delete(ref)
   }
-  const head = await symbolicHead(git, gitDir)
-  return { gitDir, refs, head: head && refs.has(head) ? head : undefined }
+  return { gitDir, refs, head: head && refs.has(head) ? head : undefined, archiveTip }
 }

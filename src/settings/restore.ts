@@ -16,6 +16,7 @@ import {
   readSecret,
   type InputSource
 } from './parse.js'
+import { parseMetadataWords } from './metadata.js'
 
 export const RestoreInputs = {
   From: 'from',
@@ -37,10 +38,24 @@ export const RestoreInputs = {
   Overwrite: 'overwrite',
   Concurrency: 'concurrency',
   EncryptionPassphrase: 'encryption-passphrase',
-  EncryptionIdentity: 'encryption-identity'
+  EncryptionIdentity: 'encryption-identity',
+  Metadata: 'metadata',
+  ReopenPullRequests: 'reopen-pull-requests'
 } as const
 
 export const RestoreOutputs = { Restored: 'restored', Failed: 'failed' } as const
+
+/** What a restore brings back beyond git (into Bitbucket): the backup's `metadata` words it can write. */
+export const RESTORABLE_METADATA = ['settings', 'downloads'] as const
+export type RestorableMetadata = (typeof RESTORABLE_METADATA)[number]
+
+/** Why a backup word is not restorable: pull requests and snippets are kept, not written back. */
+function notRestorable(word: string): string {
+  if (word === 'pull-requests')
+    return '"pull-requests" cannot be restored (their archived HTML and JSON are the record); reopen-pull-requests opens the open ones anew'
+  if (word === 'snippets') return '"snippets" belong to the workspace, not to a repository restore'
+  return `"${word}" is not something a restore brings back`
+}
 
 export const GITHUB_SOURCE_PREFIX = 'github:'
 const ARTIFACT_SOURCE = 'artifact'
@@ -89,6 +104,10 @@ export interface RestoreRequest {
   /** How many repositories are restored at the same time. */
   concurrency: number
   keys: { passphrase?: string; identities?: string[] }
+  /** What to bring back beyond git, into a Bitbucket destination (default: all of it). */
+  metadata: RestorableMetadata[]
+  /** Open each archived OPEN pull request anew (Bitbucket destinations). */
+  reopenPullRequests: boolean
 }
 
 export interface RestoreParseOptions {
@@ -241,6 +260,17 @@ export function parseRestoreRequest(
       1,
       64
     ),
-    keys: { passphrase: secrets.passphrase, identities: secrets.identities }
+    keys: { passphrase: secrets.passphrase, identities: secrets.identities },
+    metadata: parseMetadataWords(
+      RestoreInputs.Metadata,
+      source.get(RestoreInputs.Metadata).trim() || 'all',
+      RESTORABLE_METADATA,
+      notRestorable
+    ),
+    reopenPullRequests: parseBoolean(
+      RestoreInputs.ReopenPullRequests,
+      source.get(RestoreInputs.ReopenPullRequests),
+      false
+    )
   }
 }

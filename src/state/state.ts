@@ -46,6 +46,10 @@ export interface MetadataState {
   downloadsCheckedAt?: string
   /** SHA-256 over every Download's name, size and created_on as last archived. */
   downloadsDigest?: string
+  /** A snippet's `updated_on` as last archived: a snippet listed with the same one is not asked again. */
+  snippetUpdatedOn?: string
+  /** ISO time a snippet's object and comments were last archived. */
+  snippetCheckedAt?: string
   /** ISO time settings were last read completely (each endpoint answered, refused or absent). */
   settingsCheckedAt?: string
   /** The commit of refs/backup/metadata in the mirror: targets publish again when it moves. */
@@ -68,6 +72,8 @@ export interface GitHubMirrorState {
   fingerprint: string
   /** The metadata commit pushed with it (refs/backup/metadata), when there is one. */
   metadataCommit?: string
+  /** The metadata commit whose Downloads the draft release "Bitbucket Downloads" holds. */
+  downloadsRelease?: string
   pushedAt: string
   /** Whether every LFS object was pushed too. */
   lfs: boolean

@@ -1,6 +1,7 @@
 // Every write a restore makes answers what the spec's response schema of that operation accepts,
 // from settings of a repository to projects and snippets.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { workingCopy } from './fixtures.js'
 import { startLocalBitbucket, type LocalBitbucket } from './index.js'
 import { ALL_API_TOKEN_SCOPES, apiToken, call, type Json } from './metadata-client.js'
 import { PUBLIC_KEY } from './metadata-fixture.js'
@@ -155,5 +156,35 @@ describe('writes against the spec', () => {
     expect(responseSchema('post', '/snippets/{workspace}', 201)!(withoutId(snippet.json))).toBe(
       true
     )
+  })
+
+  it('opens a pull request as the spec says: 201 with a pullrequest, a second one for the same branches refused', async () => {
+    const wc = await workingCopy(bb, 'acme', 'spec-target')
+    wc.write('README.md', '# spec\n')
+    await wc.commit('initial')
+    await wc.checkout('feature/x', { create: true })
+    wc.write('x.txt', 'x\n')
+    await wc.commit('x')
+    await wc.push()
+    const T = '/repositories/acme/spec-target/pullrequests'
+    const body = {
+      title: 'X',
+      description: 'Restored',
+      source: { branch: { name: 'feature/x' } },
+      destination: { branch: { name: 'main' } }
+    }
+    const answer = await call(bb, admin, 'POST', T, body)
+    expect(answer.status).toBe(201)
+    const validate = responseSchema(
+      'post',
+      '/repositories/{workspace}/{repo_slug}/pullrequests',
+      201
+    )!
+    expect([validate(withoutNulls(answer.json)), validate.errors]).toEqual([true, null])
+    expect(answer.json).toMatchObject({ title: 'X', description: 'Restored', state: 'OPEN' })
+    expect(answer.json.author.nickname).toBe('alice')
+    expect((await call(bb, admin, 'POST', T, body)).status).toBe(400)
+    const missing = { ...body, source: { branch: { name: 'gone' } } }
+    expect((await call(bb, admin, 'POST', T, missing)).status).toBe(400)
   })
 })

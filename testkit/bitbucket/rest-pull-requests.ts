@@ -8,9 +8,21 @@ import { errorBody } from './faults.js'
 import { applyFields } from './fields.js'
 import { paginate, queried } from './paging.js'
 import { activityJson, commentJson, pullRequestJson, taskJson } from './pull-request-json.js'
-import { pullRequestsOf, type PullRequest } from './pull-request-model.js'
-import { isReply, json, link, notFound, repoOf, type Ctx, type Routes } from './rest-context.js'
+import { accountOf } from './metadata-state.js'
+import { openPullRequest, pullRequestsOf, type PullRequest } from './pull-request-model.js'
+import {
+  badRequest,
+  isReply,
+  json,
+  jsonBody,
+  link,
+  notFound,
+  repoOf,
+  type Ctx,
+  type Routes
+} from './rest-context.js'
 import type { Reply } from './rest-repository.js'
+import { requestBodyProblem } from './spec-operations.js'
 import type { Repo } from './types.js'
 
 const R = '/repositories/{workspace}/{repo_slug}'
@@ -55,6 +67,41 @@ function list(ctx: Ctx): Reply {
   const kept = queried(ctx, items, '-id')
   if (isReply(kept)) return kept
   return paginate(ctx, kept, { maxPagelen: 50, fields: listFields })
+}
+
+type BranchRef = { branch?: { name?: unknown } } | undefined
+
+/** A new pull request, authored by the credential's user: both branches must exist, as on Bitbucket. */
+async function create(ctx: Ctx): Promise<Reply> {
+  const repo = repoOf(ctx)
+  if (isReply(repo)) return repo
+  const body = jsonBody(ctx)
+  if (isReply(body)) return body
+  const problem = requestBodyProblem('post', `${R}/pullrequests`, body)
+  if (problem) return badRequest('Bad request', problem)
+  const source = (body.source as BranchRef)?.branch?.name
+  const destination = (body.destination as BranchRef)?.branch?.name
+  if (typeof body.title !== 'string' || !body.title.trim()) return badRequest('title is required')
+  if (typeof source !== 'string') return badRequest('source.branch.name is required')
+  const taken = pullRequestsOf(ctx.state.metadata, repo).some(
+    pr =>
+      pr.state === 'OPEN' &&
+      pr.source.branch === source &&
+      (typeof destination !== 'string' || pr.destination.branch === destination)
+  )
+  if (taken) return badRequest('There are no changes to be pulled', 'an open pull request exists')
+  const author = accountOf(ctx.state.metadata, repo.workspace, ctx.identity)
+  const opened = await openPullRequest(ctx.state, repo, {
+    title: body.title,
+    source,
+    ...(typeof destination === 'string' ? { destination } : {}),
+    description: typeof body.description === 'string' ? body.description : '',
+    author,
+    closeSourceBranch: body.close_source_branch === true
+  }).catch((error: Error) => error)
+  if (opened instanceof Error) return badRequest(opened.message.replace(/^local Bitbucket: /, ''))
+  const self = `${ctx.url.origin}${ctx.url.pathname.replace(/\/$/, '')}/${opened.id}`
+  return json(201, pullRequestJson(ctx.state, repo, opened), { Location: self })
 }
 
 function single(ctx: Ctx): Reply {
@@ -147,6 +194,7 @@ const redirect =
 
 export const pullRequestRoutes: Routes = {
   [`get ${R}/pullrequests`]: list,
+  [`post ${R}/pullrequests`]: create,
   [`get ${R}/pullrequests/activity`]: repositoryActivity,
   [`get ${PR}`]: single,
   [`get ${PR}/activity`]: activity,

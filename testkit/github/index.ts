@@ -9,6 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { handleGit, parseGitPath } from './git-http.js'
 import { createRepo, createTemplate, importRefs, viewOf } from './repository.js'
+import { handleReleaseFile, isReleaseFilePath } from './release-files.js'
 import { handleRest } from './rest.js'
 import { listen, sendJson } from './server.js'
 import { handleStorage, objectPath } from './storage.js'
@@ -30,6 +31,7 @@ export type {
   LocalGitHub,
   LocalGitHubOptions,
   PushRecord,
+  ReleaseView,
   RestRequest,
   StorageRequest,
   StoredArtifact,
@@ -64,12 +66,15 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
     gitRequests: [],
     pushes: [],
     lfsUploads: [],
-    storageRequests: []
+    storageRequests: [],
+    releases: [],
+    assets: []
   }
   fs.mkdirSync(state.reposRoot)
   const sockets = new Set<Socket>()
   const latency = options.latencyMs ?? 0
   const main = await listen(sockets, latency, (req, res, url) => {
+    if (isReleaseFilePath(url.pathname)) return handleReleaseFile(state, req, res, url)
     const target = parseGitPath(url.pathname)
     if (target) return handleGit(state, req, res, url, target)
     const api = /^\/api\/v3(\/.*)?$/.exec(url.pathname)
@@ -152,6 +157,28 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
         .sort()
     },
     lfsObjectPath: (owner, name, oid) => objectPath(state, repoOrThrow(owner, name), oid),
+    releases(owner, name) {
+      const repo = repoOrThrow(owner, name)
+      return state.releases
+        .filter(release => release.repoId === repo.id)
+        .map(({ id, tagName, name: title, body, draft }) => ({
+          id,
+          tagName,
+          name: title,
+          body,
+          draft,
+          assets: state.assets
+            .filter(asset => asset.releaseId === id)
+            .map(({ id, name, label, size, state, file }) => ({
+              id,
+              name,
+              label,
+              size,
+              state,
+              file
+            }))
+        }))
+    },
     requests: state.requests,
     gitRequests: state.gitRequests,
     pushes: state.pushes,

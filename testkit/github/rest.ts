@@ -1,6 +1,6 @@
 // The REST API of the local GitHub under /api/v3, as GitHub Enterprise Server serves it: accounts,
 // repository create/get/update with GitHub's refusals for each token kind, the Actions artifacts
-// API, JSON 404 for the rest.
+// API, releases, JSON 404 for the rest.
 import type * as http from 'node:http'
 import {
   authenticateRest,
@@ -19,6 +19,7 @@ import {
 } from './rest-json.js'
 import { routeArtifacts } from './rest-artifacts.js'
 import { routeListing } from './rest-listing.js'
+import { routeReleases } from './rest-releases.js'
 import { createRepoFromRequest, updateRepo } from './rest-repository.js'
 import { parseJsonObject, readBody, sendJson } from './server.js'
 import { errorBody, findAccount, findRepo, type State, type Token } from './types.js'
@@ -29,12 +30,15 @@ function route(
   parts: string[],
   token: Token | undefined,
   body: Buffer,
-  url: URL
+  url: URL,
+  accept: string | undefined
 ): Answer {
   const [first, second, third] = parts
   if (first === 'repos' && parts.length > 3) {
     const artifacts = routeArtifacts(state, method, parts, token, url)
     if (artifacts) return artifacts
+    const releases = routeReleases(state, method, parts, token, parseJsonObject(body), url, accept)
+    if (releases) return releases
   }
   if (method === 'GET' && first === 'user' && parts.length === 1) {
     if (!token) return answer(401, REQUIRES_AUTH)
@@ -123,7 +127,7 @@ export async function handleRest(
   }
   const result =
     routeListing(state, method, parts, url.searchParams, caller.token) ??
-    route(state, method, parts, caller.token, body, url)
+    route(state, method, parts, caller.token, body, url, req.headers.accept)
   const headers = { ...headersFor(caller.token), ...result.headers }
   if (result.body === undefined) {
     res.writeHead(result.status, { ...headers, 'Content-Length': 0 }).end()

@@ -1,13 +1,13 @@
-// The LFS object storage of the local GitHub: a separate origin, like the object store behind GitHub's
-// LFS, that takes only signed URLs, refuses any Authorization header, and streams objects to and from
-// disk while checking their size and SHA-256.
+// The object storage of the local GitHub: a separate origin, like the object store behind GitHub's
+// LFS and release assets, that takes only signed URLs, refuses any Authorization header, and streams
+// LFS objects to and from disk while checking their size and SHA-256, and release assets from disk.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import * as fs from 'node:fs'
 import type * as http from 'node:http'
 import * as path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { fullName, lfsDirOf, type Repo, type State } from './types.js'
+import { fullName, lfsDirOf, type Repo, type State, type StoredAsset } from './types.js'
 
 export const EXPIRES_IN = 3600
 export type StorageOperation = 'upload' | 'download'
@@ -28,6 +28,30 @@ export function signedHref(
   const sig = signature(state, [op, repo.id, oid, size, exp])
   const query = new URLSearchParams({ op, size: String(size), exp: String(exp), sig })
   return `${state.storageOrigin}/repositories/${repo.id}/objects/${oid}?${query}`
+}
+
+/** A release asset's bytes on the storage origin, as GitHub's redirect for `Accept: application/octet-stream`. */
+export function signedAssetHref(state: State, asset: StoredAsset): string {
+  const exp = Math.floor(Date.now() / 1000) + EXPIRES_IN
+  const sig = signature(state, ['asset', asset.id, exp])
+  return `${state.storageOrigin}/release-assets/${asset.id}?${new URLSearchParams({ exp: String(exp), sig })}`
+}
+
+/** Streams a release asset to a signed GET. */
+function serveAsset(state: State, res: http.ServerResponse, url: URL, id: string): number {
+  const q = (name: string) => url.searchParams.get(name) ?? ''
+  const expected = Buffer.from(signature(state, ['asset', id, q('exp')]))
+  const given = Buffer.from(q('sig'))
+  const asset = state.assets.find(each => String(each.id) === id && each.state === 'uploaded')
+  const signed =
+    given.length === expected.length &&
+    timingSafeEqual(given, expected) &&
+    Number(q('exp')) * 1000 > Date.now()
+  if (!signed || !asset)
+    return xmlError(res, 403, 'SignatureDoesNotMatch', 'The request signature does not match.')
+  res.writeHead(200, { 'Content-Type': asset.contentType, 'Content-Length': asset.size })
+  fs.createReadStream(asset.file).pipe(res)
+  return 200
 }
 
 export const objectPath = (state: State, repo: Repo, oid: string): string =>
@@ -75,6 +99,8 @@ export function handleStorage(
       'AccessDenied',
       'Only one auth mechanism allowed; the signed URL already authorizes this request.'
     )
+  const asset = /^\/release-assets\/(\d+)$/.exec(url.pathname)
+  if (asset && method === 'GET') return log(serveAsset(state, res, url, asset[1]))
   const match = /^\/repositories\/(\d+)\/objects\/([0-9a-f]{64})$/.exec(url.pathname)
   const op = method === 'PUT' ? 'upload' : method === 'GET' ? 'download' : undefined
   if (!match || !op) return refuse(404, 'NoSuchKey', 'The specified key does not exist.')

@@ -154,9 +154,27 @@ export interface LocalGitHub {
   pushes: PushRecord[]
   lfsUploads: LfsUpload[]
   storageRequests: StorageRequest[]
+  /** A repository's releases, drafts included, with their assets and where each asset's bytes are. */
+  releases(owner: string, name: string): ReleaseView[]
   /** Empties every log. */
   clear(): void
   close(): Promise<void>
+}
+
+export interface ReleaseView {
+  id: number
+  tagName: string
+  name: string | null
+  body: string | null
+  draft: boolean
+  assets: {
+    id: number
+    name: string
+    label: string | null
+    size: number
+    state: string
+    file: string
+  }[]
 }
 
 export interface Account {
@@ -191,6 +209,33 @@ export interface Repo {
   pushedAt: string | null
 }
 
+/** A release as the local GitHub keeps it; a draft has no tag in git. */
+export interface StoredRelease {
+  id: number
+  repoId: number
+  tagName: string
+  name: string | null
+  body: string | null
+  draft: boolean
+  createdAt: string
+  /** The tag's commit, for a published release. */
+  targetCommit?: string
+}
+
+export interface StoredAsset {
+  id: number
+  releaseId: number
+  /** As GitHub renamed it. */
+  name: string
+  label: string | null
+  contentType: string
+  size: number
+  /** `starter` until every byte arrived. */
+  state: 'starter' | 'uploaded'
+  file: string
+  createdAt: string
+}
+
 export interface State {
   root: string
   home: string
@@ -218,6 +263,8 @@ export interface State {
   pushes: PushRecord[]
   lfsUploads: LfsUpload[]
   storageRequests: StorageRequest[]
+  releases: StoredRelease[]
+  assets: StoredAsset[]
 }
 
 export const fullName = (repo: Repo): string => `${repo.owner}/${repo.name}`

@@ -1,39 +1,31 @@
 // The github target: each changed repository's mirror goes to a GitHub repository (created when
 // missing), refs first within the server's limits, then LFS objects, then the default branch.
-import type { BitbucketRepository } from '../../bitbucket/types.js'
 import { messageOf } from '../../shared/errors.js'
 import type { Log } from '../../shared/log.js'
-import type { Git } from '../../git/git.js'
-import type { RepositoryResult } from '../../report/results.js'
 import type { BackupTarget } from '../contract/target.js'
 import type { GitHubSettings } from '../../settings/types.js'
 import { GITHUB_REPOSITORY_NAME, mirrorName } from '../../settings/github.js'
 import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
 import { METADATA_REF } from '../../metadata/layout.js'
-import { holdBackLargeArchive } from './archive.js'
-import {
-  createGitHubApi,
-  GitHubApiError,
-  type GitHubApi,
-  type GitHubOwner,
-  type GitHubRepository
-} from '../../github/api.js'
+import { fitArchiveToFileLimit } from './archive.js'
+import { keepDownloads } from './downloads-release.js'
+import { keepReleaseTag } from './release-tag.js'
+import { createGitHubApi, GitHubApiError, type GitHubOwner } from '../../github/api.js'
 import { githubGitFor } from '../../github/git.js'
 import { findOversizedFiles, pushLfsObjects } from '../../git/lfs-push.js'
 import { planMirrorPush, pushMirror, type PushDestination } from '../../git/push.js'
 import { Inputs } from '../../shared/constants.js'
-import { describeMirrorFailure, OWNER_PROBLEMS, creationRefused } from './failure.js'
+import { describeMirrorFailure, OWNER_PROBLEMS } from './failure.js'
+import {
+  ensureRepository,
+  mayPushInto,
+  type GitHubCandidate,
+  type RunContext
+} from './repository.js'
 import { coded } from '../../shared/codes.js'
 
 /** How the generic push code names this destination in logs and errors. */
 const GITHUB_PUSH: PushDestination = { name: 'GitHub', sizeLimitInput: Inputs.GitHubPushSizeLimit }
-
-export interface GitHubCandidate {
-  repository: BitbucketRepository
-  mirror: string
-  state: RepositoryState
-  result: RepositoryResult
-}
 
 /** Whether the mirror on GitHub lags the backup: new refs, a new name, or LFS objects it lacks. */
 export function githubPushDue(
@@ -52,100 +44,11 @@ export function githubPushDue(
   )
 }
 
-function mirrorDescription(repository: BitbucketRepository): string {
-  const text = `Mirror of ${repository.htmlUrl}${repository.description ? `: ${repository.description}` : ''}`
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 350)
-}
-
-/** Ours: made by this action (homepage points back), recorded in state, or empty. */
-function mayPushInto(
-  existing: GitHubRepository,
-  candidate: GitHubCandidate,
-  remoteRefs: number
-): boolean {
-  return (
-    existing.homepage === candidate.repository.htmlUrl ||
-    candidate.state.github?.repository.toLowerCase() === existing.fullName.toLowerCase() ||
-    remoteRefs === 0
-  )
-}
-
-interface RunContext {
-  settings: GitHubSettings
-  api: GitHubApi
-  owner: GitHubOwner
-  /** Set when the owner is a user other than the token's: repositories cannot be created there. */
-  cannotCreate?: string
-  gitFor(url: string): Git
-  lfs: boolean
-  now: () => Date
-}
-
-/** GitHub drops a trailing ".git" from a new repository's name; the name asked for then answers 404. */
-function nameGitHubGives(name: string): string {
-  return name.replace(/\.git$/i, '') || name
-}
-
-/** The mirror if it exists: under the name GitHub gave it last time, the name asked for, or GitHub's form of it. */
-async function findRepository(
-  context: RunContext,
-  candidate: GitHubCandidate,
-  name: string
-): Promise<GitHubRepository | undefined> {
-  const { api, owner, settings } = context
-  const record = candidate.state.github
-  const recorded =
-    record &&
-    (record.requested ?? record.repository).toLowerCase() ===
-      `${settings.owner}/${name}`.toLowerCase()
-      ? [record.repository.slice(record.repository.indexOf('/') + 1)]
-      : []
-  for (const each of new Set([...recorded, name, nameGitHubGives(name)])) {
-    const found = await api.repository(owner.login, each)
-    if (found) return found
-  }
-  return undefined
-}
-
-async function ensureRepository(
-  context: RunContext,
-  candidate: GitHubCandidate,
-  name: string,
-  log: (line: string) => void
-): Promise<{ repository: GitHubRepository; created: boolean }> {
-  const { api, owner, settings } = context
-  const existing = await findRepository(context, candidate, name)
-  if (existing) return { repository: existing, created: false }
-  if (context.cannotCreate) throw new Error(context.cannotCreate)
-  try {
-    const repository = await api.createRepository(owner, {
-      name,
-      description: mirrorDescription(candidate.repository),
-      homepage: candidate.repository.htmlUrl,
-      visibility: settings.visibility
-    })
-    log(`created ${repository.htmlUrl} (${repository.visibility ?? settings.visibility})`)
-    return { repository, created: true }
-  } catch (error) {
-    if (error instanceof GitHubApiError && error.status === 422) {
-      const raced = await findRepository(context, candidate, name)
-      if (raced) return { repository: raced, created: false }
-      if (/already exists/i.test(error.githubMessage)) {
-        throw new Error(OWNER_PROBLEMS.hidden(settings, nameGitHubGives(name)), { cause: error })
-      }
-    }
-    if (error instanceof GitHubApiError && [403, 404, 422].includes(error.status)) {
-      throw new Error(creationRefused(settings, error), { cause: error })
-    }
-    throw error
-  }
-}
-
 async function mirrorOne(
   context: RunContext,
   candidate: GitHubCandidate,
   log: (line: string) => void
-): Promise<string> {
+): Promise<{ summary: string; warnings: string[]; reportNote?: string }> {
   const { settings } = context
   const ownerName = context.owner.login
   const name = mirrorName(settings.nameTemplate, candidate.repository)
@@ -162,6 +65,7 @@ async function mirrorOne(
   const { mirror, state } = candidate
   // The metadata archive goes along as a ref outside branches and tags; the rest of refs/backup/ never.
   const plan = await planMirrorPush(git, mirror, repository.cloneUrl, undefined, [METADATA_REF])
+  keepReleaseTag(plan)
   if (!created && !settings.overwrite && !mayPushInto(repository, candidate, plan.remoteRefs)) {
     throw new Error(
       coded(
@@ -170,7 +74,7 @@ async function mirrorOne(
       )
     )
   }
-  await holdBackLargeArchive(git, mirror, plan, settings.maxFileBytes, log)
+  const archive = await fitArchiveToFileLimit(git, mirror, plan, settings.maxFileBytes, log)
   const sets = plan.updates.flatMap(update => (update.oid ? [update.oid] : []))
   const oversized = await findOversizedFiles(git, mirror, sets, plan.known, settings.maxFileBytes)
   if (oversized.length > 0) {
@@ -212,17 +116,41 @@ async function mirrorOne(
     beforeDeletes: setDefaultBranch
   })
   await setDefaultBranch()
+  const downloads = await keepDownloads({
+    api: context.api,
+    fullName: repository.fullName,
+    git,
+    mirror,
+    bitbucketUrl: candidate.repository.htmlUrl,
+    state,
+    log
+  })
+  const metadataCommit = metadataCommitOf(state)
   state.github = {
     repository: repository.fullName,
     requested: `${settings.owner}/${name}`,
     fingerprint: state.fingerprint,
-    ...(state.metadata?.commit ? { metadataCommit: state.metadata.commit } : {}),
+    // Left out when the Downloads did not reach the release: the mirror is due again next run.
+    ...(metadataCommit && downloads.done
+      ? { metadataCommit, downloadsRelease: metadataCommit }
+      : {}),
     pushedAt: context.now().toISOString(),
     lfs: context.lfs && state.lfsComplete
   }
   candidate.result.github = repository.htmlUrl
   const lfsNote = withLfs ? `, ${state.lfsObjects} LFS object(s)` : ''
-  return `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}`
+  // An archive left out is a warning; one without its big Downloads loses nothing (they are assets).
+  const warnings = [...(archive?.heldBack ? [archive.line] : []), ...downloads.warnings]
+  const archiveNote = archive?.without ? `; ${archive.line}` : ''
+  return {
+    summary: `${pushed.refsSet} ref(s) set and ${pushed.refsDeleted} deleted in ${pushed.pushes} push(es)${lfsNote}${downloads.note ?? ''}${archiveNote}`,
+    warnings,
+    ...(archive?.without
+      ? {
+          reportNote: `metadata archive without ${archive.without.length} Download(s) over the file limit, kept as release assets`
+        }
+      : {})
+  }
 }
 
 /** Resolves the owner once per run: a wrong owner or token is one line, before any push. */
@@ -308,7 +236,12 @@ export function createGitHubTarget(options: {
       try {
         const done = await mirrorOne(await contextOnce(), work, work.log)
         work.result.detail = `${work.result.detail}; mirrored to ${work.result.github}`
-        work.log(`GitHub mirror: ${done}`)
+        work.log(`GitHub mirror: ${done.summary}`)
+        const name = `${work.repository.workspace}/${work.repository.slug}`
+        for (const warning of done.warnings) log.warning(`${name}: GitHub mirror: ${warning}`)
+        if (done.reportNote) work.result.detail = `${work.result.detail} (${done.reportNote})`
+        if (done.warnings.length > 0)
+          work.result.detail = `${work.result.detail} (${done.warnings.length} warning(s) about its metadata archive or Downloads)`
       } catch (error) {
         throw new Error(`GitHub mirror: ${describeMirrorFailure(error, settings)}`, {
           cause: error
