@@ -57,6 +57,9 @@ export const CODES = {
   GH008: 'A repository of that name exists that bitbucket-backup did not create',
   GH009: 'Internal visibility in a user account',
   GH010: 'GitHub answered an unexpected error',
+  GH011: 'The metadata archive is not on the GitHub mirror',
+  GH012: "A Download over GitHub's release asset limit",
+  GH014: 'The Downloads release was not updated',
   GH013: 'A push policy refused the push',
   GH403: 'The token may not push to the repository',
   // The directory target.
@@ -82,6 +85,8 @@ export const CODES = {
   RS006: 'The restore destination is incomplete or unsafe',
   RS007: 'The backups could not be reached',
   RS008: 'No backup of that point in time',
+  RS009: 'A secret to enter again after a restore',
+  RS010: 'A part of the metadata was not restored',
   // The run as a whole.
   TIME001: 'Repositories deferred at time-limit',
   TIME002: 'The run was cancelled',
