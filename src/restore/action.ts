@@ -29,7 +29,7 @@ async function report({ outcomes, failed }: RestoreRun): Promise<void> {
     line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   if (todo.length > 0) core.summary.addHeading('To do by hand', 3).addList(todo.map(text))
   await core.summary.write()
-  for (const line of todo) core.warning(line)
+  for (const line of todo) core.warning(ensureCoded('RS010', line))
   for (const outcome of failed) core.error(`${outcome.repository}: ${outcome.detail}`)
   // The step's last line names the first failure's code: where its entry says what to do.
   const first = failed.map(outcome => codeOf(outcome.detail)).find(Boolean)

@@ -115,7 +115,7 @@ describe('restoring metadata into a fresh Bitbucket', () => {
     ).values
     expect(open).toHaveLength(1)
     expect(second.output).toContain(
-      'pull request #1 was not reopened: feature/open → main is open there already'
+      'pull request #1 was not reopened: feature/open → main is open there already [RS010]'
     )
   }, 120_000)
 

@@ -64,7 +64,7 @@ export async function restoreMetadata(options: MetadataRestoreOptions): Promise<
       ...reentry,
       // A refusal keeps Bitbucket's code (BB405 names the scope); anything else is RS010.
       ...context.problems.map(problem => ensureCoded('RS010', `not restored: ${problem}`)),
-      ...skipped
+      ...skipped.map(note => ensureCoded('RS010', note))
     ]
   }
 }
