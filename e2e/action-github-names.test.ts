@@ -111,7 +111,7 @@ describe('a user account as the owner', () => {
     })
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toMatch(
-      /^::warning::github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account jane-gh are private$/m
+      /^::warning::github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account jane-gh are private \[GH009\]$/m
     )
     const mirror = gh
       .repositories()

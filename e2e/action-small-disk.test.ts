@@ -65,7 +65,9 @@ const runs: FinishedAction[] = []
 const forms = secretForms(API_TOKEN, [EMAIL, 'x-bitbucket-api-token-auth', 'jane'])
 const leaks: ReturnType<typeof scanBytes> = []
 
-const NOT_BACKED_UP = '1 of 4 repositories were not backed up; see the job summary.'
+/** The step's last line, ending with the code of the first failure's entry in docs/troubleshooting.md. */
+const notBackedUp = (code: string) =>
+  `1 of 4 repositories were not backed up; see the job summary. [${code}]`
 const runnerDir = () => path.join(disk!.dir, 'runner')
 
 /** A brand-new runner on the small disk at the same path each time, as GitHub-hosted runners are. */
@@ -231,9 +233,9 @@ describe(`a runner whose disk (a ${DISK_MB} MiB tmpfs) is smaller than the works
       expect(run.exitCode).toBe(1)
       expect(errorLines(run)).toEqual([
         expect.stringMatching(
-          /^tight\/huge: needs about .+ of disk for tight\/huge \(320\.0 MB on Bitbucket\), but the runner has .+ free; use a runner with more disk/
+          /^tight\/huge: needs about .+ of disk for tight\/huge \(320\.0 MB on Bitbucket\), but the runner has .+ free; use a runner with more disk.* \[DISK002\]$/
         ),
-        NOT_BACKED_UP
+        notBackedUp('DISK002')
       ])
       expect(statusOf(run)).toEqual({
         't-1': 'backed-up',
@@ -256,9 +258,9 @@ describe(`a runner whose disk (a ${DISK_MB} MiB tmpfs) is smaller than the works
       expect(run.exitCode).toBe(1)
       expect(errorLines(run)).toEqual([
         expect.stringMatching(
-          /^lfs\/lfs-heavy: needs about .+ of disk for lfs\/lfs-heavy's LFS objects, but the runner has .+ free; use a runner with more disk/
+          /^lfs\/lfs-heavy: needs about .+ of disk for lfs\/lfs-heavy's LFS objects, but the runner has .+ free; use a runner with more disk.* \[DISK002\]$/
         ),
-        NOT_BACKED_UP
+        notBackedUp('DISK002')
       ])
       expect(statusOf(run)).toEqual({
         'l-1': 'backed-up',
@@ -289,9 +291,9 @@ describe(`a runner whose disk (a ${DISK_MB} MiB tmpfs) is smaller than the works
       expect(run.exitCode).toBe(1)
       expect(errorLines(run)).toEqual([
         expect.stringMatching(
-          /^pack\/pack-heavy: the runner's disk filled up \(.*\); its partial files were removed and the other repositories go on; give the runner more disk/
+          /^pack\/pack-heavy: the runner's disk filled up \(.*\); its partial files were removed and the other repositories go on; give the runner more disk.* \[DISK001\]$/
         ),
-        NOT_BACKED_UP
+        notBackedUp('DISK001')
       ])
       expect(statusOf(run)).toEqual({
         'pack-heavy': 'failed',

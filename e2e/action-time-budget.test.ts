@@ -193,7 +193,7 @@ async function uploadStarts(count: number): Promise<void> {
 
 const sorted = (slugs: Iterable<string>) => [...slugs].sort()
 const CANCELLED =
-  /^Cancelled: (\d+) of (\d+) repositories were backed up and recorded; the next run continues from there\.$/
+  /^Cancelled: (\d+) of (\d+) repositories were backed up and recorded; the next run continues from there\. \[TIME002\]$/
 
 beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'bbb-time-budget-e2e-'))

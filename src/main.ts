@@ -5,7 +5,8 @@ import { createRunClock, type RunClock } from './backup/stop.js'
 import { createRestBudget } from './bitbucket/budget.js'
 import { createBitbucketClient, type BitbucketClient } from './bitbucket/client.js'
 import { createBitbucketAuth } from './credentials/credentials.js'
-import { messageOf } from './shared/errors.js'
+import { firstLineOf, messageOf } from './shared/errors.js'
+import { coded, ensureCoded } from './shared/codes.js'
 import { listedRepositories, listForBackup } from './backup/listing.js'
 import { peakRssBytes } from './shared/memory.js'
 import {
@@ -18,7 +19,7 @@ import {
 import { Outputs } from './shared/constants.js'
 import { formatBytes, formatDuration } from './shared/format.js'
 import type { StepLog } from './shared/log.js'
-import { resultBase, type RepositoryResult } from './report/results.js'
+import { resultBase, resultCode, type RepositoryResult } from './report/results.js'
 import { createSlugFilter } from './settings/selection.js'
 import { parseSettings } from './settings/settings.js'
 import type { Settings } from './settings/types.js'
@@ -172,9 +173,9 @@ export async function run(): Promise<void> {
       },
       notesOf(settings, backup, clock)
     )
-    concludeRun(settings, totals, { listingError, backup })
+    concludeRun(settings, totals, { listingError, backup }, results)
   } catch (error) {
-    core.setFailed(messageOf(error))
+    core.setFailed(ensureCoded('RUN001', messageOf(error)))
   }
 }
 
@@ -182,32 +183,47 @@ export async function run(): Promise<void> {
 function concludeRun(
   settings: Settings,
   totals: RunTotals,
-  run: { listingError?: Error; backup?: BackupRun }
+  run: { listingError?: Error; backup?: BackupRun },
+  results: RepositoryResult[]
 ) {
   const { byStatus, repositories } = totals
   const done = byStatus['backed-up'] + byStatus.unchanged + byStatus.empty + byStatus.incomplete
   if (run.backup?.cancelled) {
     core.setFailed(
-      `Cancelled: ${done} of ${repositories} repositories were backed up and recorded; the next run continues from there.`
+      coded(
+        'TIME002',
+        `Cancelled: ${done} of ${repositories} repositories were backed up and recorded; the next run continues from there.`
+      )
     )
     process.exit(1)
   }
   if (byStatus.deferred > 0) {
     core.warning(
-      `${byStatus.deferred} of ${repositories} repositories were not reached within time-limit and are deferred; the next run starts with them.`
+      coded(
+        'TIME001',
+        `${byStatus.deferred} of ${repositories} repositories were not reached within time-limit and are deferred; the next run starts with them.`
+      )
     )
   }
   if (run.listingError) {
-    core.setFailed(`Listing stopped early: ${run.listingError.message}`)
+    core.setFailed(ensureCoded('RUN001', `Listing stopped early: ${firstLineOf(run.listingError)}`))
   } else if (run.backup?.targetError) {
-    core.setFailed(run.backup.targetError.message)
+    core.setFailed(ensureCoded('RUN001', firstLineOf(run.backup.targetError)))
   } else if (byStatus.failed > 0) {
+    // The step's last line leads to the entry of the first failure, as the summary's verdict does.
+    const first = results.find(result => result.status === 'failed')
     core.setFailed(
-      `${byStatus.failed} of ${repositories} repositories were not backed up; see the job summary.`
+      coded(
+        (first && resultCode(first)) ?? 'RUN001',
+        `${byStatus.failed} of ${repositories} repositories were not backed up; see the job summary.`
+      )
     )
   } else if (byStatus.incomplete > 0 && settings.failOnIncomplete) {
     core.setFailed(
-      `${byStatus.incomplete} of ${repositories} repositories are incomplete (LFS objects missing on Bitbucket) and fail-on-incomplete is set; see the job summary.`
+      coded(
+        'LFS002',
+        `${byStatus.incomplete} of ${repositories} repositories are incomplete (LFS objects missing on Bitbucket) and fail-on-incomplete is set; see the job summary.`
+      )
     )
   }
 }

@@ -7,6 +7,25 @@ import { fileURLToPath } from 'node:url'
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const distEntry = path.join(projectRoot, 'dist', 'index.js')
+/** src/index.ts run through tsx: the action as the next build will bundle it. */
+export const sourceEntry = path.join(projectRoot, 'testkit', 'source-entry.mjs')
+const restoreEntry = path.join(projectRoot, 'restore', 'index.js')
+
+/**
+ * The file a run starts: the committed bundle, unless E2E_ENTRY=src asks for the sources (to see
+ * what a change of src/ does to the end-to-end tests before dist/ is rebuilt).
+ */
+export function entryToRun(entry: string = distEntry): {
+  file: string
+  env: Record<string, string>
+} {
+  if (process.env.E2E_ENTRY !== 'src') return { file: entry, env: {} }
+  if (entry === distEntry) return { file: sourceEntry, env: {} }
+  // restore/index.js is the bundle told to restore: the sources are told the same.
+  if (entry === restoreEntry)
+    return { file: sourceEntry, env: { BITBUCKET_BACKUP_ENTRY: 'restore-action' } }
+  return { file: entry, env: {} }
+}
 
 /** The Node 24 binary from the `node` npm package: the runtime action.yml declares. */
 export function node24Binary(): string {
@@ -143,9 +162,10 @@ export function startAction(
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
   const files = { runnerDir, runnerTemp, workspaceDir, outputFile, summaryFile }
-  const env = runnerEnv(inputs, options, files)
+  const started = entryToRun(options.entry)
+  const env = { ...runnerEnv(inputs, options, files), ...started.env }
 
-  const child = spawn(node24Binary(), [options.entry ?? distEntry], { cwd: workspaceDir, env })
+  const child = spawn(node24Binary(), [started.file], { cwd: workspaceDir, env })
   let stdout = ''
   let stderr = ''
   let closed = false

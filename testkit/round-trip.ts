@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {
-  distEntry,
+  entryToRun,
   node24Binary,
   runAction,
   type ActionRun,
@@ -162,7 +162,7 @@ export interface CliRun {
  * synchronous: the stand-ins it talks to run in this process and must keep answering.
  */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const child = spawn(node24Binary(), [distEntry, ...args], {
+  const child = spawn(node24Binary(), [entryToRun().file, ...args], {
     env: { PATH: process.env.PATH, HOME: os.tmpdir(), NO_PROXY: '127.0.0.1,localhost', ...env }
   })
   let output = ''

@@ -8,6 +8,7 @@ import type { Log } from '../shared/log.js'
 import { planDir } from '../shard/modes.js'
 import { loadPlanListing } from '../shard/plan.js'
 import { createActionsCache } from '../state/actions-cache.js'
+import { coded } from '../shared/codes.js'
 
 /** What a credential without the snippet scope is told, once per workspace. */
 export const SNIPPET_SCOPES =
@@ -38,7 +39,10 @@ async function* workspaceSnippets(
     if (!(error instanceof BitbucketError) || error.status !== 403) throw error
     refused.add(workspace)
     log.warning(
-      `Snippets of ${workspace} were not backed up: Bitbucket refused to list them (HTTP 403); give the credential ${SNIPPET_SCOPES}, or leave snippets out of the metadata input.`
+      coded(
+        'MD403',
+        `Snippets of ${workspace} were not backed up: Bitbucket refused to list them (HTTP 403); give the credential ${SNIPPET_SCOPES}, or leave snippets out of the metadata input.`
+      )
     )
   }
 }

@@ -23,6 +23,7 @@ import { backupPriority } from './order.js'
 import type { MetadataPlan, MetadataService } from '../metadata/service.js'
 import { checkWithMetadata, collectBeforeTargets } from './metadata.js'
 import type { RunClock } from './stop.js'
+import { coded, ensureCoded } from '../shared/codes.js'
 
 /** Per-origin tools: git with the credential bound to the origin, and the Node-side probes. */
 export interface OriginTools {
@@ -109,7 +110,7 @@ async function publish(
     if (problems.length > 0) {
       pipeline.verified.damaged++
       result.status = 'failed'
-      result.detail = `verification found damage: ${problems.join('; ')}`
+      result.detail = coded('GIT002', `verification found damage: ${problems.join('; ')}`)
       return false
     }
     pipeline.verified.intact++
@@ -131,8 +132,8 @@ async function publish(
     } catch (error) {
       log(stackOf(error))
       // Another target may have failed it already: both reasons stay in its one line.
-      result.detail =
-        result.status === 'failed' ? `${result.detail}; ${firstLineOf(error)}` : firstLineOf(error)
+      const reason = ensureCoded('RUN001', firstLineOf(error))
+      result.detail = result.status === 'failed' ? `${result.detail}; ${reason}` : reason
       result.status = 'failed'
     }
   }
@@ -147,10 +148,13 @@ async function removePartialFiles(mirror: string, createdNow: boolean, kept: boo
 }
 
 async function failureDetail(pipeline: Pipeline, error: unknown): Promise<string> {
-  if (error instanceof NoRoomError) return error.message
+  if (error instanceof NoRoomError) return coded('DISK002', error.message)
   if (isDiskFull(error)) {
     await pipeline.disk.sample()
-    return `the runner's disk filled up (${firstLineOf(error)}); its partial files were removed and the other repositories go on; give the runner more disk, or leave this repository out with exclude`
+    return coded(
+      'DISK001',
+      `the runner's disk filled up (${firstLineOf(error)}); its partial files were removed and the other repositories go on; give the runner more disk, or leave this repository out with exclude`
+    )
   }
   return describeRepositoryFailure(error, pipeline.auth)
 }

@@ -8,6 +8,7 @@ import { pathExists } from '../shared/fs.js'
 import { resultBase, type RepositoryResult } from '../report/results.js'
 import type { RepositoryState } from '../state/state.js'
 import { NoRoomError } from './disk.js'
+import { coded } from '../shared/codes.js'
 
 export interface RepositoryJob {
   repository: BitbucketRepository
@@ -256,7 +257,10 @@ export async function transferRepository(
         ? 'empty'
         : 'backed-up'
   const detail = failedLfs
-    ? `${plural(inspection.lfsMissing.length, 'LFS object')} missing or damaged after fetch (first ${inspection.lfsMissing[0].oid})${transferred.lfsError ? `: ${firstLineOf(transferred.lfsError)}` : ''}`
+    ? coded(
+        'LFS001',
+        `${plural(inspection.lfsMissing.length, 'LFS object')} missing or damaged after fetch (first ${inspection.lfsMissing[0].oid})${transferred.lfsError ? `: ${firstLineOf(transferred.lfsError)}` : ''}`
+      )
     : lfsMissing.length > 0
       ? `${what}; ${missingDetail(lfsMissing, false)}`
       : inspection.empty

@@ -93,7 +93,9 @@ describe('time-limit and fail-on-incomplete', () => {
   })
 
   it.each(['90', 'soon', '0m', '1d', '121h'])('rejects %s with one line naming the input', raw => {
-    expect(() => parse({ 'time-limit': raw })).toThrow(/^Input "time-limit": .*; expected .*\.$/)
+    expect(() => parse({ 'time-limit': raw })).toThrow(
+      /^Input "time-limit": .*; expected .*\. \[IN001\]$/
+    )
   })
 })
 

@@ -181,7 +181,7 @@ describe('Bitbucket client errors', () => {
     [
       403,
       '{"type":"error","error":{"message":"Your credentials lack one or more required privilege scopes.","detail":{"required":["read:repository:bitbucket"],"granted":[]}}}',
-      /HTTP 403\): give it the scope read:repository:bitbucket\.$/
+      /HTTP 403\): give it the scope read:repository:bitbucket\. \[BB403\]$/
     ],
     [
       404,
@@ -209,7 +209,7 @@ describe('Bitbucket client errors', () => {
     const error = (await listAll(bare).catch((e: Error) => e)) as Error
     expect(urls[0]).toMatch(/^https:\/\/api\.bitbucket\.org\/repositories\/acme\?/)
     expect(error.message).toMatch(
-      /HTTP 404\); check the workspace input .* bitbucket-api-url must be the REST API 2\.0 base, e\.g\. https:\/\/api\.bitbucket\.org\/2\.0 \(this request went to \/repositories\/acme\)\.$/
+      /HTTP 404\); check the workspace input .* bitbucket-api-url must be the REST API 2\.0 base, e\.g\. https:\/\/api\.bitbucket\.org\/2\.0 \(this request went to \/repositories\/acme\)\. \[BB404\]$/
     )
     expect(error.message).not.toContain('\n')
   })

@@ -5,6 +5,7 @@ import { parseRetryAfter, retryDelay, sleep as realSleep } from '../shared/retry
 import { BudgetSpentError, type RestBudget, type RestPurpose } from './budget.js'
 import { BitbucketError, describeFailure } from './errors.js'
 import type { ApiPage, ApiRepository, BitbucketRepository } from './types.js'
+import { coded } from '../shared/codes.js'
 
 export interface ClientOptions {
   apiUrl: string
@@ -133,7 +134,10 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
     // The credential goes to the API's origin only, whatever a `next` link names.
     if (new URL(url).origin !== apiOrigin) {
       throw new BitbucketError(
-        `A request to ${new URL(url).origin} was not sent: the Bitbucket credential goes only to its API at ${apiOrigin}.`,
+        coded(
+          'BB005',
+          `A request to ${new URL(url).origin} was not sent: the Bitbucket credential goes only to its API at ${apiOrigin}.`
+        ),
         0
       )
     }
@@ -194,13 +198,19 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
       }
       if (status === 0) {
         throw new BitbucketError(
-          `Bitbucket could not be reached at ${new URL(url).origin} (${text}) after ${attempt} attempts.`,
+          coded(
+            'BB004',
+            `Bitbucket could not be reached at ${new URL(url).origin} (${text}) after ${attempt} attempts.`
+          ),
           0
         )
       }
       if (status === 429) {
         throw new BitbucketError(
-          `Bitbucket's REST rate limit (1,000 requests per rolling hour) was still exceeded after waiting ${Math.round(waitedMs / 1000)} s; run again later or shard the backup.`,
+          coded(
+            'BB429',
+            `Bitbucket's REST rate limit (1,000 requests per rolling hour) was still exceeded after waiting ${Math.round(waitedMs / 1000)} s; run again later or shard the backup.`
+          ),
           429
         )
       }
@@ -218,7 +228,11 @@ export function createBitbucketClient(options: ClientOptions): BitbucketClient {
     const location = response.headers.get('location')
     if (response.status < 300) return { response }
     await response.body?.cancel()
-    if (!location) throw new BitbucketError(`Bitbucket redirected ${url} nowhere.`, response.status)
+    if (!location)
+      throw new BitbucketError(
+        coded('BB006', `Bitbucket redirected ${url} nowhere.`),
+        response.status
+      )
     return { location: new URL(location, url).href }
   }
 

@@ -1,6 +1,7 @@
 // One-line messages for Bitbucket's error answers: which credential, which user name, which scope.
 import { APP_PASSWORD_REMOVED } from '../credentials/credentials.js'
 import type { BitbucketAuth } from '../credentials/types.js'
+import { coded } from '../shared/codes.js'
 
 export class BitbucketError extends Error {
   override name = 'BitbucketError'
@@ -72,12 +73,16 @@ export function describeFailure(
   const endpoint = new URL(url).pathname
   switch (status) {
     case 401: {
-      if (/app password/i.test(bodyText)) return new BitbucketError(APP_PASSWORD_REMOVED, status)
+      if (/app password/i.test(bodyText))
+        return new BitbucketError(coded('BB001', APP_PASSWORD_REMOVED), status)
       const user = auth.restUsername
         ? `the REST API needs the Atlassian account email (${auth.restUsername} was sent) with the API token`
         : 'the REST API needs the token as a Bearer token; check it has not expired or been revoked'
       return new BitbucketError(
-        `Bitbucket rejected ${auth.description} for the REST API (HTTP 401): ${user}.`,
+        coded(
+          'BB401',
+          `Bitbucket rejected ${auth.description} for the REST API (HTTP 401): ${user}.`
+        ),
         status
       )
     }
@@ -94,7 +99,10 @@ export function describeFailure(
       const said =
         !body.required?.length && body.detail ? ` (Bitbucket: ${oneLine(body.detail)})` : ''
       return new BitbucketError(
-        `${auth.description} may not ${writing ? 'create or change' : 'read'} ${endpoint} (${writing ? `${method}, ` : ''}HTTP 403): give it the scope ${scopes}${said}.`,
+        coded(
+          writing ? 'BB405' : 'BB403',
+          `${auth.description} may not ${writing ? 'create or change' : 'read'} ${endpoint} (${writing ? `${method}, ` : ''}HTTP 403): give it the scope ${scopes}${said}.`
+        ),
         status
       )
     }
@@ -108,15 +116,21 @@ export function describeFailure(
         ? ''
         : ` bitbucket-api-url must be the REST API 2.0 base, e.g. https://api.bitbucket.org/2.0 (this request went to ${endpoint}).`
       return new BitbucketError(
-        (workspace
-          ? `Workspace "${decodeURIComponent(workspace)}" was not found or ${auth.description} cannot see it (HTTP 404); check the workspace input (bitbucket.org/<workspace>).`
-          : `Bitbucket has no ${endpoint} (HTTP 404).`) + base,
+        coded(
+          'BB404',
+          (workspace
+            ? `Workspace "${decodeURIComponent(workspace)}" was not found or ${auth.description} cannot see it (HTTP 404); check the workspace input (bitbucket.org/<workspace>).`
+            : `Bitbucket has no ${endpoint} (HTTP 404).`) + base
+        ),
         status
       )
     }
     case 410:
       return new BitbucketError(
-        `Bitbucket removed the endpoint ${endpoint} (HTTP 410); list repositories per workspace (/2.0/repositories/<workspace>) and workspaces with /2.0/user/workspaces.`,
+        coded(
+          'BB410',
+          `Bitbucket removed the endpoint ${endpoint} (HTTP 410); list repositories per workspace (/2.0/repositories/<workspace>) and workspaces with /2.0/user/workspaces.`
+        ),
         status
       )
     default: {
@@ -133,7 +147,10 @@ export function describeFailure(
           .trim()
           .slice(0, 120)
       return new BitbucketError(
-        `Bitbucket answered HTTP ${status} for ${endpoint}${detail ? `: ${detail}` : ''}.`,
+        coded(
+          'BB006',
+          `Bitbucket answered HTTP ${status} for ${endpoint}${detail ? `: ${detail}` : ''}.`
+        ),
         status
       )
     }

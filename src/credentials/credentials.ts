@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import type { BitbucketAuth, BitbucketCredentialInput } from './types.js'
 import { parseRetryAfter, retryDelay, sleep as realSleep } from '../shared/retry.js'
+import { CodedError } from '../shared/codes.js'
 
 export const APP_PASSWORD_REMOVED =
   'Bitbucket removed app passwords on 2026-07-28; create an Atlassian API token instead ' +
@@ -36,7 +37,7 @@ export interface AuthOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-export class CredentialError extends Error {
+export class CredentialError extends CodedError {
   override name = 'CredentialError'
 }
 
@@ -100,11 +101,13 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
     if (typeof answer === 'string' || OAUTH_TRANSIENT.has(answer.status)) {
       const what = typeof answer === 'string' ? answer : `HTTP ${answer.status}`
       throw new CredentialError(
+        'BB003',
         `No OAuth token could be obtained from ${options.oauthTokenUrl} (${what} after ${OAUTH_TOKEN_ATTEMPTS} attempts); run again later`
       )
     }
     if (!answer.ok) {
       throw new CredentialError(
+        'BB002',
         `The OAuth consumer (bitbucket-oauth-client-id) was rejected by ${options.oauthTokenUrl} ` +
           `(HTTP ${answer.status}); check the key and secret, and that the consumer is private (client credentials)`
       )
@@ -116,7 +119,10 @@ function oauthAuth(clientId: string, clientSecret: string, options: AuthOptions)
       // Not JSON: reported below as an answer without a token.
     }
     if (!body.access_token)
-      throw new CredentialError(`${options.oauthTokenUrl} answered without an access_token`)
+      throw new CredentialError(
+        'BB003',
+        `${options.oauthTokenUrl} answered without an access_token`
+      )
     mask(body.access_token)
     // Never used, but a secret all the same: masked in case anything ever prints the answer.
     if (body.refresh_token) mask(body.refresh_token)

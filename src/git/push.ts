@@ -13,6 +13,7 @@ import {
   planRefUpdates,
   type RefUpdate
 } from './refs.js'
+import { CodedError, coded } from '../shared/codes.js'
 
 /** Keeps a command line well under the kernel's limits whatever the ref count. */
 const MAX_REFSPECS_PER_PUSH = 1000
@@ -20,7 +21,8 @@ const MAX_REFSPECS_PER_PUSH = 1000
 const SIZE_MARGIN = 0.8
 const SMALLEST_BUDGET = 1024
 
-export class PushRefusedError extends Error {
+/** A refusal splitting cannot fix: files over the size limit (GH001), a pack (GH002), a policy (GH013). */
+export class PushRefusedError extends CodedError {
   override name = 'PushRefusedError'
 }
 
@@ -119,7 +121,8 @@ export async function planMirrorPush(
 /** The policy's own number when the server says it, else half of what was just refused. */
 function lowerRefLimit(stated: number | undefined, refused: number): number {
   const limit = stated && stated < refused ? stated : Math.floor(refused / 2)
-  if (limit < 1) throw new PushRefusedError('a push policy refused even a push of a single ref')
+  if (limit < 1)
+    throw new PushRefusedError('GH013', 'a push policy refused even a push of a single ref')
   return limit
 }
 
@@ -170,13 +173,14 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
             .map(line => line.trim())
             .filter(line => /^(fatal|error|!|remote: error)/.test(line))
             .join('; ') || `exit code ${attempt.exitCode}`
-        throw new GitError(`git push failed: ${reason}`, attempt.stderr)
+        throw new GitError(coded('GIT010', `git push failed: ${reason}`), attempt.stderr)
       },
       options.retry
     )
     if ('refusal' in result && result.refusal) {
       if (result.refusal.kind === 'large-files') {
         throw new PushRefusedError(
+          'GH001',
           `${name} refused files over its size limit: ${result.refusal.files.join(', ')}`
         )
       }
@@ -196,7 +200,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
       `${name} refused a pack of about ${formatBytes(estimate)}: pushing in steps of ${formatBytes(budget)}`
     )
     if (budget < SMALLEST_BUDGET)
-      throw new PushRefusedError(`${name} refused even the smallest pack`)
+      throw new PushRefusedError('GH002', `${name} refused even the smallest pack`)
   }
 
   /** Pushes one ref's history oldest first, each step the longest first-parent run that fits. */
@@ -226,6 +230,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
       if (fits < 0) {
         const alone = await packEstimate([commits[start]])
         throw new PushRefusedError(
+          'GH002',
           `commit ${commits[start].slice(0, 12)} of ${update.ref} alone needs about ${formatBytes(alone)}, more than one push may carry${raiseLimit}`
         )
       }
@@ -235,7 +240,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
         shrinkBudget(estimate)
         continue
       }
-      if (refusal) throw new PushRefusedError(`${name} refused a step of ${update.ref}`)
+      if (refusal) throw new PushRefusedError('GH013', `${name} refused a step of ${update.ref}`)
       known.add(commits[fits])
       start = fits + 1
     }
@@ -280,6 +285,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
     }
     if (stepped) {
       throw new PushRefusedError(
+        'GH002',
         `the last step of ${batch[0].ref} needs about ${formatBytes(estimate)}, more than one push may carry${raiseLimit}`
       )
     }
@@ -319,7 +325,7 @@ export async function pushMirror(plan: MirrorPushPlan, options: PushOptions): Pr
       refLimit = lowerRefLimit(refusal.limit, batch.length)
       continue
     }
-    if (refusal) throw new PushRefusedError(`${name} refused to delete refs`)
+    if (refusal) throw new PushRefusedError('GH013', `${name} refused to delete refs`)
     summary.refsDeleted += batch.length
     index += batch.length
   }

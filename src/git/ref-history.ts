@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { pathExists } from '../shared/fs.js'
 import { HISTORY_NAMESPACE } from './fingerprint.js'
+import { coded } from '../shared/codes.js'
 
 export { HISTORY_NAMESPACE }
 
@@ -82,7 +83,10 @@ export function refsAt(
   if (journal && journal.length > 0) {
     if (new Date(journal[0].at) > at) {
       throw new PointInTimeError(
-        `the oldest backup of this repository is from ${journal[0].at}, after ${at.toISOString()}`
+        coded(
+          'RS008',
+          `the oldest backup of this repository is from ${journal[0].at}, after ${at.toISOString()}`
+        )
       )
     }
     const refs = new Map<string, string>()

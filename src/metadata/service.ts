@@ -6,6 +6,7 @@ import type { BitbucketClient, RawAnswer } from '../bitbucket/client.js'
 import { BitbucketError } from '../bitbucket/errors.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { Git } from '../git/git.js'
+import { coded, withoutCode } from '../shared/codes.js'
 import { firstLineOf } from '../shared/errors.js'
 import type { RepositoryState, WorkspaceState } from '../state/state.js'
 import { DOWNLOADS_DAYS, FULL_PASS_DAYS, SETTINGS_DAYS, rotationDue } from './cadence.js'
@@ -262,25 +263,38 @@ export function createMetadataService(options: MetadataServiceOptions) {
       const notYet = options.kinds.filter(kind => !COLLECTED.includes(kind))
       if (notYet.length > 0)
         lines.push(
-          `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests, Downloads, settings and snippets.`
+          coded(
+            'MD001',
+            `metadata: ${notYet.join(' and ')} ${notYet.length > 1 ? 'are' : 'is'} not collected yet; this version keeps pull requests, Downloads, settings and snippets.`
+          )
         )
       for (const [kind, why] of refused)
         lines.push(
-          `${KIND_NAMES[kind]} were not backed up: ${why} Or leave ${kind} out of the metadata input.`
+          coded(
+            'MD403',
+            `${KIND_NAMES[kind]} were not backed up: ${withoutCode(why)} Or leave ${kind} out of the metadata input.`
+          )
         )
       if (refusedSettings.size > 0) {
         const first = [...refusedSettings.values()][0]
         lines.push(
-          `Some settings were not backed up: ${refusedSettings.size} endpoints answered HTTP 403, e.g. ${first} Settings need ${SETTINGS_SCOPES}; each archive's settings/index.json lists what was refused. Or leave settings out of the metadata input.`
+          coded(
+            'MD403',
+            `Some settings were not backed up: ${refusedSettings.size} endpoints answered HTTP 403, e.g. ${withoutCode(first)} Settings need ${SETTINGS_SCOPES}; each archive's settings/index.json lists what was refused. Or leave settings out of the metadata input.`
+          )
         )
       }
       if (deferredRepositories.length > 0) {
         const names = deferredRepositories.slice(0, 5).join(', ')
         lines.push(
-          `Metadata of ${deferredRepositories.length} repositories (${names}${deferredRepositories.length > 5 ? ', ...' : ''}) was deferred: ${budget.halted ?? `the REST budget (rest-budget: ${budget.perHour} an hour) was spent`}; their git is backed up, and the next run starts with them.`
+          coded(
+            'MD002',
+            `Metadata of ${deferredRepositories.length} repositories (${names}${deferredRepositories.length > 5 ? ', ...' : ''}) was deferred: ${budget.halted ?? `the REST budget (rest-budget: ${budget.perHour} an hour) was spent`}; their git is backed up, and the next run starts with them.`
+          )
         )
       }
-      for (const problem of problems.slice(0, 20)) lines.push(`Metadata of ${problem}`)
+      for (const problem of problems.slice(0, 20))
+        lines.push(coded('MD003', `Metadata of ${problem}`))
       return lines
     }
   }

@@ -289,6 +289,9 @@ describe('settings', () => {
     expect(warnings[0]).toMatch(
       /^Some settings were not backed up: \d+ endpoints answered HTTP 403/
     )
+    // The settings 403 ends with its catalogue code, not the code of the Bitbucket error it quotes.
+    expect(warnings[0]).toMatch(/\[MD403\]$/)
+    expect(warnings[0]).not.toContain('[BB403]')
   })
 
   it('wait for the next run when the REST budget cannot afford them, which then serves them first', async () => {

@@ -4,6 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { computeTotals, progressLine, publishReport, totalsLine, type RunTotals } from './report.js'
 import type { RepositoryResult } from './results.js'
+import { entryUrl } from '../shared/codes.js'
 import { formatBytes } from '../shared/format.js'
 import { createSlugFilter } from '../settings/selection.js'
 import { captureToolkitOutput } from '../../testkit/results-service/toolkit-output.js'
@@ -110,6 +111,26 @@ describe('report', () => {
     expect(verdict(await jobSummary(later, computeTotals(later, 1, 3)))).toBe(
       '**! Nothing failed; 1 deferred to the next run.**'
     )
+  })
+
+  it("names the first failure's code in the verdict, linked to its catalogue entry, and in the JSON report", async () => {
+    const verdict = (markdown: string) => markdown.split('\n')[2]
+    const coded: RepositoryResult[] = [
+      { ...results[2], slug: 'denied', code: 'GIT403', detail: 'access denied [GIT403]' },
+      { ...results[2], slug: 'zz-later', code: 'DISK001', detail: 'the disk is full [DISK001]' }
+    ]
+    const line = verdict(await jobSummary(coded, computeTotals(coded, 1, 3)))
+    expect(line).toBe(
+      `**✗ 2 of 2 repositories not backed up.** First: acme/denied: access denied [GIT403](${entryUrl('GIT403')})`
+    )
+    expect(entryUrl('GIT403')).toMatch(/docs\/troubleshooting\.md#GIT403$/)
+    // A failure whose result carries no code: the code its line names, else the generic one.
+    const named = [{ ...results[2], detail: 'Bitbucket rejected it [BB401]' }]
+    expect(verdict(await jobSummary(named, computeTotals(named, 1, 3)))).toContain('[BB401](')
+    const bare = [{ ...results[2] }]
+    expect(verdict(await jobSummary(bare, computeTotals(bare, 1, 3)))).toContain('[RUN001](')
+    const report = JSON.parse(fs.readFileSync(path.join(summaryDir, 'report.json'), 'utf8'))
+    expect(report.repositories[0].code).toBe('RUN001')
   })
 
   it('formats bytes in decimal units', () => {

@@ -2,9 +2,10 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
+import { coded, ensureCoded, entryUrl, withoutCode } from '../shared/codes.js'
 import { Outputs } from '../shared/constants.js'
 import { formatBytes } from '../shared/format.js'
-import type { RepositoryResult, RepositoryStatus } from './results.js'
+import { resultCode, type RepositoryResult, type RepositoryStatus } from './results.js'
 
 export interface RunTotals {
   repositories: number
@@ -82,13 +83,17 @@ function escapeCell(text: string): string {
 /**
  * @param notes lines under the totals: the time budget, the disk, what was deferred
  */
-/** The summary's first line: whether everything is kept, and where to look first when not. */
-function verdictLine(results: RepositoryResult[], totals: RunTotals): string {
+/**
+ * The summary's first line: whether everything is kept, and where to look first when not: the
+ * first failure, with its code linked to the entry that says what to do.
+ */
+export function verdictLine(results: RepositoryResult[], totals: RunTotals): string {
   const count = (status: RepositoryStatus) => totals.byStatus[status]
   const failed = results.find(result => result.status === 'failed')
   if (failed) {
-    const first = `${failed.workspace}/${failed.slug}: ${failed.detail.split('\n')[0]}`
-    return `**✗ ${count('failed')} of ${totals.repositories} repositories not backed up.** First: ${escapeCell(first)}`
+    const code = resultCode(failed)!
+    const first = `${failed.workspace}/${failed.slug}: ${withoutCode(failed.detail.split('\n')[0])}`
+    return `**✗ ${count('failed')} of ${totals.repositories} repositories not backed up.** First: ${escapeCell(first)} [${code}](${entryUrl(code)})`
   }
   if (count('listed') > 0)
     return `**Dry run: ${count('listed')} repositories listed, nothing backed up.**`
@@ -155,7 +160,12 @@ export async function publishReport(
   notes: string[] = []
 ): Promise<void> {
   await fs.mkdir(path.dirname(reportPath), { recursive: true })
-  const report = { generatedAt: new Date().toISOString(), totals, ...extra, repositories: results }
+  // Each failed or incomplete repository names its code in the JSON too; the caller's results stay as they are.
+  const repositories = results.map(result => {
+    const code = resultCode(result)
+    return code ? { ...result, code } : result
+  })
+  const report = { generatedAt: new Date().toISOString(), totals, ...extra, repositories }
   await fs.writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`)
 
   core.setOutput(Outputs.Repositories, totals.repositories)
@@ -169,11 +179,15 @@ export async function publishReport(
 
   for (const result of results) {
     const name = `${result.workspace}/${result.slug}`
-    if (result.status === 'failed') core.error(`${name}: ${result.detail}`)
+    if (result.status === 'failed')
+      core.error(ensureCoded(resultCode(result)!, `${name}: ${result.detail}`))
     if (result.status === 'incomplete') {
       const oids = result.lfsMissing ?? []
       core.warning(
-        `${name} is incomplete: ${plural(oids.length, 'LFS object')} missing on Bitbucket (${oids.slice(0, 10).join(', ')}${oids.length > 10 ? ', ...' : ''}); everything else is backed up, and later runs fetch them when they appear`
+        coded(
+          'LFS002',
+          `${name} is incomplete: ${plural(oids.length, 'LFS object')} missing on Bitbucket (${oids.slice(0, 10).join(', ')}${oids.length > 10 ? ', ...' : ''}); everything else is backed up, and later runs fetch them when they appear`
+        )
       )
     }
   }

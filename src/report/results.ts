@@ -1,5 +1,6 @@
 // What happened to each repository: the facts the report reads and the state records.
 import type { BitbucketRepository } from '../bitbucket/types.js'
+import { codeOf, type Code } from '../shared/codes.js'
 
 export type RepositoryStatus =
   | 'backed-up'
@@ -19,6 +20,8 @@ export interface RepositoryResult {
   status: RepositoryStatus
   /** One line: what was done, or why it failed or was skipped. */
   detail: string
+  /** The catalogue entry (docs/troubleshooting.md) of why it failed or is incomplete. */
+  code?: Code
   isPrivate?: boolean
   refs?: number
   lfsObjects?: number
@@ -75,4 +78,11 @@ export function resultBase(repository: BitbucketRepository) {
     uuid: repository.uuid,
     isPrivate: repository.isPrivate
   }
+}
+
+/** The code of a failed or incomplete result: the one its line names, else the generic one. */
+export function resultCode(result: RepositoryResult): Code | undefined {
+  if (result.status === 'failed') return result.code ?? codeOf(result.detail) ?? 'RUN001'
+  if (result.status === 'incomplete') return result.code ?? 'LFS002'
+  return undefined
 }

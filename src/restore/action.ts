@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { messageOf } from '../shared/errors.js'
 import { parseRestoreRequest, RestoreOutputs } from '../settings/restore.js'
 import { runRestore, type RestoreRun } from './flow.js'
+import { codeOf, coded, ensureCoded } from '../shared/codes.js'
 
 async function report({ outcomes, failed }: RestoreRun): Promise<void> {
   core.setOutput(RestoreOutputs.Restored, outcomes.length - failed.length)
@@ -28,10 +29,14 @@ async function report({ outcomes, failed }: RestoreRun): Promise<void> {
     line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   if (todo.length > 0) core.summary.addHeading('To do by hand', 3).addList(todo.map(text))
   await core.summary.write()
-  for (const line of todo) core.warning(line)
+  for (const line of todo) core.warning(ensureCoded('RS010', line))
   for (const outcome of failed) core.error(`${outcome.repository}: ${outcome.detail}`)
-  if (failed.length > 0)
-    core.setFailed(`${failed.length} of ${outcomes.length} repositories were not restored.`)
+  // The step's last line names the first failure's code: where its entry says what to do.
+  const first = failed.map(outcome => codeOf(outcome.detail)).find(Boolean)
+  if (failed.length > 0) {
+    const line = `${failed.length} of ${outcomes.length} repositories were not restored.`
+    core.setFailed(coded(first ?? 'RUN001', line))
+  }
 }
 
 export async function runRestoreAction(): Promise<void> {
@@ -46,6 +51,6 @@ export async function runRestoreAction(): Promise<void> {
       await runRestore(request, { log: line => core.info(line), mask: core.setSecret, workDir })
     )
   } catch (error) {
-    core.setFailed(messageOf(error))
+    core.setFailed(ensureCoded('RUN001', messageOf(error)))
   }
 }

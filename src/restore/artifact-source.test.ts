@@ -139,7 +139,8 @@ describe('downloading backup artifacts', () => {
     expect(result.unavailable).toEqual([
       {
         repository: 'acme/old',
-        detail: 'artifact bitbucket-acme-old of run 4 could not be downloaded: Artifact has expired'
+        detail:
+          'artifact bitbucket-acme-old of run 4 could not be downloaded: Artifact has expired [RS007]'
       }
     ])
     expect(lines).toContainEqual(expect.stringMatching(/answered 502; retry in \d+ s$/))

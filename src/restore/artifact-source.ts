@@ -12,6 +12,7 @@ import { decryptFile, ENCRYPTED_SUFFIX, identitiesFor } from '../targets/artifac
 import { INDEX_ARTIFACT } from '../targets/artifact/names.js'
 import type { DecryptionKeys } from '../targets/artifact/restore.js'
 import { pathExists } from '../shared/fs.js'
+import { coded } from '../shared/codes.js'
 
 export interface ArtifactSourceOptions {
   token: string
@@ -49,7 +50,10 @@ async function findIndex(
     // GitHub answers 404 alike for a missing run or repository and for a token that may not read it.
     if (!listed) {
       throw new Error(
-        `${options.runId ? `run ${options.runId} of ` : ''}${options.repository} was not found, or github-token may not read its artifacts (it needs actions: read)`
+        coded(
+          'RS007',
+          `${options.runId ? `run ${options.runId} of ` : ''}${options.repository} was not found, or github-token may not read its artifacts (it needs actions: read)`
+        )
       )
     }
     const { artifacts, total_count } = listed
@@ -64,9 +68,12 @@ async function findIndex(
   }
   if (lastAttempt && options.runId) return { id: lastAttempt.id, runId: options.runId }
   throw new Error(
-    options.runId
-      ? `run ${options.runId} of ${options.repository} has no ${INDEX_ARTIFACT} artifact (expired, or not a backup run)`
-      : `${options.repository} has no unexpired ${INDEX_ARTIFACT} artifact: has a backup run with target: artifact finished?`
+    coded(
+      'RS007',
+      options.runId
+        ? `run ${options.runId} of ${options.repository} has no ${INDEX_ARTIFACT} artifact (expired, or not a backup run)`
+        : `${options.repository} has no unexpired ${INDEX_ARTIFACT} artifact: has a backup run with target: artifact finished?`
+    )
   )
 }
 
@@ -116,7 +123,10 @@ async function readIndex(dir: string, keys: DecryptionKeys): Promise<IndexFile> 
     const identities = await identitiesFor(dir, keys)
     if (identities.length === 0) {
       throw new Error(
-        'the backup index is encrypted: give encryption-passphrase or encryption-identity'
+        coded(
+          'RS003',
+          'the backup index is encrypted: give encryption-passphrase or encryption-identity'
+        )
       )
     }
     file = path.join(dir, 'index.plain.json')
@@ -173,7 +183,10 @@ export async function downloadFromArtifacts(
     } catch (error) {
       // GitHub's own words (e.g. "Artifact has expired"), not the route it answered on.
       const said = error instanceof GitHubApiError ? error.githubMessage : messageOf(error)
-      const detail = `artifact ${artifact.name} of run ${artifact.runId} could not be downloaded: ${said.split('\n')[0]}`
+      const detail = coded(
+        'RS007',
+        `artifact ${artifact.name} of run ${artifact.runId} could not be downloaded: ${said.split('\n')[0]}`
+      )
       unavailable.push(...artifact.repositories.map(repository => ({ repository, detail })))
     }
   }

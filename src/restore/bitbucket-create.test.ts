@@ -159,7 +159,7 @@ describe('creating the destination repository in Bitbucket', () => {
       .open({ ...facts, projectKey: null })
       .catch((e: Error) => e.message)
     expect(refused).toBe(
-      'Bitbucket answered HTTP 400 for /2.0/repositories/fresh/api: Bad request: is_private: public repositories are disabled here.'
+      'Bitbucket answered HTTP 400 for /2.0/repositories/fresh/api: Bad request: is_private: public repositories are disabled here. [BB006]'
     )
   })
 })

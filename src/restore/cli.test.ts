@@ -16,12 +16,12 @@ describe('the restore command line', () => {
     const at = await cli(['--from', '/nowhere', ...TO, '--at', 'yesterday'])
     expect(at.code).toBe(2)
     expect(at.first).toBe(
-      'restore: --at "yesterday" is not a time; expected e.g. 2026-11-20T00:00:00Z'
+      'restore: --at "yesterday" is not a time; expected e.g. 2026-11-20T00:00:00Z [IN001]'
     )
     expect(at.output).toMatch(/^Usage: node dist\/index\.js restore/m)
     const concurrency = await cli(['--from', '/nowhere', ...TO, '--concurrency', '0'])
     expect(concurrency.first).toBe(
-      'restore: --concurrency "0" is not a whole number from 1 to 64; expected e.g. 8'
+      'restore: --concurrency "0" is not a whole number from 1 to 64; expected e.g. 8 [IN001]'
     )
     expect((await cli(TO)).first).toMatch(/^restore: --from is required; /)
   })
@@ -30,7 +30,7 @@ describe('the restore command line', () => {
     const run = await cli(['--from', 'github:acme-mirrors', ...TO])
     expect(run.code).toBe(2)
     expect(run.first).toBe(
-      'restore: GITHUB_TOKEN is empty; it reads the mirrors of github:acme-mirrors (contents: read)'
+      'restore: GITHUB_TOKEN is empty; it reads the mirrors of github:acme-mirrors (contents: read) [IN002]'
     )
   })
 
@@ -38,7 +38,7 @@ describe('the restore command line', () => {
     const run = await cli(['--from', '/nowhere'])
     expect(run.code).toBe(2)
     expect(run.first).toBe(
-      'restore: give exactly one of --to, --bitbucket-workspace, --github-owner'
+      'restore: give exactly one of --to, --bitbucket-workspace, --github-owner [RS006]'
     )
   })
 })

@@ -5,6 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
+import { coded, ensureCoded } from '../shared/codes.js'
 import { DEFAULT_API_URL, DEFAULT_CONCURRENCY } from '../shared/constants.js'
 import { messageOf } from '../shared/errors.js'
 import { SettingsError, splitList, type InputSource } from '../settings/parse.js'
@@ -99,9 +100,12 @@ function inputsOf(
 /** A parser's one line in the command line's words: `--at "x" is not a time; expected ...`. */
 function describe(error: unknown): string {
   const parts = error instanceof SettingsError ? error.parts : undefined
-  if (!parts) return messageOf(error)
+  // An unknown option or a missing value: the command line's own bad input.
+  if (/^ERR_PARSE_ARGS_/.test(String((error as { code?: unknown } | undefined)?.code)))
+    return coded('IN001', messageOf(error))
+  if (!parts) return ensureCoded('RUN001', messageOf(error))
   const name = FROM_ENVIRONMENT[parts.input] ?? `--${parts.input}`
-  return `${name} ${parts.problem}; ${parts.expected}`
+  return coded(parts.code, `${name} ${parts.problem}; ${parts.expected}`)
 }
 
 /** `--repositories`: comma-separated globs on the slug, all when absent. */
@@ -109,7 +113,9 @@ async function selectedBackups(from: string, repositories: string | undefined) {
   const selected = createSlugFilter(splitList(repositories ?? ''), [])
   const sources = (await findBackups(from)).filter(source => selected(source.facts.slug))
   if (sources.length === 0) {
-    throw new UsageError(`no backup of a selected repository was found under ${from}`)
+    throw new UsageError(
+      coded('RS001', `no backup of a selected repository was found under ${from}`)
+    )
   }
   return sources
 }
@@ -172,7 +178,7 @@ export async function runVerifyCli(
         identity: { type: 'string' }
       }
     })
-    if (!values.from) throw new UsageError('--from is required')
+    if (!values.from) throw new UsageError(coded('IN002', '--from is required'))
     const sources = await selectedBackups(values.from, values.repositories)
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bitbucket-verify-'))
     try {
@@ -193,7 +199,7 @@ export async function runVerifyCli(
       fs.rmSync(scratch, { recursive: true, force: true })
     }
   } catch (error) {
-    log(`verify: ${messageOf(error)}`)
+    log(`verify: ${describe(error)}`)
     if (error instanceof UsageError) log(RESTORE_USAGE)
     return 2
   }

@@ -14,6 +14,7 @@ import type { GitHubSettings } from '../settings/types.js'
 import type { RepositoryApi } from './metadata/restore.js'
 import type { RepositoryFacts } from './sources.js'
 import { pathExists } from '../shared/fs.js'
+import { coded, withoutCode } from '../shared/codes.js'
 import { openNewSnippet } from './snippet-destination.js'
 
 export interface OpenedDestination {
@@ -109,8 +110,10 @@ export function bitbucketDestination(options: {
   return {
     describe: `Bitbucket workspace ${options.workspace}`,
     target: facts => endpoint(facts.slug).toLowerCase(),
-    pushRefused:
-      'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)',
+    pushRefused: coded(
+      'BB405',
+      'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)'
+    ),
     async open(facts) {
       // A snippet's backup becomes a new snippet: ids are Bitbucket's to give.
       if (isSnippetSlug(facts.slug)) return openNewSnippet(options, facts)
@@ -146,13 +149,18 @@ export function bitbucketDestination(options: {
             if (!facts.projectKey || !REFUSED_INPUT.has(error.status)) throw error
             // Mostly a project the destination lacks (a new workspace): its default one, said in the outcome.
             repository = await create(false).catch(() => Promise.reject(error))
-            note = `project ${facts.projectKey} was refused (${error.message.replace(/\.$/, '')}), so it is in project ${repository?.project?.key ?? "the workspace's default"}`
+            note = `project ${facts.projectKey} was refused (${withoutCode(error.message).replace(/\.$/, '')}), so it is in project ${repository?.project?.key ?? "the workspace's default"}`
           }
         }
       }
       const https = repository?.links?.clone?.find(link => link.name === 'https')?.href
       if (!https)
-        throw new Error(`Bitbucket gave no https clone link for ${options.workspace}/${facts.slug}`)
+        throw new Error(
+          coded(
+            'BB006',
+            `Bitbucket gave no https clone link for ${options.workspace}/${facts.slug}`
+          )
+        )
       const url = stripUser(https)
       const git = createGit([
         { origin: new URL(url).origin, authorization: () => auth.gitAuthorization() }
@@ -179,12 +187,16 @@ export function githubDestination(settings: GitHubSettings): Destination {
   return {
     describe: `GitHub owner ${settings.owner}`,
     target: facts => fillTemplate(settings.nameTemplate, facts).toLowerCase(),
-    pushRefused:
-      'GitHub refused the push (HTTP 403): give the token Contents: Read and write on the repository (classic tokens: the repo scope)',
+    pushRefused: coded(
+      'GH403',
+      'GitHub refused the push (HTTP 403): give the token Contents: Read and write on the repository (classic tokens: the repo scope)'
+    ),
     async open(facts) {
       const resolved = await (owner ??= api.owner(settings.owner))
       if (!resolved)
-        throw new Error(`GitHub owner "${settings.owner}" was not found on ${settings.apiUrl}`)
+        throw new Error(
+          coded('GH004', `GitHub owner "${settings.owner}" was not found on ${settings.apiUrl}`)
+        )
       const name = fillTemplate(settings.nameTemplate, facts)
       const repository =
         (await api.repository(resolved.login, name)) ??

@@ -10,6 +10,7 @@ import { cloneGitHubMirrors } from './github-source.js'
 import { openDestination } from './request.js'
 import { restoreBackups, type RestoreOutcome } from './run.js'
 import { findBackups } from './sources.js'
+import { coded } from '../shared/codes.js'
 
 /** How a restore talks to whoever runs it. */
 export interface RestoreIo {
@@ -60,7 +61,7 @@ export async function runRestore(request: RestoreRequest, io: RestoreIo): Promis
   const sources = (await findBackups(dir)).filter(source => select(source.facts.slug))
   if (sources.length + unavailable.length === 0) {
     throw new NothingToRestoreError(
-      `No backup of a selected repository was found in ${request.from}.`
+      coded('RS001', `No backup of a selected repository was found in ${request.from}.`)
     )
   }
   const atOnce = Math.min(request.concurrency, sources.length)

@@ -10,7 +10,8 @@ import { createGitHubApi, type GitHubRepository } from '../github/api.js'
 import { githubGitFor } from '../github/git.js'
 import type { UnavailableRepository } from './artifact-source.js'
 import { dropReleaseTag, readDownloadsBack } from './github-downloads.js'
-import { messageOf } from '../shared/errors.js'
+import { firstLineOf, messageOf } from '../shared/errors.js'
+import { coded } from '../shared/codes.js'
 
 export interface GitHubSourceOptions {
   /** The owner (organization or user) that holds the mirrors. */
@@ -113,7 +114,10 @@ export async function cloneGitHubMirrors(
 ): Promise<{ unavailable: UnavailableRepository[] }> {
   const api = createGitHubApi({ apiUrl: options.apiUrl, token: options.token, log: options.log })
   const owner = await api.owner(options.owner)
-  if (!owner) throw new Error(`GitHub owner "${options.owner}" was not found on ${options.apiUrl}`)
+  if (!owner)
+    throw new Error(
+      coded('GH004', `GitHub owner "${options.owner}" was not found on ${options.apiUrl}`)
+    )
   const ownLogin = owner.type === 'User' ? await api.authenticatedLogin() : undefined
   const mirrors = (await api.listRepositories(owner, ownLogin)).flatMap(repository => {
     const origin = mirrorOrigin(repository)
@@ -144,7 +148,10 @@ export async function cloneGitHubMirrors(
           await cloneMirror(git, repository, origin, options.dir, completeArchive)
           options.log(`Cloned ${repository.fullName} (${name}).`)
         } catch (error) {
-          const detail = `mirror ${repository.fullName} could not be cloned: ${messageOf(error)}`
+          const detail = coded(
+            'RS007',
+            `mirror ${repository.fullName} could not be cloned: ${firstLineOf(error)}`
+          )
           options.log(`${name}: ${detail}`)
           unavailable.push({ repository: name, detail })
         }

@@ -17,11 +17,16 @@ import {
   urlDestination,
   type Destination
 } from './destination.js'
+import { coded } from '../shared/codes.js'
 
 export type { DestinationRequest }
 
 export class DestinationError extends Error {
   override name = 'DestinationError'
+  constructor(message: string) {
+    // Every destination problem is one entry: what the three kinds of destination need.
+    super(coded('RS006', message))
+  }
 }
 
 function bitbucketCredential(secrets: DestinationRequest['secrets']): BitbucketCredentialInput {

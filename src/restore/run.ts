@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
 import { restoreFromArtifactFolder, type DecryptionKeys } from '../targets/artifact/restore.js'
-import { createGit } from '../git/git.js'
+import { createGit, GitError } from '../git/git.js'
 import { lfsObjectPath, listLfsPointers, storedLfsObjects } from '../git/lfs-objects.js'
 import { pushLfsObjects } from '../git/lfs-push.js'
 import { planMirrorPush, pushMirror } from '../git/push.js'
@@ -26,6 +26,7 @@ import {
   type StagedRepository
 } from './staging.js'
 import { pathExists } from '../shared/fs.js'
+import { codeOf, coded, ensureCoded } from '../shared/codes.js'
 
 export interface RestoreOptions {
   sources: BackupSource[]
@@ -72,7 +73,9 @@ async function stage(source: BackupSource, staging: string, options: RestoreOpti
     return { facts: source.facts, staged, lfsMissing: source.lfsMissing, archive }
   }
   if (options.at) {
-    throw new Error('a point in time is chosen by restoring the artifact of that run; drop --at')
+    throw new Error(
+      coded('RS008', 'a point in time is chosen by restoring the artifact of that run; drop --at')
+    )
   }
   const manifest = await restoreFromArtifactFolder(localGit, source.folder, staging, options.keys)
   const facts: RepositoryFacts = { ...source.facts, ...manifest.repository }
@@ -95,7 +98,7 @@ async function copyLfsObjects(from: string, to: string, oids: string[]): Promise
     try {
       await fs.copyFile(lfsObjectPath(from, oid), partial)
       if ((await sha256File(partial)) !== oid)
-        throw new Error(`LFS object ${oid} is damaged in the backup`)
+        throw new Error(coded('RS004', `LFS object ${oid} is damaged in the backup`))
       await fs.rename(partial, target)
     } finally {
       await fs.rm(partial, { force: true })
@@ -117,7 +120,10 @@ async function verifyDestination(opened: OpenedDestination, staged: StagedReposi
   const extra = [...remote.keys()].filter(ref => isPushableRef(ref) && !staged.refs.has(ref))
   if (differing.length + extra.length > 0) {
     throw new Error(
-      `the destination's refs differ after the push (${differing.length} differing, ${extra.length} extra, e.g. ${[...differing.map(([ref]) => ref), ...extra][0]})`
+      coded(
+        'RS005',
+        `the destination's refs differ after the push (${differing.length} differing, ${extra.length} extra, e.g. ${[...differing.map(([ref]) => ref), ...extra][0]})`
+      )
     )
   }
 }
@@ -185,7 +191,10 @@ async function restoreOne(
       return {
         repository: name,
         ok: false,
-        detail: `${opened.url} is not empty (${plan.remoteRefs} refs); restore elsewhere, or allow overwriting (--overwrite / overwrite: true)`
+        detail: coded(
+          'RS002',
+          `${opened.url} is not empty (${plan.remoteRefs} refs); restore elsewhere, or allow overwriting (--overwrite / overwrite: true)`
+        )
       }
     }
     const destination = { name: opened.name }
@@ -248,7 +257,12 @@ async function restoreOne(
     return {
       repository: name,
       ok: false,
-      detail: refused ? `${options.destination.pushRefused}; ${detail}` : detail
+      detail: refused
+        ? coded(
+            codeOf(options.destination.pushRefused) ?? 'GIT010',
+            `${options.destination.pushRefused}; ${detail}`
+          )
+        : ensureCoded(error instanceof GitError ? 'GIT010' : 'RUN001', detail)
     }
   } finally {
     await fs.rm(staging, { recursive: true, force: true })

@@ -7,6 +7,7 @@ import type { Git } from '../git/git.js'
 import { verifyMirror } from '../git/verify.js'
 import type { BackupSource } from './sources.js'
 import { messageOf } from '../shared/errors.js'
+import { coded } from '../shared/codes.js'
 
 /** An artifact folder is verified by restoring it aside: manifest checksums, refs, then fsck. */
 async function verifyArtifactFolder(
@@ -48,7 +49,8 @@ export async function verifyBackups(options: {
         ? await verifyMirror(options.git, source.mirror)
         : await verifyArtifactFolder(options.git, source.folder, options.scratch, options.keys)
     outcomes.push({ repository, problems })
-    const verdict = problems.length === 0 ? 'intact' : `DAMAGED: ${problems.join('; ')}`
+    const verdict =
+      problems.length === 0 ? 'intact' : coded('GIT002', `DAMAGED: ${problems.join('; ')}`)
     options.log(`[${index + 1}/${options.sources.length}] ${repository}: ${verdict}`)
   }
   return outcomes

@@ -47,7 +47,8 @@ export function parseArtifactSettings(source: InputSource, wanted: boolean): Art
     fail(
       Inputs.EncryptionRecipients,
       `is set together with ${Inputs.EncryptionPassphrase}`,
-      'use one of them: a passphrase, or age recipients (age1...)'
+      'use one of them: a passphrase, or age recipients (age1...)',
+      'IN003'
     )
   }
   for (const recipient of recipients) {
@@ -76,7 +77,8 @@ export function parseArtifactSettings(source: InputSource, wanted: boolean): Art
     fail(
       Inputs.Target,
       `artifact is not available on GitHub Enterprise Server (${source.env.GITHUB_SERVER_URL})`,
-      'use target: github or directory there'
+      'use target: github or directory there',
+      'IN003'
     )
   }
   return {

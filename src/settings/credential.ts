@@ -27,14 +27,16 @@ export function parseCredential(source: InputSource): BitbucketCredentialInput {
     fail(
       Inputs.ApiToken,
       'no Bitbucket credential was given',
-      `set ${Inputs.Email} + ${Inputs.ApiToken}, or ${Inputs.AccessToken}, or ${Inputs.OAuthClientId} + ${Inputs.OAuthClientSecret} from secrets`
+      `set ${Inputs.Email} + ${Inputs.ApiToken}, or ${Inputs.AccessToken}, or ${Inputs.OAuthClientId} + ${Inputs.OAuthClientSecret} from secrets`,
+      'IN002'
     )
   }
   if (given.length > 1) {
     fail(
       given[1],
       `more than one kind of credential was given (${given.join(', ')})`,
-      'set only one'
+      'set only one',
+      'IN003'
     )
   }
   for (const [name, secret] of [
@@ -43,17 +45,23 @@ export function parseCredential(source: InputSource): BitbucketCredentialInput {
     [Inputs.OAuthClientSecret, clientSecret]
   ]) {
     if (secret && looksLikeAppPassword(secret))
-      fail(name, 'this is an app password', APP_PASSWORD_REMOVED)
+      fail(name, 'this is an app password', APP_PASSWORD_REMOVED, 'BB001')
   }
   if (apiToken || email) {
     if (!email)
       fail(
         Inputs.Email,
         'is empty',
-        `the Atlassian account email is required with ${Inputs.ApiToken}`
+        `the Atlassian account email is required with ${Inputs.ApiToken}`,
+        'IN002'
       )
     if (!apiToken)
-      fail(Inputs.ApiToken, 'is empty', `an Atlassian API token is required with ${Inputs.Email}`)
+      fail(
+        Inputs.ApiToken,
+        'is empty',
+        `an Atlassian API token is required with ${Inputs.Email}`,
+        'IN002'
+      )
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
       fail(
         Inputs.Email,
@@ -75,13 +83,15 @@ export function parseCredential(source: InputSource): BitbucketCredentialInput {
     fail(
       Inputs.OAuthClientId,
       'is empty',
-      `the OAuth consumer key is required with ${Inputs.OAuthClientSecret}`
+      `the OAuth consumer key is required with ${Inputs.OAuthClientSecret}`,
+      'IN002'
     )
   if (!clientSecret)
     fail(
       Inputs.OAuthClientSecret,
       'is empty',
-      `the OAuth consumer secret is required with ${Inputs.OAuthClientId}`
+      `the OAuth consumer secret is required with ${Inputs.OAuthClientId}`,
+      'IN002'
     )
   return { kind: 'oauth', clientId, clientSecret }
 }

@@ -69,7 +69,8 @@ export function parseGitHubSettings(
     fail(
       Inputs.GitHubToken,
       'is empty but target includes github',
-      "pass a personal access token or a GitHub App installation token from secrets (the workflow's own GITHUB_TOKEN cannot create repositories)"
+      "pass a personal access token or a GitHub App installation token from secrets (the workflow's own GITHUB_TOKEN cannot create repositories)",
+      'IN002'
     )
   }
   const owner = source.get(Inputs.GitHubOwner).trim()
@@ -77,7 +78,8 @@ export function parseGitHubSettings(
     fail(
       Inputs.GitHubOwner,
       'is empty but target includes github',
-      'expected the organization or user that will own the mirrors, e.g. my-org'
+      'expected the organization or user that will own the mirrors, e.g. my-org',
+      'IN002'
     )
   }
   if (!OWNER.test(owner)) {

@@ -29,7 +29,7 @@ export function parseMetadataWords<K extends string>(
       fail(input, problem(word), `expected ${kinds.join(', ')}, all or none, separated by commas`)
   }
   if (words.includes('none') && words.length > 1)
-    fail(input, '"none" is given with other words', 'expected none alone, or a list')
+    fail(input, '"none" is given with other words', 'expected none alone, or a list', 'IN003')
   return kinds.filter(kind => asked.has(kind))
 }
 

@@ -1,4 +1,5 @@
 // The small parsers every input goes through: each failure is one line naming the input and the fix.
+import { coded, type Code } from '../shared/codes.js'
 import { DEFAULT_API_URL } from '../shared/constants.js'
 
 export class SettingsError extends Error {
@@ -6,7 +7,7 @@ export class SettingsError extends Error {
   constructor(
     message: string,
     /** The parts of the one line, for a caller that names inputs its own way (the command line). */
-    readonly parts?: { input: string; problem: string; expected: string }
+    readonly parts?: { input: string; problem: string; expected: string; code: Code }
   ) {
     super(message)
   }
@@ -22,11 +23,19 @@ export interface InputSource {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
-export function fail(input: string, problem: string, expected: string): never {
-  throw new SettingsError(`Input "${input}": ${problem}; ${expected}.`, {
+/** Bad input: one line naming the input, the problem and the fix, ending with its code. */
+export function fail(
+  input: string,
+  problem: string,
+  expected: string,
+  /** IN001 a value it does not take, IN002 empty, IN003 inputs that conflict, IN004 an unsafe URL. */
+  code: Code = 'IN001'
+): never {
+  throw new SettingsError(coded(code, `Input "${input}": ${problem}; ${expected}.`), {
     input,
     problem,
-    expected
+    expected,
+    code
   })
 }
 
@@ -109,11 +118,16 @@ export function parseUrl(input: string, raw: string): URL {
     return fail(input, `"${raw}" is not a URL`, `expected e.g. ${DEFAULT_API_URL}`)
   }
   if (url.username || url.password) {
-    fail(input, 'the URL contains a user name or password', 'put credentials in their own inputs')
+    fail(
+      input,
+      'the URL contains a user name or password',
+      'put credentials in their own inputs',
+      'IN004'
+    )
   }
   const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
   if (url.protocol !== 'https:' && !loopbackHttp) {
-    fail(input, `"${raw}" does not use https`, 'credentials may only travel over https')
+    fail(input, `"${raw}" does not use https`, 'credentials may only travel over https', 'IN004')
   }
   return url
 }

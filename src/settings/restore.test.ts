@@ -34,7 +34,7 @@ describe('the restore inputs', () => {
     expect(parse({ ...TO, overwrite: 'no' }).request.overwrite).toBe(false)
     expect(parse(TO).request.overwrite).toBe(false)
     expect(failure({ ...TO, overwrite: 'maybe' }).message).toBe(
-      'Input "overwrite": "maybe" is not a boolean; expected true or false.'
+      'Input "overwrite": "maybe" is not a boolean; expected true or false. [IN001]'
     )
   })
 
@@ -42,27 +42,28 @@ describe('the restore inputs', () => {
     expect(parse(TO).request.concurrency).toBe(8)
     expect(parse({ ...TO, concurrency: '3' }).request.concurrency).toBe(3)
     expect(failure({ ...TO, concurrency: '0' }).message).toBe(
-      'Input "concurrency": "0" is not a whole number from 1 to 64; expected e.g. 8.'
+      'Input "concurrency": "0" is not a whole number from 1 to 64; expected e.g. 8. [IN001]'
     )
     expect(failure({ ...TO, concurrency: 'lots' }).parts).toEqual({
       input: 'concurrency',
       problem: '"lots" is not a whole number from 1 to 64',
-      expected: 'expected e.g. 8'
+      expected: 'expected e.g. 8',
+      code: 'IN001'
     })
   })
 
   it('reject a bad time, run id, glob or API URL in one line naming the input', () => {
     expect(failure({ ...TO, at: 'yesterday' }).message).toBe(
-      'Input "at": "yesterday" is not a time; expected e.g. 2026-11-20T00:00:00Z.'
+      'Input "at": "yesterday" is not a time; expected e.g. 2026-11-20T00:00:00Z. [IN001]'
     )
     expect(failure({ ...TO, 'run-id': 'latest' }).message).toBe(
-      'Input "run-id": "latest" is not a run id; expected the number in .../actions/runs/<id>.'
+      'Input "run-id": "latest" is not a run id; expected the number in .../actions/runs/<id>. [IN001]'
     )
     expect(failure({ ...TO, repositories: 'api-[' }).message).toMatch(
       /^Input "repositories": "api-\[" has an unclosed bracket or brace; /
     )
     expect(failure({ ...TO, 'bitbucket-api-url': 'http://bb.example.com/2.0' }).message).toMatch(
-      /^Input "bitbucket-api-url": .* does not use https; /
+      /^Input "bitbucket-api-url": .* does not use https; .* \[IN004\]$/
     )
   })
 
@@ -88,7 +89,7 @@ describe('the restore inputs', () => {
       /^Input "from": "github:" needs an owner; /
     )
     expect(failure({ to: '/x/{slug}.git' }).message).toBe(
-      'Input "github-token": is empty; it reads the backup artifacts (actions: read).'
+      'Input "github-token": is empty; it reads the backup artifacts (actions: read). [IN002]'
     )
   })
 

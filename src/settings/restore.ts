@@ -172,12 +172,22 @@ function parseSource(
       )
     }
     if (!token)
-      fail(RestoreInputs.Token, 'is empty', `it reads the mirrors of ${from} (contents: read)`)
+      fail(
+        RestoreInputs.Token,
+        'is empty',
+        `it reads the mirrors of ${from} (contents: read)`,
+        'IN002'
+      )
     return { kind: 'github', owner, token, apiUrl: githubApiUrl }
   }
   if (from === ARTIFACT_SOURCE && options.artifacts) {
     if (!token)
-      fail(RestoreInputs.Token, 'is empty', 'it reads the backup artifacts (actions: read)')
+      fail(
+        RestoreInputs.Token,
+        'is empty',
+        'it reads the backup artifacts (actions: read)',
+        'IN002'
+      )
     return {
       kind: 'artifact',
       token,
@@ -217,7 +227,8 @@ export function parseRestoreRequest(
     fail(
       RestoreInputs.From,
       'is required',
-      `expected a backup directory, a folder of downloaded artifacts or ${GITHUB_SOURCE_PREFIX}OWNER`
+      `expected a backup directory, a folder of downloaded artifacts or ${GITHUB_SOURCE_PREFIX}OWNER`,
+      'IN002'
     )
   }
   const githubApiUrl = apiUrl(source, RestoreInputs.GitHubApiUrl, DEFAULT_GITHUB_API_URL)

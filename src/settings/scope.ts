@@ -11,7 +11,8 @@ export function parseWorkspaces(raw: string): string[] {
     fail(
       Inputs.Workspace,
       'is empty',
-      'expected one or more workspace slugs (bitbucket.org/<workspace>)'
+      'expected one or more workspace slugs (bitbucket.org/<workspace>)',
+      'IN002'
     )
   }
   for (const workspace of workspaces) {

@@ -23,7 +23,8 @@ export function parseShardSettings(source: InputSource): {
     fail(
       Inputs.Shards,
       'is empty but mode is plan',
-      `expected the number of matrix jobs, 1 to ${MAX_SHARDS}`
+      `expected the number of matrix jobs, 1 to ${MAX_SHARDS}`,
+      'IN002'
     )
   }
   const shardRaw = source.get(Inputs.Shard).trim()
@@ -42,7 +43,8 @@ export function parseShardSettings(source: InputSource): {
     fail(
       Inputs.Shard,
       `is set but mode is ${mode}`,
-      'set shard only on the matrix jobs (mode: backup)'
+      'set shard only on the matrix jobs (mode: backup)',
+      'IN003'
     )
   return { mode, shards, shard: { index, count } }
 }

@@ -26,7 +26,8 @@ export function parseBackupDir(source: InputSource, targets: TargetKind[]): stri
     fail(
       Inputs.BackupDir,
       'is empty but target includes directory',
-      'expected a directory path on the runner, e.g. /srv/bitbucket-backup'
+      'expected a directory path on the runner, e.g. /srv/bitbucket-backup',
+      'IN002'
     )
   }
   return raw

@@ -12,6 +12,7 @@ import type { Settings } from '../settings/types.js'
 import { createActionsCache } from '../state/actions-cache.js'
 import { cacheRoot } from '../state/store.js'
 import { savePlanListing, shardOf } from './plan.js'
+import { coded } from '../shared/codes.js'
 
 /** Under the cache root, at the same relative path for the plan job and every shard. */
 export function planDir(settings: Settings): string {
@@ -44,7 +45,10 @@ export async function runPlan(
   })
   if (!saved) {
     log.warning(
-      'The plan could not be handed to the shard jobs through the Actions cache: each shard will list the workspace itself.'
+      coded(
+        'SH002',
+        'The plan could not be handed to the shard jobs through the Actions cache: each shard will list the workspace itself.'
+      )
     )
   }
   for (const [index, shard] of perShard.entries()) {
@@ -82,7 +86,10 @@ export async function runIndexMerge(
   )
   if (shardIndexes.length === 0) {
     throw new Error(
-      `no ${INDEX_ARTIFACT}-shard-* artifact in this run: run the index job after the matrix (needs: backup)`
+      coded(
+        'SH001',
+        `no ${INDEX_ARTIFACT}-shard-* artifact in this run: run the index job after the matrix (needs: backup)`
+      )
     )
   }
   const root = path.join(settings.workDir, 'index-merge')

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { firstLineOf } from '../shared/errors.js'
 import type { Log } from '../shared/log.js'
+import { coded } from '../shared/codes.js'
 
 export interface CacheStore {
   readonly available: boolean
@@ -52,7 +53,9 @@ export async function createActionsCache(log: Log, enabled: boolean): Promise<Ca
   const fail = (message: string) => {
     if (failing) return
     failing = true
-    log.warning(`${message}; the rest of this run goes without the Actions cache.`)
+    log.warning(
+      coded('CACHE001', `${message}; the rest of this run goes without the Actions cache.`)
+    )
   }
   const lookup = async (files: string[], key: string, restoreKeys: string[], only: boolean) => {
     const paths = portablePaths(files, process.cwd())
@@ -66,7 +69,12 @@ export async function createActionsCache(log: Log, enabled: boolean): Promise<Ca
       }
       return found
     } catch (error) {
-      log.warning(`Cache restore of ${key} failed (${firstLineOf(error)}); continuing without it.`)
+      log.warning(
+        coded(
+          'CACHE002',
+          `Cache restore of ${key} failed (${firstLineOf(error)}); continuing without it.`
+        )
+      )
       return undefined
     }
   }
@@ -86,7 +94,10 @@ export async function createActionsCache(log: Log, enabled: boolean): Promise<Ca
         return id !== -1
       } catch (error) {
         log.warning(
-          `Cache save of ${key} failed (${firstLineOf(error)}); the next run fetches more instead.`
+          coded(
+            'CACHE003',
+            `Cache save of ${key} failed (${firstLineOf(error)}); the next run fetches more instead.`
+          )
         )
         return false
       }

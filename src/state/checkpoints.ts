@@ -1,9 +1,10 @@
 // The run's state as repositories finish, saved as it goes: the state file often, a cache entry every
 // few minutes, so a run that is killed loses at most what was in flight.
-import { messageOf } from '../shared/errors.js'
+import { firstLineOf } from '../shared/errors.js'
 import type { Log } from '../shared/log.js'
 import type { RepositoryState, WorkspaceState } from './state.js'
 import type { StateStore } from './store.js'
+import { coded } from '../shared/codes.js'
 
 export interface CheckpointPolicy {
   /** The state file is rewritten after this many finished repositories, or this long after a change. */
@@ -64,7 +65,9 @@ export function createStateBook(
         if (!toCache) uncached.add(workspace)
       } catch (error) {
         dirty.add(workspace)
-        options.log.warning(`The state of ${workspace} could not be saved: ${messageOf(error)}`)
+        options.log.warning(
+          coded('ST002', `The state of ${workspace} could not be saved: ${firstLineOf(error)}`)
+        )
       }
     }
     checkpoints++

@@ -1,6 +1,7 @@
 // Per-repository state between runs, keyed by uuid so a rename is followed.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { coded } from '../shared/codes.js'
 
 const STATE_VERSION = 1
 
@@ -131,7 +132,9 @@ export async function readStateFile(file: string, workspace: string): Promise<Wo
     typeof parsed.repositories !== 'object' ||
     !parsed.repositories
   ) {
-    throw new Error(`state file ${file} has an unknown format (version ${String(parsed.version)})`)
+    throw new Error(
+      coded('ST003', `state file ${file} has an unknown format (version ${String(parsed.version)})`)
+    )
   }
   return { ...emptyState(workspace), ...parsed } as WorkspaceState
 }

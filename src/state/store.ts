@@ -2,13 +2,14 @@
 // cache, where every save is a new entry under one prefix and the newest is restored.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { messageOf } from '../shared/errors.js'
+import { firstLineOf } from '../shared/errors.js'
 import { pathExists } from '../shared/fs.js'
 import type { Log } from '../shared/log.js'
 import { shardLabel } from '../settings/shard.js'
 import type { Settings } from '../settings/types.js'
 import type { CacheStore } from './actions-cache.js'
 import { emptyState, readStateFile, writeStateFile, type WorkspaceState } from './state.js'
+import { coded } from '../shared/codes.js'
 
 export const STATE_FILE_NAME = '.bitbucket-backup-state.json'
 
@@ -85,7 +86,10 @@ export function createStateStore(
         // version of the action, a damaged entry) only costs a full run.
         if (present) throw error
         log.warning(
-          `${workspace}: the state restored from the Actions cache could not be read (${messageOf(error)}); this run starts afresh and saves a new one`
+          coded(
+            'ST001',
+            `${workspace}: the state restored from the Actions cache could not be read (${firstLineOf(error)}); this run starts afresh and saves a new one`
+          )
         )
         await fs.rm(file, { force: true })
         return emptyState(workspace)

@@ -3,6 +3,7 @@
 // backup could not read, and everything the restore could not write.
 import { ArchivePaths } from '../../metadata/layout.js'
 import type { ArchiveSnapshot } from './archive.js'
+import { coded } from '../../shared/codes.js'
 
 /** settings/index.json as the backup writes it (layout.ts SettingsIndex), read tolerantly: an older archive may lack a field. */
 export interface SettingsIndex {
@@ -29,19 +30,28 @@ export function reentryChecklist(index: SettingsIndex | undefined): string[] {
   const lines: string[] = []
   for (const hook of secrets.webhooks ?? [])
     lines.push(
-      `re-enter the secret of webhook ${hook.url}${hook.description ? ` (${hook.description})` : ''}`
+      coded(
+        'RS009',
+        `re-enter the secret of webhook ${hook.url}${hook.description ? ` (${hook.description})` : ''}`
+      )
     )
   for (const variable of secrets.securedVariables ?? [])
-    lines.push(`re-enter secured variable ${variable.key} (${variable.where})`)
+    lines.push(coded('RS009', `re-enter secured variable ${variable.key} (${variable.where})`))
   if (secrets.pipelinesKeyPair)
     lines.push(
-      're-enter the pipelines SSH key pair (Repository settings → Pipelines → SSH keys), and its public key where it was trusted'
+      coded(
+        'RS009',
+        're-enter the pipelines SSH key pair (Repository settings → Pipelines → SSH keys), and its public key where it was trusted'
+      )
     )
   // Only a repository's own settings are restored; a refusal elsewhere is no gap in them.
   for (const endpoint of index?.endpoints ?? [])
     if (endpoint.status === 403 && endpoint.file.startsWith('settings/repository/'))
       lines.push(
-        `${endpoint.file} was not in the backup (Bitbucket answered HTTP 403 when it was read): set it by hand`
+        coded(
+          'MD403',
+          `${endpoint.file} was not in the backup (Bitbucket answered HTTP 403 when it was read): set it by hand`
+        )
       )
   return lines
 }

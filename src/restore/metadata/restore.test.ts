@@ -84,7 +84,7 @@ describe('restoring metadata into a fresh Bitbucket', () => {
     expect(todo).toContain(
       'acme/meta: re-enter the secret of webhook https://ci.example.com/hook (CI)'
     )
-    expect(todo).toContain('acme/meta: re-enter secured variable TOKEN (repository)')
+    expect(todo).toContain('acme/meta: re-enter secured variable TOKEN (repository) [RS009]')
     expect(todo).toContain(
       'acme/meta: re-enter secured variable DEPLOY_TOKEN (environment Production)'
     )
@@ -115,7 +115,7 @@ describe('restoring metadata into a fresh Bitbucket', () => {
     ).values
     expect(open).toHaveLength(1)
     expect(second.output).toContain(
-      'pull request #1 was not reopened: feature/open → main is open there already'
+      'pull request #1 was not reopened: feature/open → main is open there already [RS010]'
     )
   }, 120_000)
 
@@ -144,7 +144,7 @@ describe('restoring metadata into a fresh Bitbucket', () => {
         /^ {2}acme\/meta: not restored: branch restriction push main: .*developers/
       ),
       expect.stringMatching(
-        /^ {2}acme\/meta: not restored: group developers permission \(read\): the destination workspace has no group developers; create it, then restore again with overwrite \(HTTP 404\)$/
+        /^ {2}acme\/meta: not restored: group developers permission \(read\): the destination workspace has no group developers; create it, then restore again with overwrite \(HTTP 404\) \[RS010\]$/
       )
     ])
   }, 60_000)

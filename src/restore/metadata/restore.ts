@@ -10,6 +10,7 @@ import { restoreDownloads } from './downloads.js'
 import { restorePipelines } from './pipelines.js'
 import { reopenPullRequests } from './pull-requests.js'
 import { restoreRepositorySettings } from './settings.js'
+import { ensureCoded } from '../../shared/codes.js'
 
 export type { RepositoryApi }
 
@@ -53,7 +54,7 @@ export async function restoreMetadata(options: MetadataRestoreOptions): Promise<
   if (options.kinds.includes('downloads')) await restoreDownloads(context)
   const skipped = options.reopenPullRequests
     ? await reopenPullRequests(context, options.branches).catch((error: Error) => [
-        `pull requests were not reopened: ${error.message.replace(/\.$/, '')}`
+        ensureCoded('RS010', `pull requests were not reopened: ${error.message.replace(/\.$/, '')}`)
       ])
     : []
   const written = [...context.restored].map(([kind, n]) => `${n} ${kind}`)
@@ -61,8 +62,9 @@ export async function restoreMetadata(options: MetadataRestoreOptions): Promise<
     summary: written.length > 0 ? `metadata restored: ${written.join(', ')}` : '',
     checklist: [
       ...reentry,
-      ...context.problems.map(problem => `not restored: ${problem}`),
-      ...skipped
+      // A refusal keeps Bitbucket's code (BB405 names the scope); anything else is RS010.
+      ...context.problems.map(problem => ensureCoded('RS010', `not restored: ${problem}`)),
+      ...skipped.map(note => ensureCoded('RS010', note))
     ]
   }
 }

@@ -7,6 +7,7 @@ import type { WorkspaceState } from '../../state/state.js'
 import { ENCRYPTED_SUFFIX, WRAPPED_IDENTITY_FILE, type FileEncryptor } from './encryption.js'
 import { artifactName, INDEX_ARTIFACT } from './names.js'
 import type { ArtifactUploader } from './uploader.js'
+import { coded } from '../../shared/codes.js'
 
 const DAY_MS = 24 * 3600_000
 
@@ -68,7 +69,10 @@ export async function publishIndex(options: {
         // Names are unique within a workflow run: another step or job of this run made an index.
         if (/already exists|\(409\)/i.test(messageOf(error))) {
           throw new Error(
-            `${name} already exists in this workflow run: another step or job of it uploaded one with target: artifact; back up every workspace in one step (workspace: a, b), or those that need other credentials from a workflow of their own`,
+            coded(
+              'ART003',
+              `${name} already exists in this workflow run: another step or job of it uploaded one with target: artifact; back up every workspace in one step (workspace: a, b), or those that need other credentials from a workflow of their own`
+            ),
             { cause: error }
           )
         }

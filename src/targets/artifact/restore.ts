@@ -12,17 +12,20 @@ import {
   type DecryptionKeys
 } from './encryption.js'
 import { MANIFEST_FILE, MANIFEST_FORMAT, sha256File, type RepositoryManifest } from './manifest.js'
+import { CodedError } from '../../shared/codes.js'
 
 export type { DecryptionKeys }
 
-export class RestoreError extends Error {
+/** A backup that cannot be restored: encrypted without a key (RS003), or damaged (RS004). */
+export class RestoreError extends CodedError {
   override name = 'RestoreError'
 }
 
 /** Decrypts every `.age` file of the folder into `plainDir` (the artifact itself is left alone). */
 async function decryptFolder(dir: string, plainDir: string, keys: DecryptionKeys): Promise<void> {
   const identities = await identitiesFor(dir, keys)
-  if (identities.length === 0) throw new RestoreError('no identity opens this encrypted backup')
+  if (identities.length === 0)
+    throw new RestoreError('RS003', 'no identity opens this encrypted backup')
   for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !entry.name.endsWith(ENCRYPTED_SUFFIX)) continue
     if (entry.name === WRAPPED_IDENTITY_FILE) continue
@@ -39,14 +42,17 @@ export async function readVerifiedManifest(dir: string): Promise<RepositoryManif
     await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')
   ) as RepositoryManifest
   if (manifest.format !== MANIFEST_FORMAT) {
-    throw new RestoreError(`${dir}: unknown manifest format ${String(manifest.format)}`)
+    throw new RestoreError('RS004', `${dir}: unknown manifest format ${String(manifest.format)}`)
   }
   for (const file of manifest.files) {
     const full = path.join(dir, file.path)
     const stat = await fs.stat(full).catch(() => undefined)
-    if (!stat) throw new RestoreError(`${file.path} is missing from the backup`)
+    if (!stat) throw new RestoreError('RS004', `${file.path} is missing from the backup`)
     if (stat.size !== file.size || (await sha256File(full)) !== file.sha256) {
-      throw new RestoreError(`${file.path} is damaged: its SHA-256 differs from the manifest`)
+      throw new RestoreError(
+        'RS004',
+        `${file.path} is damaged: its SHA-256 differs from the manifest`
+      )
     }
   }
   return manifest
@@ -66,14 +72,18 @@ export async function restoreFromArtifactFolder(
   const encrypted = await pathExists(path.join(folder, `${MANIFEST_FILE}${ENCRYPTED_SUFFIX}`))
   if (encrypted) {
     if (!keys.passphrase && !keys.identities?.length) {
-      throw new RestoreError('the backup is encrypted: give the passphrase or an age identity')
+      throw new RestoreError(
+        'RS003',
+        'the backup is encrypted: give the passphrase or an age identity'
+      )
     }
     dir = `${destination}.decrypted`
     await decryptFolder(folder, dir, keys)
   }
   try {
     const manifest = await readVerifiedManifest(dir)
-    if (await pathExists(destination)) throw new RestoreError(`${destination} exists already`)
+    if (await pathExists(destination))
+      throw new RestoreError('RS002', `${destination} exists already`)
     await git.run(['init', '--quiet', '--bare', destination])
     if (manifest.bundle) {
       const bundle = path.join(dir, manifest.bundle)
@@ -95,6 +105,7 @@ export async function restoreFromArtifactFolder(
     const expected = manifest.refs.map(ref => `${ref.oid} ${ref.name}`).sort()
     if (restored.join('\n') !== expected.join('\n')) {
       throw new RestoreError(
+        'RS004',
         `the restored refs differ from the manifest of ${manifest.repository.fullName}`
       )
     }

@@ -2,7 +2,7 @@
 // uploaded as it finishes, alone or, near the job's artifact limit, in a group; the index comes last.
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { firstLineOf, messageOf } from '../../shared/errors.js'
+import { firstLineOf } from '../../shared/errors.js'
 import type { Git } from '../../git/git.js'
 import { formatBytes } from '../../shared/format.js'
 import type { Log } from '../../shared/log.js'
@@ -15,6 +15,7 @@ import { createSlotPlanner, uploadDue, type Placement } from './plan.js'
 import { protectionId, UNPROTECTED } from './protection.js'
 import { stageRepository } from './stage.js'
 import type { ArtifactUploader } from './uploader.js'
+import { coded, ensureCoded } from '../../shared/codes.js'
 
 const PUBLIC_REFUSAL =
   'not uploaded: this workflow runs in a public GitHub repository, whose artifacts anyone signed in can download, and the Bitbucket repository is private; set encryption-passphrase or encryption-recipients to back it up here'
@@ -110,7 +111,9 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
       const seconds = await upload(name, root, staged.files, [work])
       work.log(`uploaded artifact ${name}: ${formatBytes(staged.bytes)} in ${seconds.toFixed(1)} s`)
     } catch (error) {
-      throw new Error(`artifact ${name} was not uploaded: ${firstLineOf(error)}`, { cause: error })
+      throw new Error(coded('ART001', `artifact ${name} was not uploaded: ${firstLineOf(error)}`), {
+        cause: error
+      })
     } finally {
       await fs.rm(root, { recursive: true, force: true })
     }
@@ -128,10 +131,15 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
       options.recorded()
     } catch (error) {
       const reason = `artifact ${group.name} was not uploaded: ${firstLineOf(error)}`
-      log.warning(`${reason}; ${group.members.length} repositories are uploaded by the next run`)
+      log.warning(
+        coded(
+          'ART001',
+          `${reason}; ${group.members.length} repositories are uploaded by the next run`
+        )
+      )
       for (const member of group.members) {
         member.result.status = 'failed'
-        member.result.detail = reason
+        member.result.detail = coded('ART001', reason)
       }
     } finally {
       await fs.rm(group.root, { recursive: true, force: true })
@@ -157,9 +165,12 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
     } catch (error) {
       const folder = path.join(group.root, work.repository.workspace, work.repository.slug)
       await fs.rm(folder, { recursive: true, force: true })
-      throw new Error(`not staged for artifact ${group.name}: ${firstLineOf(error)}`, {
-        cause: error
-      })
+      throw new Error(
+        coded('ART001', `not staged for artifact ${group.name}: ${firstLineOf(error)}`),
+        {
+          cause: error
+        }
+      )
     }
     work.log(`staged into artifact ${group.name}, uploaded when the group is full`)
     if (placement.closesGroup) await uploadGroup(group)
@@ -176,7 +187,7 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
     due: state => uploadDue(state, settings.retentionDays, now(), protection),
     async publish(work) {
       if (settings.publicWorkflowRepository && !settings.encryption && work.repository.isPrivate) {
-        throw new Error(PUBLIC_REFUSAL)
+        throw new Error(coded('ART004', PUBLIC_REFUSAL))
       }
       // Alone or grouped depends on how many are still to come: the listing must be complete.
       await options.progress.settled
@@ -204,9 +215,8 @@ export function createArtifactTarget(options: ArtifactTargetOptions): BackupTarg
         uploader: options.uploader,
         encryptor
       }).catch((error: unknown) => {
-        throw new Error(`The artifact index was not uploaded: ${messageOf(error)}`, {
-          cause: error
-        })
+        const line = `The artifact index was not uploaded: ${firstLineOf(error)}`
+        throw new Error(ensureCoded('ART002', line), { cause: error })
       })
       log.info(
         `Artifacts: ${uploaded.repositories} repositories in ${uploaded.artifacts} artifacts, plus ${index}.`

@@ -5,9 +5,11 @@ import * as path from 'node:path'
 import { repositoryMetadata } from '../../bitbucket/metadata.js'
 import type { Git } from '../../git/git.js'
 import { verifyMirror } from '../../git/verify.js'
+import { firstLineOf } from '../../shared/errors.js'
 import { pathExists } from '../../shared/fs.js'
 import type { Log } from '../../shared/log.js'
 import type { BackupTarget, MirrorHome } from '../contract/target.js'
+import { coded } from '../../shared/codes.js'
 
 export function createDirectoryTarget(options: {
   backupDir: string
@@ -48,7 +50,16 @@ export function createDirectoryTarget(options: {
     due: () => true,
     async publish(work) {
       // The API's view of the repository, refreshed every run (descriptions change).
-      await fs.writeFile(metadataPath(work.repository), repositoryMetadata(work.repository))
+      await fs
+        .writeFile(metadataPath(work.repository), repositoryMetadata(work.repository))
+        .catch((error: unknown) => {
+          throw new Error(
+            coded('DIR001', `backup-dir could not be written: ${firstLineOf(error)}`),
+            {
+              cause: error
+            }
+          )
+        })
       work.result.location = work.mirror
     },
     async finish({ states, results, cancelled }) {
@@ -66,7 +77,7 @@ export function createDirectoryTarget(options: {
           `verify ${result.workspace}/${result.slug}: DAMAGED: ${problems.join('; ')}`
         )
         result.status = 'failed'
-        result.detail = `verification found damage: ${problems.join('; ')}`
+        result.detail = coded('GIT002', `verification found damage: ${problems.join('; ')}`)
       }
     }
   }

@@ -6,6 +6,7 @@ import type { Git } from '../../git/git.js'
 import { findOversizedFiles } from '../../git/lfs-push.js'
 import type { MirrorPushPlan } from '../../git/push.js'
 import { ArchivePaths, METADATA_REF } from '../../metadata/layout.js'
+import { coded } from '../../shared/codes.js'
 
 const DOWNLOAD_FILES = ArchivePaths.downloadFile('')
 /** The archive's own committer (src/metadata/archive.ts), so the commit is the same every run. */
@@ -99,7 +100,10 @@ export async function fitArchiveToFileLimit(
     }
   }
   plan.updates.splice(plan.updates.indexOf(archive), 1)
-  const line = `metadata archive (${METADATA_REF}) not pushed: ${names.join(', ')} is over ${limit}; its Downloads go to the release "Bitbucket Downloads", the rest of it (pull requests, settings) only to the artifact and backup-dir targets`
+  const line = coded(
+    'GH011',
+    `metadata archive (${METADATA_REF}) not pushed: ${names.join(', ')} is over ${limit}; its Downloads go to the release "Bitbucket Downloads", the rest of it (pull requests, settings) only to the artifact and backup-dir targets`
+  )
   log(line)
   return { heldBack: true, line }
 }

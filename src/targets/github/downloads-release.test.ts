@@ -463,7 +463,7 @@ describe('Downloads on the GitHub mirror', () => {
     )
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^acme\/meta: GitHub mirror: metadata archive \(refs\/backup\/metadata\) not pushed: .*pull-requests\/999\.json.* is over 1 MB/
+        /^acme\/meta: GitHub mirror: metadata archive \(refs\/backup\/metadata\) not pushed: .*pull-requests\/999\.json.* is over 1 MB.* \[GH011\]$/
       )
     ])
   })
@@ -482,7 +482,7 @@ describe('Downloads on the GitHub mirror', () => {
     })
     expect(outcome!.warnings).toEqual([
       expect.stringMatching(
-        /^Download "release-1\.0\.tar\.gz" \(3\.1 MB\) is over GitHub's 2 GiB limit/
+        /^Download "release-1\.0\.tar\.gz" \(3\.1 MB\) is over GitHub's 2 GiB limit.* \[GH012\]$/
       )
     ])
     expect(

@@ -9,6 +9,7 @@ import { ArchivePaths, METADATA_REF, type ArchivedDownload } from '../../metadat
 import { messageOf } from '../../shared/errors.js'
 import { formatBytes } from '../../shared/format.js'
 import { metadataCommitOf, type RepositoryState } from '../../state/state.js'
+import { coded } from '../../shared/codes.js'
 
 export const DOWNLOADS_RELEASE_TAG = 'bitbucket-downloads'
 export const DOWNLOADS_RELEASE_NAME = 'Bitbucket Downloads'
@@ -116,7 +117,10 @@ export async function syncDownloadsRelease(
   const fitting = archived.downloads.filter(download => {
     if (download.size <= (options.maxAssetBytes ?? MAX_ASSET_BYTES)) return true
     warnings.push(
-      `Download "${download.name}" (${formatBytes(download.size)}) is over GitHub's 2 GiB limit for a release asset: it is not on the GitHub mirror; the artifact and backup-dir targets keep it`
+      coded(
+        'GH012',
+        `Download "${download.name}" (${formatBytes(download.size)}) is over GitHub's 2 GiB limit for a release asset: it is not on the GitHub mirror; the artifact and backup-dir targets keep it`
+      )
     )
     return false
   })
@@ -208,7 +212,10 @@ export async function keepDownloads(
       note: sent > 0 ? `, ${sent} Download(s) uploaded to the release` : undefined
     }
   } catch (error) {
-    const problem = `Downloads were not put on the release "${DOWNLOADS_RELEASE_NAME}" (the next run tries again): ${messageOf(error)}`
+    const problem = coded(
+      'GH014',
+      `Downloads were not put on the release "${DOWNLOADS_RELEASE_NAME}" (the next run tries again): ${messageOf(error)}`
+    )
     options.log(problem)
     return { done: false, warnings: [problem] }
   }

@@ -22,6 +22,7 @@ import {
   type GitHubCandidate,
   type RunContext
 } from './repository.js'
+import { coded } from '../../shared/codes.js'
 
 /** How the generic push code names this destination in logs and errors. */
 const GITHUB_PUSH: PushDestination = { name: 'GitHub', sizeLimitInput: Inputs.GitHubPushSizeLimit }
@@ -53,7 +54,10 @@ async function mirrorOne(
   const name = mirrorName(settings.nameTemplate, candidate.repository)
   if (!GITHUB_REPOSITORY_NAME.test(name)) {
     throw new Error(
-      `"${name}" is not a valid GitHub repository name; change github-repository-name`
+      coded(
+        'GH007',
+        `"${name}" is not a valid GitHub repository name; change github-repository-name`
+      )
     )
   }
   const { repository, created } = await ensureRepository(context, candidate, name, log)
@@ -64,7 +68,10 @@ async function mirrorOne(
   keepReleaseTag(plan)
   if (!created && !settings.overwrite && !mayPushInto(repository, candidate, plan.remoteRefs)) {
     throw new Error(
-      `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
+      coded(
+        'GH008',
+        `${ownerName}/${name} already exists with ${plan.remoteRefs} ref(s) and was not created by bitbucket-backup (its homepage is not ${candidate.repository.htmlUrl}); choose another github-repository-name, or set github-overwrite: true to replace its branches and tags`
+      )
     )
   }
   const archive = await fitArchiveToFileLimit(git, mirror, plan, settings.maxFileBytes, log)
@@ -76,7 +83,10 @@ async function mirrorOne(
       .map(file => `${file.path} (${(file.bytes / 1e6).toFixed(1)} MB)`)
       .join(', ')
     throw new Error(
-      `${oversized.length} file(s) over GitHub's ${(settings.maxFileBytes / 1e6).toFixed(0)} MB limit: ${files}${oversized.length > 5 ? ', ...' : ''}; move them to Git LFS upstream (git lfs migrate import --include=<pattern> --everything), or raise github-file-size-limit where the server allows more`
+      coded(
+        'GH001',
+        `${oversized.length} file(s) over GitHub's ${(settings.maxFileBytes / 1e6).toFixed(0)} MB limit: ${files}${oversized.length > 5 ? ', ...' : ''}; move them to Git LFS upstream (git lfs migrate import --include=<pattern> --everything), or raise github-file-size-limit where the server allows more`
+      )
     )
   }
   const mainBranch = candidate.repository.mainBranch
@@ -180,7 +190,7 @@ async function checkAccessOnly(settings: GitHubSettings, lfs: boolean, log: Log)
     return context.api.requestCount
   } catch (error) {
     log.warning(
-      `GitHub mirrors are up to date, but the next change cannot be mirrored: ${messageOf(error)}`
+      `GitHub mirrors are up to date, but the next change cannot be mirrored: ${describeMirrorFailure(error, settings)}`
     )
     return 0
   }
@@ -202,7 +212,10 @@ export function createGitHubTarget(options: {
       context => {
         if (settings.visibility === 'internal' && context.owner.type === 'User') {
           log.warning(
-            `github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account ${settings.owner} are private`
+            coded(
+              'GH009',
+              `github-visibility: internal exists only in organizations of an enterprise; mirrors created in the user account ${settings.owner} are private`
+            )
           )
         }
         log.info(`Mirroring to ${settings.owner} on ${settings.apiUrl}`)
