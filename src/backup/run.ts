@@ -6,7 +6,6 @@ import pLimit from 'p-limit'
 import PQueue from 'p-queue'
 import type { RestBudget } from '../bitbucket/budget.js'
 import type { BitbucketClient } from '../bitbucket/client.js'
-import { isSnippetSlug } from '../bitbucket/snippets.js'
 import type { BitbucketRepository } from '../bitbucket/types.js'
 import type { MetadataService } from '../metadata/service.js'
 import { checkConcurrency } from '../shared/constants.js'
@@ -15,7 +14,7 @@ import { asError } from '../shared/errors.js'
 import type { StepLog } from '../shared/log.js'
 import { createGit } from '../git/git.js'
 import { progressLine } from '../report/report.js'
-import { resultBase, type RepositoryResult } from '../report/results.js'
+import type { RepositoryResult } from '../report/results.js'
 import type { Settings } from '../settings/types.js'
 import { inShard } from '../shard/plan.js'
 import { createActionsCache, useCacheRoot } from '../state/actions-cache.js'
@@ -29,7 +28,8 @@ import { createMirrorCache } from './mirror-cache.js'
 import { estimatedBytes } from './order.js'
 import { openMetadata } from './metadata.js'
 import { createOriginTools } from './origins.js'
-import { backUpRepository, INTERRUPTED, type Pipeline, type RepositoryRun } from './pipeline.js'
+import { noLongerListed, unfinished } from './not-backed-up.js'
+import { backUpRepository, type Pipeline, type RepositoryRun } from './pipeline.js'
 import type { RunClock } from './stop.js'
 
 export interface BackupRun {
@@ -60,52 +60,6 @@ function workDirHome(workDir: string): MirrorHome {
     adopt: async () => undefined,
     stateDir: workspace => path.join(workDir, 'state', workspace)
   }
-}
-
-/** Repositories in the state that the listing no longer returns: their backup is kept, never deleted. */
-function noLongerListed(
-  settings: Settings,
-  states: WorkspaceState[],
-  seen: Set<string>,
-  isSelected: (slug: string) => boolean,
-  snippetsRefused: ReadonlySet<string>
-): RepositoryResult[] {
-  return states.flatMap(state =>
-    Object.values(state.repositories)
-      .filter(prior => !seen.has(prior.uuid) && isSelected(prior.slug))
-      // Snippets not asked for, or refused, were not listed: that says nothing about them.
-      .filter(
-        prior =>
-          !isSnippetSlug(prior.slug) ||
-          (settings.metadata.kinds.includes('snippets') && !snippetsRefused.has(prior.workspace))
-      )
-      .filter(prior => inShard(prior.uuid, settings.shard))
-      .filter(
-        prior => !settings.projects.length || settings.projects.includes(prior.projectKey ?? '')
-      )
-      .map(prior => ({
-        workspace: prior.workspace,
-        slug: prior.slug,
-        uuid: prior.uuid,
-        status: 'no-longer-listed' as const,
-        detail: `not in the listing any more; the backup of ${prior.lastBackupAt} is kept`,
-        refs: prior.refs,
-        lfsObjects: prior.lfsObjects,
-        bytes: prior.bytes
-      }))
-  )
-}
-
-/** Repositories without a result yet when a cancelled run reports. */
-function unfinished(items: RepositoryRun[], results: RepositoryResult[]): RepositoryResult[] {
-  const reported = new Set(results.map(result => result.uuid))
-  return items
-    .filter(item => !reported.has(item.repository.uuid))
-    .map(item => ({
-      ...resultBase(item.repository),
-      status: 'deferred' as const,
-      detail: INTERRUPTED
-    }))
 }
 
 function createThroughput() {
