@@ -127,11 +127,14 @@ export async function run(): Promise<void> {
     let results: RepositoryResult[]
     if (settings.mode === 'plan') {
       await useCacheRoot(cacheRoot(settings))
+      // The shards learn which workspaces refused their snippets: those are not gone.
+      const snippetsRefused = new Set<string>()
       results = await runPlan(
         settings,
-        listedRepositories(settings, client, stepLog),
+        listedRepositories(settings, client, stepLog, snippetsRefused),
         isSelected,
-        stepLog
+        stepLog,
+        snippetsRefused
       )
       core.setOutput(Outputs.Matrix, JSON.stringify(shardMatrix(settings.shards)))
     } else if (settings.dryRun) {

@@ -78,8 +78,11 @@ export async function* listForBackup(
       )
     : undefined
   if (planned) {
-    log.info(`Read the plan's listing: ${planned.length} repositories, no REST listing needed.`)
-    yield* planned
+    log.info(
+      `Read the plan's listing: ${planned.repositories.length} repositories, no REST listing needed.`
+    )
+    for (const workspace of planned.snippetsRefused ?? []) snippetsRefused.add(workspace)
+    yield* planned.repositories
     return
   }
   if (settings.shard) {

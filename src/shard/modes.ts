@@ -24,7 +24,8 @@ export async function runPlan(
   settings: Settings,
   listing: AsyncIterable<BitbucketRepository>,
   isSelected: (slug: string) => boolean,
-  log: Log
+  log: Log,
+  snippetsRefused: ReadonlySet<string> = new Set()
 ): Promise<RepositoryResult[]> {
   const repositories: BitbucketRepository[] = []
   for await (const repository of listing) repositories.push(repository)
@@ -41,7 +42,8 @@ export async function runPlan(
   // Listed with the cache forced on: the listing is this run's hand-over, not state.
   const saved = await savePlanListing(await createActionsCache(log, true), planDir(settings), {
     workspaces: settings.workspaces,
-    repositories
+    repositories,
+    snippetsRefused: [...snippetsRefused]
   })
   if (!saved) {
     log.warning(

@@ -31,9 +31,11 @@ function listingKeyPrefix(env: NodeJS.ProcessEnv): string {
   return `bitbucket-backup-plan-${env.GITHUB_RUN_ID ?? 'local'}-`
 }
 
-interface PlanListing {
+export interface PlanListing {
   workspaces: string[]
   repositories: BitbucketRepository[]
+  /** Workspaces whose snippets Bitbucket refused to list: their backed-up snippets are not gone. */
+  snippetsRefused?: string[]
 }
 
 /** The plan job's listing, for the shard jobs of the same run. */
@@ -60,7 +62,7 @@ export async function loadPlanListing(
   dir: string,
   workspaces: string[],
   env: NodeJS.ProcessEnv = process.env
-): Promise<BitbucketRepository[] | undefined> {
+): Promise<PlanListing | undefined> {
   const file = path.join(dir, LISTING_FILE)
   const prefix = listingKeyPrefix(env)
   const restored = await cache.restore([file], `${prefix}${env.GITHUB_RUN_ATTEMPT ?? '1'}`, [
@@ -71,5 +73,5 @@ export async function loadPlanListing(
   await fs.rm(dir, { recursive: true, force: true })
   // A plan of other workspaces is not this job's plan.
   if (listing.workspaces.join(',') !== workspaces.join(',')) return undefined
-  return listing.repositories
+  return listing
 }
