@@ -29,7 +29,10 @@ export interface OpenedSnippet {
   finish(): Promise<void>
 }
 
-/** POST /2.0/snippets/{workspace} with a JSON document (the spec's request body), no files. */
+/**
+ * POST /2.0/snippets/{workspace} as the operation's own text says snippets are created: a multipart
+ * form of its title and privacy (curl -F), no file; the history comes with the push.
+ */
 export async function openNewSnippet(
   options: SnippetWorkspace,
   facts: RepositoryFacts
@@ -38,8 +41,7 @@ export async function openNewSnippet(
     `${options.apiUrl}/snippets/${encodeURIComponent(options.workspace)}`,
     {
       method: 'POST',
-      // The backup carries a snippet's title as its description (every target keeps that one).
-      body: { title: facts.description, is_private: facts.isPrivate, scm: 'git' }
+      form: snippetForm(facts)
     }
   )
   const id = String(created?.id ?? '')
@@ -70,6 +72,15 @@ export async function openNewSnippet(
       if (leftOver.length > 0) await deleteRefs(git, url, leftOver, id)
     }
   }
+}
+
+function snippetForm(facts: RepositoryFacts): FormData {
+  const form = new FormData()
+  // The backup carries a snippet's title as its description (every target keeps that one).
+  form.append('title', facts.description)
+  form.append('is_private', String(facts.isPrivate))
+  form.append('scm', 'git')
+  return form
 }
 
 /** Deletes refs of the new snippet; a refusal (its HEAD branch) is said plainly. */
