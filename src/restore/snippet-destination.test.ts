@@ -126,6 +126,7 @@ describe('restoring snippets', () => {
     // Bitbucket's first branch is not the backup's and git keeps HEAD's branch: said, not hidden.
     expect(legacyOutcome?.ok).toBe(false)
     expect(legacyOutcome?.detail).toContain('keeps refs/heads/main with the commit Bitbucket made')
+    expect(legacyOutcome?.detail).toMatch(/\[RS011\]$/)
     for (const id of [fixture.snippets.private, fixture.snippets.public]) {
       const outcome = byName.get(`acme/${snippetSlug(id)}`)
       expect([outcome?.ok, outcome?.detail]).toEqual([true, expect.stringContaining(id)])

@@ -10,6 +10,7 @@ import type { BitbucketAuth } from '../credentials/types.js'
 import { createGit, type Git } from '../git/git.js'
 import { isPushableRef, parseRefLines } from '../git/refs.js'
 import type { RepositoryFacts } from './sources.js'
+import { CodedError } from '../shared/codes.js'
 
 /** What a snippet restore needs of the destination: the same as a repository's. */
 export interface SnippetWorkspace {
@@ -47,7 +48,8 @@ export async function openNewSnippet(
   const id = String(created?.id ?? '')
   const https = created?.links?.clone?.find(link => link.name === 'https')?.href
   if (!id || !https)
-    throw new Error(
+    throw new CodedError(
+      'BB006',
       `Bitbucket created a snippet in ${options.workspace} but gave no id or https clone link`
     )
   const url = stripUser(https)
@@ -93,7 +95,8 @@ async function deleteRefs(git: Git, url: string, refs: string[], id: string): Pr
     await git.run(['push', '--quiet', url, ...deletions], { cwd: scratch })
   } catch {
     // A server refuses to delete the branch HEAD names, and the API cannot move a snippet's HEAD.
-    throw new Error(
+    throw new CodedError(
+      'RS011',
       `the new snippet ${id} keeps ${refs.join(', ')} with the commit Bitbucket made on creation: the backup has no such branch, and Bitbucket refused to delete it (a snippet's HEAD cannot be moved through the API); the backup's branches are pushed beside it`
     )
   } finally {

@@ -87,6 +87,7 @@ export const CODES = {
   RS008: 'No backup of that point in time',
   RS009: 'A secret to enter again after a restore',
   RS010: 'A part of the metadata was not restored',
+  RS011: 'A restored snippet keeps the branch Bitbucket created it with',
   // The run as a whole.
   TIME001: 'Repositories deferred at time-limit',
   TIME002: 'The run was cancelled',
