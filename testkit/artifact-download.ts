@@ -3,6 +3,33 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { applyEnv, captureToolkitOutput, type ResultsService } from './results-service/index.js'
 
+/**
+ * Runs `work` (an in-process backup) as job `backup` of run `runId` on a runner under `runnerDir`,
+ * the toolkit's own lines kept out of the test's output; its artifacts are then the run's.
+ */
+export async function inRunnerJob<T>(
+  rs: ResultsService,
+  runId: number,
+  runnerDir: string,
+  work: () => Promise<T>
+): Promise<T> {
+  const restoreEnv = applyEnv(
+    rs.env({
+      runId,
+      jobId: 'backup',
+      runnerTemp: path.join(runnerDir, 'temp'),
+      workspace: runnerDir
+    })
+  )
+  const output = captureToolkitOutput()
+  try {
+    return await work()
+  } finally {
+    output.restore()
+    restoreEnv()
+  }
+}
+
 export async function downloadRunArtifacts(
   rs: ResultsService,
   runId: number,

@@ -4,6 +4,7 @@
 import { runRestoreCli } from '../src/restore/cli.js'
 import { startLocalBitbucket, type LocalBitbucket } from './bitbucket/index.js'
 import { ALL_API_TOKEN_SCOPES, basic, call, walk, type Json } from './bitbucket/metadata-client.js'
+import { refsOf } from './git-inspect.js'
 import { REPOSITORY_SETTINGS } from './metadata-archive.js'
 
 /** A local Bitbucket to restore into, with the restorer's credential. */
@@ -82,6 +83,15 @@ export async function downloadsOf(bb: LocalBitbucket, auth: string, workspace: s
     files[download.name] = bytes.toString('base64')
   }
   return files
+}
+
+/** What a restore of the fixture's repository `meta` must bring back: its refs, settings and Downloads. */
+export async function metaRepository(bb: LocalBitbucket, auth: string, workspace: string) {
+  return {
+    refs: refsOf(bb.repository(workspace, 'meta')!.gitDir),
+    settings: await settingsOf(bb, auth, workspace),
+    downloads: await downloadsOf(bb, auth, workspace)
+  }
 }
 
 /** A fresh Bitbucket with workspace `reborn`, the team's users and groups, and a restorer's token. */

@@ -8,7 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { snippetSlug } from '../bitbucket/snippets.js'
 import { parseRestoreRequest } from '../settings/restore.js'
-import { downloadRunArtifacts } from '../../testkit/artifact-download.js'
+import { downloadRunArtifacts, inRunnerJob } from '../../testkit/artifact-download.js'
 import { startLocalBitbucket, type LocalBitbucket } from '../../testkit/bitbucket/index.js'
 import {
   buildMetadataFixture,
@@ -17,12 +17,7 @@ import {
 import { refsOf } from '../../testkit/git-inspect.js'
 import { startLocalGitHub, type LocalGitHub } from '../../testkit/github/index.js'
 import { backUpInProcess } from '../../testkit/in-process-backup.js'
-import {
-  applyEnv,
-  captureToolkitOutput,
-  startResultsService,
-  type ResultsService
-} from '../../testkit/results-service/index.js'
+import { startResultsService, type ResultsService } from '../../testkit/results-service/index.js'
 import { runRestore } from './flow.js'
 
 const EMAIL = 'jane@example.com'
@@ -176,23 +171,9 @@ describe('a snippet round trip into a fresh Bitbucket', () => {
   }, 120_000)
 
   it('through the artifact target', async () => {
-    const runnerDir = path.join(root, 'artifact')
-    const restoreEnv = applyEnv(
-      rs.env({
-        runId: 77,
-        jobId: 'backup',
-        runnerTemp: path.join(runnerDir, 'temp'),
-        workspace: runnerDir
-      })
+    await inRunnerJob(rs, 77, path.join(root, 'artifact'), () =>
+      backUp('artifact', { target: 'artifact' })
     )
-    // The toolkit's upload lines are not this test's to print.
-    const output = captureToolkitOutput()
-    try {
-      await backUp('artifact', { target: 'artifact' })
-    } finally {
-      output.restore()
-      restoreEnv()
-    }
     const { dir } = await downloadRunArtifacts(rs, 77, root)
     await restoreAndCompare(dir)
   }, 120_000)

@@ -7,26 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { downloadRunArtifacts } from '../../../testkit/artifact-download.js'
+import { downloadRunArtifacts, inRunnerJob } from '../../../testkit/artifact-download.js'
 import { startLocalBitbucket, type LocalBitbucket } from '../../../testkit/bitbucket/index.js'
 import { ALL_API_TOKEN_SCOPES, basic } from '../../../testkit/bitbucket/metadata-client.js'
 import { buildMetadataFixture } from '../../../testkit/bitbucket/metadata-fixture.js'
-import { refsOf } from '../../../testkit/git-inspect.js'
 import { startLocalGitHub, type LocalGitHub } from '../../../testkit/github/index.js'
 import { backUpInProcess } from '../../../testkit/in-process-backup.js'
 import {
-  downloadsOf,
+  metaRepository,
   freshDestination,
   restoreInto,
-  settingsOf,
   type Destination
 } from '../../../testkit/metadata-restore.js'
-import {
-  applyEnv,
-  captureToolkitOutput,
-  startResultsService,
-  type ResultsService
-} from '../../../testkit/results-service/index.js'
+import { startResultsService, type ResultsService } from '../../../testkit/results-service/index.js'
 
 const EMAIL = 'alice@example.com'
 const TOKEN = 'ATATT3xFfGF0targets-round-trip-secret'
@@ -87,16 +80,10 @@ async function restoreAndCompare(from: string, args: string[], env: Record<strin
   expect(restored.output).toMatch(/1 restored, 0 failed/)
   expect(restored.code).toBe(0)
   expect(restored.output).not.toContain(GITHUB_TOKEN)
-  expect(refsOf(destination.bb.repository('reborn', 'meta')!.gitDir)).toEqual(
-    refsOf(source.repository('acme', 'meta')!.gitDir)
-  )
-  const sourceAuth = basic(EMAIL, TOKEN)
-  expect(await settingsOf(destination.bb, destination.auth, 'reborn')).toEqual(
-    await settingsOf(source, sourceAuth, 'acme')
-  )
-  const bytes = await downloadsOf(source, sourceAuth, 'acme')
-  expect(Object.keys(bytes)).toContain('release-1.0.tar.gz')
-  expect(await downloadsOf(destination.bb, destination.auth, 'reborn')).toEqual(bytes)
+  const original = await metaRepository(source, basic(EMAIL, TOKEN), 'acme')
+  expect(Object.keys(original.downloads)).toContain('release-1.0.tar.gz')
+  // Git, every restorable setting and every Download's bytes, as the original has them.
+  expect(await metaRepository(destination.bb, destination.auth, 'reborn')).toEqual(original)
   // The secrets Bitbucket never returns are named for re-entry, whichever target kept the backup.
   expect(restored.output).toContain('re-enter secured variable TOKEN (repository)')
   return restored
@@ -120,23 +107,9 @@ describe('settings and Downloads through each target, restored into a fresh Bitb
   }, 180_000)
 
   it('through the artifact target', async () => {
-    const runnerDir = path.join(root, 'artifact')
-    const restoreEnv = applyEnv(
-      rs.env({
-        runId: 91,
-        jobId: 'backup',
-        runnerTemp: path.join(runnerDir, 'temp'),
-        workspace: runnerDir
-      })
+    await inRunnerJob(rs, 91, path.join(root, 'artifact'), () =>
+      backUp('artifact', { target: 'artifact' })
     )
-    // The toolkit's upload lines are not this test's to print.
-    const output = captureToolkitOutput()
-    try {
-      await backUp('artifact', { target: 'artifact' })
-    } finally {
-      output.restore()
-      restoreEnv()
-    }
     const { dir } = await downloadRunArtifacts(rs, 91, root)
     await restoreAndCompare(dir, [])
   }, 180_000)

@@ -12,12 +12,10 @@ import { projectRoot, runAction, type ActionRun } from '../../../testkit/action-
 import { startLocalBitbucket, type LocalBitbucket } from '../../../testkit/bitbucket/index.js'
 import { ALL_API_TOKEN_SCOPES, basic } from '../../../testkit/bitbucket/metadata-client.js'
 import { buildMetadataFixture } from '../../../testkit/bitbucket/metadata-fixture.js'
-import { refsOf } from '../../../testkit/git-inspect.js'
 import {
-  downloadsOf,
+  metaRepository,
   freshDestination,
   restoreInto,
-  settingsOf,
   type Destination
 } from '../../../testkit/metadata-restore.js'
 import { ArchivePaths, METADATA_REF, type SettingsIndex } from '../../metadata/layout.js'
@@ -84,17 +82,14 @@ describe('a backup of the metadata fixture, restored into a fresh Bitbucket', ()
     const restored = await restoreInto(destination, backupDir, ['--repositories', 'meta'])
     expect(restored.output).toMatch(/1 restored, 0 failed/)
     expect(restored.code).toBe(0)
-    expect(refsOf(destination.bb.repository('reborn', 'meta')!.gitDir)).toEqual(
-      refsOf(source.repository('acme', 'meta')!.gitDir)
-    )
-
-    const sourceAuth = basic(EMAIL, TOKEN)
-    expect(await settingsOf(destination.bb, destination.auth, 'reborn')).toEqual(
-      await settingsOf(source, sourceAuth, 'acme')
-    )
-    const bytes = await downloadsOf(source, sourceAuth, 'acme')
-    expect(Object.keys(bytes).sort()).toEqual(['empty.bin', 'notes.txt', 'release-1.0.tar.gz'])
-    expect(await downloadsOf(destination.bb, destination.auth, 'reborn')).toEqual(bytes)
+    const original = await metaRepository(source, basic(EMAIL, TOKEN), 'acme')
+    expect(Object.keys(original.downloads).sort()).toEqual([
+      'empty.bin',
+      'notes.txt',
+      'release-1.0.tar.gz'
+    ])
+    // Git, every restorable setting and every Download's bytes, as the original has them.
+    expect(await metaRepository(destination.bb, destination.auth, 'reborn')).toEqual(original)
 
     // What the archive could not hold is what the checklist asks for, and nothing else is missing.
     const todo = restored.output.slice(restored.output.indexOf('To do by hand:'))
