@@ -147,12 +147,13 @@ export function createMetadataService(options: MetadataServiceOptions) {
     const stale = meta.deferred !== undefined
     if (stale) staleLeft--
     budget.reserveForStale(staleLeft * PROBE_COST)
+    const spent = () =>
+      budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
     if (isSnippet) {
       // The listing said whether it changed: deciding costs nothing, archiving a page of comments.
       if (!snippetDue(repository, meta, gitChanged || stale, now())) return plan
       if (!budget.affords(1, stale)) {
-        plan.deferred =
-          budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
+        plan.deferred = spent()
         return plan
       }
       plan.snippet = plan.needsMirror = true
@@ -173,8 +174,6 @@ export function createMetadataService(options: MetadataServiceOptions) {
       kinds.has('settings') &&
       (meta.deferred?.settings === true ||
         rotationDue(repository.uuid, meta.settingsCheckedAt, SETTINGS_DAYS, now()))
-    const spent = () =>
-      budget.halted ?? `the REST budget of ${budget.perHour} requests an hour is spent`
     if (!budget.affords((pulls ? 1 : 0) + (downloadsDue ? 1 : 0), stale)) {
       plan.deferred = spent()
       if (settingsDue) plan.settingsDeferred = plan.deferred

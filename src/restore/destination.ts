@@ -41,8 +41,8 @@ export interface Destination {
   readonly local?: boolean
   /** The repository a backup lands in, before anything is created: one at a time goes to each. */
   target(facts: RepositoryFacts): string
-  /** What to grant when the server refuses a push (HTTP 403): the credential can read but not write. */
-  pushRefused?: string
+  /** What to grant when the server refuses a push of `facts` (HTTP 403): it can read but not write. */
+  pushRefused?(facts: RepositoryFacts): string
   /** `head`: the branch the restored HEAD will name, for a repository created with it. */
   open(facts: RepositoryFacts, head?: string): Promise<OpenedDestination>
 }
@@ -110,10 +110,17 @@ export function bitbucketDestination(options: {
   return {
     describe: `Bitbucket workspace ${options.workspace}`,
     target: facts => endpoint(facts.slug).toLowerCase(),
-    pushRefused: coded(
-      'BB405',
-      'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)'
-    ),
+    pushRefused: facts =>
+      // A snippet is written with the snippet scope, a repository with the repository scope.
+      isSnippetSlug(facts.slug)
+        ? coded(
+            'BB405',
+            'Bitbucket refused the push (HTTP 403): give the credential write:snippet:bitbucket (API tokens) or snippet:write (access tokens, OAuth)'
+          )
+        : coded(
+            'BB405',
+            'Bitbucket refused the push (HTTP 403): give the credential write:repository:bitbucket (API tokens) or repository:write (access tokens, OAuth)'
+          ),
     async open(facts) {
       // A snippet's backup becomes a new snippet: ids are Bitbucket's to give.
       if (isSnippetSlug(facts.slug)) return openNewSnippet(options, facts)
@@ -187,10 +194,11 @@ export function githubDestination(settings: GitHubSettings): Destination {
   return {
     describe: `GitHub owner ${settings.owner}`,
     target: facts => fillTemplate(settings.nameTemplate, facts).toLowerCase(),
-    pushRefused: coded(
-      'GH403',
-      'GitHub refused the push (HTTP 403): give the token Contents: Read and write on the repository (classic tokens: the repo scope)'
-    ),
+    pushRefused: () =>
+      coded(
+        'GH403',
+        'GitHub refused the push (HTTP 403): give the token Contents: Read and write on the repository (classic tokens: the repo scope)'
+      ),
     async open(facts) {
       const resolved = await (owner ??= api.owner(settings.owner))
       if (!resolved)

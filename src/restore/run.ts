@@ -252,16 +252,14 @@ async function restoreOne(
   } catch (error) {
     const detail = messageOf(error)
     // git says only "returned error: 403": the destination knows which permission is missing.
-    const refused =
-      options.destination.pushRefused && /^git (lfs )?push\b.*returned error: 403/.test(detail)
+    const refused = /^git (lfs )?push\b.*returned error: 403/.test(detail)
+      ? options.destination.pushRefused?.(source.facts)
+      : undefined
     return {
       repository: name,
       ok: false,
       detail: refused
-        ? coded(
-            codeOf(options.destination.pushRefused) ?? 'GIT010',
-            `${options.destination.pushRefused}; ${detail}`
-          )
+        ? coded(codeOf(refused) ?? 'GIT010', `${refused}; ${detail}`)
         : ensureCoded(error instanceof GitError ? 'GIT010' : 'RUN001', detail)
     }
   } finally {

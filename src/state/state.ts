@@ -72,7 +72,7 @@ export interface GitHubMirrorState {
   fingerprint: string
   /** The metadata commit pushed with it (refs/backup/metadata), when there is one. */
   metadataCommit?: string
-  /** The metadata commit whose Downloads the draft release "Bitbucket Downloads" holds. */
+  /** The Downloads digest (MetadataState.downloadsDigest) the draft release "Bitbucket Downloads" holds. */
   downloadsRelease?: string
   pushedAt: string
   /** Whether every LFS object was pushed too. */

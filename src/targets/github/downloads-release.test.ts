@@ -22,7 +22,7 @@ import type { BitbucketRepository } from '../../bitbucket/types.js'
 import { createBitbucketAuth } from '../../credentials/credentials.js'
 import { createGit } from '../../git/git.js'
 import { openArchive } from '../../metadata/archive.js'
-import { archiveDownloads, listDownloads } from '../../metadata/downloads.js'
+import { archiveDownloads, downloadsDigest, listDownloads } from '../../metadata/downloads.js'
 import { METADATA_REF } from '../../metadata/layout.js'
 import type { RepositoryResult } from '../../report/results.js'
 import { bitbucketDestination } from '../../restore/destination.js'
@@ -107,13 +107,18 @@ async function backUp(): Promise<void> {
   const archive = await openArchive(git, mirror)
   const base = `${bb.apiUrl}/repositories/acme/meta`
   const scratch = fs.mkdtempSync(path.join(root, 'scratch-'))
-  await archiveDownloads(client, base, await listDownloads(client, base), archive, scratch)
+  const listed = await listDownloads(client, base)
+  await archiveDownloads(client, base, listed, archive, scratch)
   await archive.commit('downloads', () => ({ version: 1 }))
   const fingerprint = sha(Buffer.from(run(['for-each-ref', 'refs/heads', 'refs/tags'], mirror)))
   state = {
     ...state,
     fingerprint,
-    metadata: { ...state.metadata, commit: run(['rev-parse', METADATA_REF], mirror) }
+    metadata: {
+      ...state.metadata,
+      commit: run(['rev-parse', METADATA_REF], mirror),
+      downloadsDigest: downloadsDigest(listed)
+    }
   }
 }
 
@@ -243,7 +248,7 @@ describe('Downloads on the GitHub mirror', () => {
     expect(run(['tag', '--list'], gitDir)).toBe(run(['tag', '--list'], mirror))
     // The archive goes along too, as its own ref.
     expect(run(['rev-parse', METADATA_REF], gitDir)).toBe(state.metadata?.commit)
-    expect(state.github?.downloadsRelease).toBe(state.metadata?.commit)
+    expect(state.github?.downloadsRelease).toBe(state.metadata?.downloadsDigest)
     expect(warnings).toEqual([])
   })
 
@@ -252,11 +257,30 @@ describe('Downloads on the GitHub mirror', () => {
     await backUp()
     await publish()
     expect(uploads()).toEqual([])
+    // The record says the release holds these Downloads: GitHub is not even asked.
+    expect(gh.requests.filter(request => request.path.includes('/releases'))).toEqual([])
     // Compared asset by asset (name, size, SHA-256) when the record is lost: still nothing to send.
     delete state.github!.downloadsRelease
     await publish()
     expect(uploads()).toEqual([])
     expect(gh.requests.filter(request => request.method === 'DELETE')).toEqual([])
+  })
+
+  it('asks nothing of the release when only the rest of the archive changed', async () => {
+    gh.clear()
+    // A new commit of the archive, as a pull request updated upstream makes: its Downloads as before.
+    const archive = await openArchive(git, mirror)
+    archive.putText('pull-requests/1/pull-request.json', '{"id":1,"title":"updated"}\n')
+    await archive.commit('pull requests', () => ({ version: 1 }))
+    state = {
+      ...state,
+      metadata: { ...state.metadata, commit: run(['rev-parse', METADATA_REF], mirror) }
+    }
+    await publish()
+    const gitDir = gh.repository('mirrors', 'meta')!.gitDir
+    expect(run(['rev-parse', METADATA_REF], gitDir)).toBe(state.metadata?.commit)
+    expect(gh.requests.filter(request => request.path.includes('/releases'))).toEqual([])
+    expect(warnings).toEqual([])
   })
 
   it('replaces the asset of a changed Download and adds a new one under a name GitHub keeps', async () => {
@@ -452,7 +476,10 @@ describe('Downloads on the GitHub mirror', () => {
     await archive.commit('a very large pull request', previous => previous)
     state = {
       ...state,
-      metadata: { ...state.metadata, commit: run(['rev-parse', METADATA_REF], mirror) }
+      metadata: {
+        ...state.metadata,
+        commit: run(['rev-parse', METADATA_REF], mirror)
+      }
     }
     gh.clear()
     warnings.splice(0)

@@ -190,18 +190,19 @@ export async function syncDownloadsRelease(
 }
 
 /**
- * The github target's step after a push: the Downloads of a metadata commit not yet on this mirror's
- * release go there. A failure is a warning and `done: false`, so the mirror is due again next run.
+ * The github target's step after a push: Downloads whose digest this mirror's release does not hold
+ * yet go there. A failure is a warning and `done: false`, so the mirror is due again next run.
  */
 export async function keepDownloads(
   options: DownloadsReleaseOptions & { state: RepositoryState }
 ): Promise<{ done: boolean; warnings: string[]; note?: string }> {
-  const metadataCommit = metadataCommitOf(options.state)
+  // Keyed by the Downloads' own digest: a commit of pull requests or settings asks nothing of GitHub.
+  const digest = options.state.metadata?.downloadsDigest
   const record = options.state.github
   const current =
     record?.repository.toLowerCase() === options.fullName.toLowerCase() &&
-    record.downloadsRelease === metadataCommit
-  if (!metadataCommit || current) return { done: true, warnings: [] }
+    record.downloadsRelease === digest
+  if (!metadataCommitOf(options.state) || !digest || current) return { done: true, warnings: [] }
   try {
     const outcome = await syncDownloadsRelease(options)
     if (!outcome) return { done: true, warnings: [] }

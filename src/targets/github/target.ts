@@ -132,7 +132,7 @@ async function mirrorOne(
     fingerprint: state.fingerprint,
     // Left out when the Downloads did not reach the release: the mirror is due again next run.
     ...(metadataCommit && downloads.done
-      ? { metadataCommit, downloadsRelease: metadataCommit }
+      ? { metadataCommit, downloadsRelease: state.metadata?.downloadsDigest }
       : {}),
     pushedAt: context.now().toISOString(),
     lfs: context.lfs && state.lfsComplete
